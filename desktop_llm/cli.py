@@ -1,0 +1,188 @@
+"""The `desktop-llm` command. Thin: every command calls core.
+
+No arguments opens the GUI. Subcommands never import Qt, and llama_cpp is
+imported only when a model is actually run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Sequence
+
+from desktop_llm import __version__
+from desktop_llm.core.errors import UserError
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _core():
+    from desktop_llm.core.app import AppCore
+
+    return AppCore()
+
+
+# -- chat ------------------------------------------------------------------------
+def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool):
+    """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply."""
+    from desktop_llm.core.events import Failed, Finished, Progress, Token
+
+    job = core.chat.send(text, model, conversation_id)
+    result = None
+    events = job.events()
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            break
+        except KeyboardInterrupt:
+            job.cancel()
+            continue
+        if isinstance(event, Token) and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
+            sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
+            if event.done >= event.total:
+                sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+        elif isinstance(event, Failed):
+            raise UserError(event.user_message, event.detail)
+        elif isinstance(event, Finished):
+            result = event.result
+    if not as_json:
+        sys.stdout.write("\n")
+        if result is not None and result.status == "stopped":
+            sys.stderr.write("[stopped — the partial reply was saved]\n")
+    return result
+
+
+def cmd_chat(args) -> int:
+    core = _core()
+    try:
+        model = core.resolve_model(args.model)
+        conversation_id = args.conversation
+        if conversation_id is not None:
+            core.history.get_conversation(conversation_id)
+        prompt = args.prompt
+        if prompt is None and not sys.stdin.isatty():
+            prompt = sys.stdin.read()
+        if prompt is not None:
+            if not prompt.strip():
+                raise UserError("The prompt is empty. Give a prompt as an argument or on stdin.")
+            result = _run_turn(core, model, prompt, conversation_id, args.json)
+            if args.json and result is not None:
+                _print_json(result.as_dict())
+            return 0
+        return _repl(core, model, conversation_id)
+    finally:
+        core.close()
+
+
+def _repl(core, model, conversation_id: int | None) -> int:
+    print(f"Chatting with {model.name}. Ctrl+C stops a reply; Ctrl+D or /exit quits.", file=sys.stderr)
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if line.strip() in ("/exit", "/quit"):
+            return 0
+        if not line.strip():
+            continue
+        result = _run_turn(core, model, line, conversation_id, False)
+        if result is not None:
+            conversation_id = result.conversation_id
+
+
+# -- history ---------------------------------------------------------------------
+def cmd_history_list(args) -> int:
+    core = _core()
+    try:
+        conversations = core.history.list_conversations()
+        if args.json:
+            _print_json([c.as_dict() for c in conversations])
+        elif not conversations:
+            print("No conversations yet.", file=sys.stderr)
+        else:
+            for c in conversations:
+                print(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  {c.message_count:>4} msgs  {c.title}")
+        return 0
+    finally:
+        core.close()
+
+
+def cmd_history_show(args) -> int:
+    core = _core()
+    try:
+        conversation = core.history.get_conversation(args.id)
+        messages = core.history.messages(args.id)
+        if args.json:
+            _print_json({**conversation.as_dict(), "messages": [m.as_dict() for m in messages]})
+            return 0
+        print(f"# {conversation.title or 'Untitled'}  (#{conversation.id}, {conversation.model})\n")
+        for m in messages:
+            status = "" if m.status == "done" else f"  [{m.status}]"
+            print(f"## {m.role}{status}\n{m.content}\n")
+        return 0
+    finally:
+        core.close()
+
+
+# -- parser ----------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    common.add_argument("--model", metavar="NAME|PATH", help="model name or path to a .gguf file")
+
+    parser = argparse.ArgumentParser(
+        prog="desktop-llm",
+        description="Private, offline chat and writing assistant. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"desktop-llm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", parents=[common], help="one chat turn, or a REPL without a prompt")
+    chat.add_argument("prompt", nargs="?", help="the message (read from stdin when omitted and piped)")
+    chat.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+    chat.set_defaults(func=cmd_chat)
+
+    history = sub.add_parser("history", help="saved conversations")
+    hsub = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    hlist = hsub.add_parser("list", parents=[common], help="list conversations")
+    hlist.set_defaults(func=cmd_history_list)
+    hshow = hsub.add_parser("show", parents=[common], help="show one conversation")
+    hshow.add_argument("id", type=int)
+    hshow.set_defaults(func=cmd_history_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from desktop_llm.gui.app import main as gui_main
+
+        return gui_main([])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL) if hasattr(signal, "SIGPIPE") else None
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"desktop-llm: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("desktop-llm: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

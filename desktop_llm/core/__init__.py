@@ -1,0 +1,1 @@
+"""Everything a user can do, as plain Python. Never imports Qt."""

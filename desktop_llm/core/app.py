@@ -1,0 +1,47 @@
+"""Wires the core pieces together for a front end (GUI, CLI, API server)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from desktop_llm.core.chat import ChatService
+from desktop_llm.core.host import EngineConfig, ModelHost
+from desktop_llm.core.model_guard import ModelGuard
+from desktop_llm.core.models import InstalledModel, ModelRegistry
+from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.settings import Settings
+from desktop_llm.core.store import History
+
+
+class AppCore:
+    """Paths, settings, history and — created on first use — the model host."""
+
+    def __init__(self, paths: AppPaths | None = None):
+        self.paths = (paths or AppPaths.from_env()).ensure()
+        self.settings = Settings.load(self.paths.settings_file)
+        self.registry = ModelRegistry(self.paths)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.paths.history_db)
+
+    @cached_property
+    def host(self) -> ModelHost:
+        s = self.settings
+        return ModelHost(ModelGuard(self.paths), EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers))
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return ChatService(self.history, self.host, self.settings)
+
+    def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
+        return self.registry.resolve(name_or_path, self.settings.default_model)
+
+    def save_settings(self) -> None:
+        self.settings.save(self.paths.settings_file)
+
+    def close(self) -> None:
+        if "host" in self.__dict__:
+            self.host.shutdown()
+        if "history" in self.__dict__:
+            self.history.close()

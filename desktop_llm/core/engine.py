@@ -1,0 +1,251 @@
+"""Run a GGUF model with llama-cpp-python and stream chat replies as events.
+
+Only the model host's thread touches a loaded engine (llama.cpp contexts are
+not thread-safe). Cancellation is a threading.Event checked before every
+generated token and between prompt batches, so Stop acts within one token
+even while a long prompt is being read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from desktop_llm.core.errors import ModelFileError, UserError
+from desktop_llm.core.events import Event, Finished, Progress, Started, Token
+
+PROMPT_BATCH = 64  # tokens read between cancel checks while processing a prompt
+
+# Used only when a GGUF carries no chat template of its own.
+FALLBACK_CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 1024
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    seed: int | None = None
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_s: float = 0.0
+    tokens_per_second: float = 0.0
+    total_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "ttft_s": round(self.ttft_s, 4),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+            "total_s": round(self.total_s, 4),
+        }
+
+
+@dataclass
+class Reply:
+    """A finished generation: full text and why it ended."""
+
+    text: str
+    finish_reason: str  # "stop" (model ended), "length", "cancelled"
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+class Engine(Protocol):
+    model_path: Path
+    n_ctx: int
+
+    def stream_chat(
+        self, messages: list[dict], params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[Event]: ...
+
+    def close(self) -> None: ...
+
+
+def physical_cores() -> int:
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+    except Exception:
+        n = None
+    return max(1, n or os.cpu_count() or 1)
+
+
+class LlamaCppEngine:
+    def __init__(self, model_path: str | os.PathLike, n_ctx: int = 4096, n_threads: int = 0,
+                 n_gpu_layers: int = 0):
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or physical_cores()
+        self.n_gpu_layers = n_gpu_layers
+        self._llm = None
+        self._formatter = None
+        self._vocab = None
+
+    # -- loading -------------------------------------------------------------
+    def load(self) -> None:
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_gpu_layers=self.n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"llama.cpp could not load {self.model_path.name}. The file may be damaged, "
+                "or too large for this computer's memory.",
+                detail=str(exc),
+            ) from exc
+        llm = self._llm
+        model = llm._model
+        eos, bos = llm.token_eos(), llm.token_bos()
+        self._formatter = Jinja2ChatFormatter(  # renders in a sandboxed Jinja environment
+            template=llm.metadata.get("tokenizer.chat_template") or FALLBACK_CHATML,
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos],
+        )
+        self._vocab = model.vocab
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    # -- prompts ---------------------------------------------------------------
+    def render_prompt(self, messages: list[dict]) -> str:
+        try:
+            return self._formatter(messages=messages).prompt
+        except Exception as exc:
+            raise UserError(
+                "The model's chat template could not format this conversation.", detail=repr(exc)
+            ) from exc
+
+    def tokenize_prompt(self, messages: list[dict]) -> list[int]:
+        prompt = self.render_prompt(messages)
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _read_prompt(self, tokens: list[int], cancel: threading.Event) -> Iterator[Event]:
+        """Evaluate all but the last prompt token in batches, reusing the cached prefix.
+
+        Between batches the cancel flag is checked and progress reported;
+        generate() then finds the prefix cached and evaluates only the rest.
+        """
+        llm = self._llm
+        cached = llm.input_ids[: llm.n_tokens]
+        prefix = 0
+        for a, b in zip(cached, tokens[:-1]):
+            if a != b:
+                break
+            prefix += 1
+        llm.n_tokens = prefix
+        todo = tokens[prefix:-1]
+        for start in range(0, len(todo), PROMPT_BATCH):
+            if cancel.is_set():
+                return
+            llm.eval(todo[start : start + PROMPT_BATCH])
+            if len(todo) > PROMPT_BATCH:
+                yield Progress(min(start + PROMPT_BATCH, len(todo)), len(todo), "Reading the prompt")
+
+    # -- generation ----------------------------------------------------------
+    def stream_chat(
+        self, messages: list[dict], params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[Event]:
+        """Yield Started, Progress while reading the prompt, Token per piece of
+        text, then Finished(Reply). Errors surface as exceptions."""
+        if self._llm is None:
+            self.load()
+        llm = self._llm
+        t0 = time.perf_counter()
+        tokens = self.tokenize_prompt(messages)
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        room = self.n_ctx - len(tokens)
+        if room < 16:
+            raise UserError(
+                f"This conversation is too long for the model's context ({len(tokens)} of "
+                f"{self.n_ctx} tokens). Start a new chat, or raise the context size in Settings."
+            )
+        max_tokens = max(1, min(params.max_tokens, room))
+        yield Started({"prompt_tokens": len(tokens)})
+        yield from self._read_prompt(tokens, cancel)
+        if params.seed is not None:
+            llm.set_seed(params.seed)
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pieces: list[str] = []
+        finish = "length"
+        t_first = t_last = None
+        if cancel.is_set():
+            finish = "cancelled"
+        else:
+            for token in llm.generate(
+                tokens,
+                temp=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                min_p=params.min_p,
+                repeat_penalty=params.repeat_penalty,
+            ):
+                now = time.perf_counter()
+                if cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if self._is_end(token):
+                    finish = "stop"
+                    break
+                t_last = now
+                if t_first is None:
+                    t_first = now
+                stats.completion_tokens += 1
+                text = decoder.decode(llm.detokenize([token]))
+                if text:
+                    pieces.append(text)
+                    yield Token(text)
+                if stats.completion_tokens >= max_tokens:
+                    break
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            pieces.append(tail)
+            yield Token(tail)
+        end = time.perf_counter()
+        stats.total_s = end - t0
+        if t_first is not None:
+            stats.ttft_s = t_first - t0
+            if stats.completion_tokens > 1 and t_last > t_first:
+                stats.tokens_per_second = (stats.completion_tokens - 1) / (t_last - t_first)
+        yield Finished(Reply("".join(pieces), finish, stats), stats)

@@ -1,0 +1,43 @@
+"""The small events every long-running request yields.
+
+Core tasks are iterators of these; the model host forwards them to whoever
+submitted the request (a Qt bridge, the CLI, the API server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Started:
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: Any = None
+    stats: Any = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    user_message: str
+    detail: str = ""
+
+
+Event = Union[Started, Token, Progress, Finished, Failed]
+TERMINAL = (Finished, Failed)

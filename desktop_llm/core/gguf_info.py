@@ -1,0 +1,169 @@
+"""GGUF header inspection, done before llama.cpp ever sees a file.
+
+llama.cpp may abort() the whole process on a malformed file, so a file is
+first read with the `gguf` package: a file that is not GGUF, is truncated or
+lacks the keys a model needs is refused here with a clear message.
+Reading a header costs seconds (tokenizer arrays), so results are cached by
+file identity (path, size, modification time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from desktop_llm.core.errors import ModelFileError
+from desktop_llm.core.paths import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    file_size: int
+    architecture: str
+    name: str
+    context_length: int
+    block_count: int
+    quantization: str
+    parameter_count: int | None
+    size_label: str
+    has_chat_template: bool
+    chat_template: str
+
+    @property
+    def parameters_text(self) -> str:
+        if self.size_label:
+            return self.size_label
+        if self.parameter_count:
+            n = self.parameter_count
+            return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+        return "?"
+
+
+def _field(reader, key: str, default=None):
+    field = reader.fields.get(key)
+    if field is None:
+        return default
+    try:
+        return field.contents()
+    except Exception:  # a malformed value reads as missing
+        return default
+
+
+def _quantization_name(reader) -> str:
+    import gguf
+
+    file_type = _field(reader, "general.file_type")
+    if file_type is not None:
+        try:
+            return gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
+        except ValueError:
+            pass
+    # Fall back to the most common tensor type.
+    counts: dict[str, int] = {}
+    for tensor in reader.tensors:
+        counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + 1
+    return max(counts, key=counts.get) if counts else "unknown"
+
+
+def read_model_info(path: str | os.PathLike) -> ModelInfo:
+    """Read and check a GGUF header; raise ModelFileError when unusable."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"Model file not found: {path}. Check the path or choose another model.")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a file. Choose a .gguf model file.")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelFileError(
+            f"{path.name} is not a GGUF model file. Download a .gguf file (for example from Hugging Face)."
+        )
+    import gguf
+
+    try:
+        reader = gguf.GGUFReader(path, "r")
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path.name} is damaged or incomplete (its GGUF header cannot be read). "
+            "Download it again.",
+            detail=repr(exc),
+        ) from exc
+    end_of_data = max((t.data_offset + int(t.n_bytes) for t in reader.tensors), default=0)
+    if not reader.tensors or end_of_data > size:
+        raise ModelFileError(
+            f"{path.name} is truncated ({size:,} bytes, {end_of_data:,} expected). Download it again."
+        )
+    arch = _field(reader, "general.architecture")
+    if not arch:
+        raise ModelFileError(f"{path.name} lacks general.architecture; it is not a usable model.")
+    ctx = _field(reader, f"{arch}.context_length")
+    if _field(reader, "tokenizer.ggml.model") is None:
+        raise ModelFileError(f"{path.name} has no tokenizer; it is not a usable chat model.")
+    template = _field(reader, "tokenizer.chat_template") or ""
+    params = _field(reader, "general.parameter_count")
+    return ModelInfo(
+        path=str(path.resolve()),
+        file_size=size,
+        architecture=str(arch),
+        name=str(_field(reader, "general.name") or path.stem),
+        context_length=int(ctx) if ctx else 0,
+        block_count=int(_field(reader, f"{arch}.block_count") or 0),
+        quantization=_quantization_name(reader),
+        parameter_count=int(params) if params else None,
+        size_label=str(_field(reader, "general.size_label") or ""),
+        has_chat_template=bool(template),
+        chat_template=str(template),
+    )
+
+
+class ModelInfoCache:
+    """Inspection results on disk, keyed by path, size and mtime."""
+
+    def __init__(self, file: Path):
+        self.file = Path(file)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def inspect(self, path: str | os.PathLike) -> ModelInfo:
+        path = Path(path)
+        try:
+            key = self._key(path)
+        except OSError:
+            return read_model_info(path)  # raises the clear message
+        with self._lock:
+            cached = self._load().get(key)
+        if cached:
+            try:
+                return ModelInfo(**cached)
+            except TypeError:
+                pass
+        info = read_model_info(path)
+        with self._lock:
+            data = self._load()
+            data[key] = asdict(info)
+            try:
+                atomic_write_text(self.file, json.dumps(data))
+            except OSError as exc:
+                log.warning("cannot write model info cache: %s", exc)
+        return info

@@ -1,0 +1,204 @@
+"""The model host: one background thread that owns the loaded model.
+
+The GUI, the CLI and the API server submit jobs; the host runs them one at a
+time on its thread (llama.cpp is not thread-safe) and sends each job's events
+to its listener, or to a queue the submitter iterates. No Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from desktop_llm.core.engine import Engine, LlamaCppEngine
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
+from desktop_llm.core.gguf_info import ModelInfo
+from desktop_llm.core.model_guard import ModelGuard
+from desktop_llm.core.models import InstalledModel
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    n_ctx: int = 4096
+    n_threads: int = 0
+    n_gpu_layers: int = 0
+
+
+class HostContext:
+    """What a job may use while it runs on the host thread."""
+
+    def __init__(self, host: "ModelHost", cancel: threading.Event):
+        self._host = host
+        self.cancel = cancel
+
+    def engine_for(self, model: InstalledModel) -> Iterator[Event]:
+        """Make `model` the loaded one (yields progress); then use `.engine`."""
+        yield from self._host._ensure_loaded(model)
+
+    @property
+    def engine(self) -> Engine:
+        return self._host._engine
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        return self._host._model_info
+
+
+JobFn = Callable[[HostContext], Iterator[Event]]
+
+
+class Job:
+    """A submitted request: iterate it for events, or give a listener."""
+
+    def __init__(self, fn: JobFn, listener: Listener | None = None, label: str = ""):
+        self.fn = fn
+        self.label = label
+        self.cancel_event = threading.Event()
+        self.done = threading.Event()
+        self._listener = listener
+        self._queue: queue.Queue[Event] | None = None if listener else queue.Queue()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def emit(self, event: Event) -> None:
+        if self._listener is not None:
+            try:
+                self._listener(event)
+            except Exception:
+                log.exception("event listener failed")
+        else:
+            self._queue.put(event)
+
+    def events(self, poll_s: float = 0.1) -> Iterator[Event]:
+        """Yield events until the job ends (only for jobs without a listener)."""
+        if self._queue is None:
+            raise RuntimeError("this job delivers its events to a listener")
+        while True:
+            try:
+                event = self._queue.get(timeout=poll_s)
+            except queue.Empty:
+                continue
+            yield event
+            if isinstance(event, TERMINAL):
+                return
+
+    __iter__ = events
+
+
+class ModelHost:
+    def __init__(self, guard: ModelGuard, config: EngineConfig = EngineConfig(),
+                 engine_factory: Callable[..., Engine] = LlamaCppEngine):
+        self.guard = guard
+        self.config = config
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
+        self._model: InstalledModel | None = None
+        self._model_info: ModelInfo | None = None
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._current: Job | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="model-host", daemon=True)
+        self._thread.start()
+
+    # -- public API (any thread) ---------------------------------------------
+    def submit(self, fn: JobFn, listener: Listener | None = None, label: str = "") -> Job:
+        job = Job(fn, listener, label)
+        self._jobs.put(job)
+        return job
+
+    def load(self, model: InstalledModel, listener: Listener | None = None) -> Job:
+        def load_job(ctx: HostContext) -> Iterator[Event]:
+            yield from ctx.engine_for(model)
+            yield Finished(ctx.model_info)
+
+        return self.submit(load_job, listener, label="load")
+
+    def cancel_all(self) -> None:
+        """Cancel the running job and every queued one."""
+        with self._lock:
+            if self._current is not None:
+                self._current.cancel()
+        for job in list(self._jobs.queue):
+            if job is not None:
+                job.cancel()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.cancel_all()
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    @property
+    def loaded_model(self) -> InstalledModel | None:
+        return self._model
+
+    # -- host thread -----------------------------------------------------------
+    def _ensure_loaded(self, model: InstalledModel) -> Iterator[Event]:
+        if self._engine is not None and self._model is not None and self._model.path == model.path:
+            return
+        yield Progress(0, 2, f"Checking {model.name}")
+        info = self.guard.check(model)
+        yield Progress(1, 2, f"Loading {model.name}")
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+            self._model = None
+        n_ctx = self.config.n_ctx
+        if info.context_length:
+            n_ctx = min(n_ctx, info.context_length)
+        engine = self._engine_factory(
+            model.path, n_ctx=n_ctx, n_threads=self.config.n_threads,
+            n_gpu_layers=self.config.n_gpu_layers,
+        )
+        engine.load()
+        self._engine, self._model, self._model_info = engine, model, info
+        yield Progress(2, 2, f"{model.name} ready")
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            with self._lock:
+                self._current = job
+            try:
+                self._run_job(job)
+            finally:
+                with self._lock:
+                    self._current = None
+                job.done.set()
+        if self._engine is not None:
+            self._engine.close()
+
+    def _run_job(self, job: Job) -> None:
+        ended = False
+        try:
+            if job.cancel_event.is_set():
+                job.emit(Failed("Cancelled before it started."))
+                return
+            for event in job.fn(HostContext(self, job.cancel_event)):
+                job.emit(event)
+                if isinstance(event, TERMINAL):
+                    ended = True
+                    break
+            if not ended:
+                job.emit(Failed("The request ended without a result.", "job yielded no terminal event"))
+        except UserError as exc:
+            job.emit(Failed(exc.message, exc.detail))
+        except MemoryError:
+            job.emit(Failed("Out of memory. Close other programs or choose a smaller model."))
+        except Exception as exc:  # keep the host alive whatever a job does
+            log.exception("job %s failed", job.label)
+            job.emit(Failed(f"Something went wrong: {exc}. The app keeps running; try again.",
+                            traceback.format_exc()))
+
+

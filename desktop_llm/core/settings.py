@@ -1,0 +1,50 @@
+"""Typed user settings, stored as JSON and written atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from desktop_llm.core.paths import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    default_model: str = ""  # empty: the bundled starter model
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0: one per physical core
+    n_gpu_layers: int = 0
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    system_prompt: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        """Read settings; unknown keys are ignored, bad values fall back to defaults."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+            return cls()
+        settings = cls()
+        if not isinstance(raw, dict):
+            return settings
+        for f in fields(cls):
+            if f.name not in raw:
+                continue
+            value = raw[f.name]
+            default = getattr(settings, f.name)
+            if isinstance(default, bool) or type(value) not in (type(default), int):
+                continue
+            setattr(settings, f.name, type(default)(value))
+        return settings
+
+    def save(self, path: Path) -> None:
+        atomic_write_text(Path(path), json.dumps(asdict(self), indent=2) + "\n")

@@ -1,0 +1,5 @@
+"""Chat history in one SQLite file."""
+
+from desktop_llm.core.store.history import Conversation, History, Message
+
+__all__ = ["Conversation", "History", "Message"]

@@ -1,0 +1,41 @@
+"""Start the GUI: show the window first, then load the model in the worker."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop_llm import APP_NAME, __version__
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.paths import resources_dir
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources_dir() / "icon.svg"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)
+    app.setWindowIcon(app_icon())
+    try:
+        core = AppCore()
+        core.history  # open (and migrate, recover) the history before showing it
+    except UserError as exc:
+        QMessageBox.critical(None, "desktop-llm", exc.message)
+        return 1
+    window = MainWindow(core)
+    window.show()
+    QTimer.singleShot(0, window.start_loading)
+    try:
+        return app.exec()
+    finally:
+        core.close()

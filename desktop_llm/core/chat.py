@@ -92,6 +92,7 @@ class ChatService:
                        "model": model.name})
         pieces: list[str] = []
         last_flush = time.monotonic()
+        finished = None
         try:
             for event in ctx.engine.stream_chat(messages, params, ctx.cancel):
                 if isinstance(event, Token):
@@ -107,13 +108,18 @@ class ChatService:
                     reply: Reply = event.result
                     status = STOPPED if reply.finish_reason == "cancelled" else "done"
                     self.history.update_message(message_id, reply.text, status, reply.stats.as_dict())
-                    yield Finished(
+                    finished = Finished(
                         TurnResult(conversation_id, message_id, model.name, reply.text, status,
                                    reply.stats),
                         reply.stats,
                     )
-                    return
+                    break
+        except GeneratorExit:  # the consumer went away: keep what we have
+            self.history.update_message(message_id, "".join(pieces), STOPPED)
+            raise
         except BaseException as exc:
             message = exc.message if isinstance(exc, UserError) else str(exc)
             self.history.update_message(message_id, "".join(pieces), "error", error=message)
             raise
+        if finished is not None:
+            yield finished

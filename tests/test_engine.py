@@ -1,0 +1,106 @@
+"""The llama.cpp engine with the real starter model."""
+
+import pytest
+
+from desktop_llm.core.engine import GenerationParams
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Finished, Progress, Started, Token
+
+HELLO = [{"role": "user", "content": "Say hello to a new student."}]
+
+
+def collect(events):
+    return list(events)
+
+
+def test_streams_tokens_and_reports_stats(engine, params, cancel):
+    events = collect(engine.stream_chat(HELLO, params, cancel))
+    assert isinstance(events[0], Started)
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    reply = finished.result
+    assert len(tokens) >= 2
+    assert reply.text == "".join(tokens)
+    assert reply.text.strip()
+    assert reply.finish_reason in ("stop", "length")
+    stats = reply.stats
+    assert stats.prompt_tokens == len(engine.tokenize_prompt(HELLO))
+    assert 1 <= stats.completion_tokens <= params.max_tokens
+    assert 0 < stats.ttft_s < stats.total_s
+    assert stats.tokens_per_second > 0
+
+
+def test_max_tokens_ends_with_length(engine, cancel):
+    p = GenerationParams(max_tokens=5, temperature=0.7, seed=1)
+    story = [{"role": "user", "content": "Write a very long story about a dragon, with many chapters."}]
+    reply = collect(engine.stream_chat(story, p, cancel))[-1].result
+    assert reply.stats.completion_tokens == 5
+    assert reply.finish_reason == "length"
+
+
+def test_uses_the_models_chat_template(engine):
+    prompt = engine.render_prompt([
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ])
+    assert prompt.startswith("<|im_start|>system\nBe brief.<|im_end|>")
+    assert "<|im_start|>user\nHi<|im_end|>" in prompt
+    assert prompt.endswith("<|im_start|>assistant\n")
+    # special tokens become single tokens, not text
+    tokens = engine.tokenize_prompt([{"role": "user", "content": "Hi"}])
+    assert tokens.count(1) >= 1  # <|im_start|>
+
+
+def test_stop_mid_reply_within_one_token(engine, cancel):
+    p = GenerationParams(max_tokens=200, temperature=0.7, seed=7)
+    story = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    seen = 0
+    events = []
+    for event in engine.stream_chat(story, p, cancel):
+        events.append(event)
+        if isinstance(event, Token):
+            seen += 1
+            if seen == 3:
+                cancel.set()
+    reply = events[-1].result
+    assert reply.finish_reason == "cancelled"
+    assert reply.stats.completion_tokens == 3
+    assert sum(isinstance(e, Token) for e in events) <= 4  # a split UTF-8 tail at most
+
+
+def test_stop_during_long_prompt(engine, cancel):
+    long_text = "The quarterly report covers sales, costs and hiring plans in detail. " * 60
+    messages = [{"role": "user", "content": long_text + "\nSummarize."}]
+    n_prompt = len(engine.tokenize_prompt(messages))
+    assert n_prompt > 600
+    events = []
+    for event in engine.stream_chat(messages, GenerationParams(max_tokens=50), cancel):
+        events.append(event)
+        if isinstance(event, Progress):
+            cancel.set()
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert len(progress) == 1 and progress[0].done < progress[0].total
+    assert not any(isinstance(e, Token) for e in events)
+    assert events[-1].result.finish_reason == "cancelled"
+    assert engine._llm.n_tokens < n_prompt  # the prompt was not read to the end
+    # The engine stays usable after an aborted prompt.
+    cancel.clear()
+    reply = collect(engine.stream_chat(HELLO, GenerationParams(max_tokens=8), cancel))[-1].result
+    assert reply.stats.completion_tokens >= 1
+
+
+def test_conversation_longer_than_context_is_refused(engine, cancel):
+    huge = [{"role": "user", "content": "word " * 2000}]
+    with pytest.raises(UserError, match="too long for the model's context"):
+        collect(engine.stream_chat(huge, GenerationParams(max_tokens=8), cancel))
+
+
+def test_prefix_cache_reused_across_turns(engine, cancel):
+    first = [{"role": "user", "content": "Name a colour."}]
+    reply = collect(engine.stream_chat(first, GenerationParams(max_tokens=8, seed=3), cancel))[-1].result
+    second = first + [{"role": "assistant", "content": reply.text},
+                      {"role": "user", "content": "And another one?"}]
+    events = collect(engine.stream_chat(second, GenerationParams(max_tokens=8, seed=3), cancel))
+    assert isinstance(events[-1], Finished)
+    assert events[-1].result.stats.prompt_tokens > reply.stats.prompt_tokens

@@ -33,27 +33,28 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
 
     job = core.chat.send(text, model, conversation_id)
     result = None
-    events = job.events()
-    while True:
-        try:
-            event = next(events)
-        except StopIteration:
-            break
-        except KeyboardInterrupt:
-            job.cancel()
-            continue
-        if isinstance(event, Token) and not as_json:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
-            sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
-            if event.done >= event.total:
-                sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-        elif isinstance(event, Failed):
-            raise UserError(event.user_message, event.detail)
-        elif isinstance(event, Finished):
-            result = event.result
+
+    def stop_reply(_signum, _frame):
+        job.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C quits
+
+    previous = signal.signal(signal.SIGINT, stop_reply)
+    try:
+        for event in job.events():
+            if isinstance(event, Token) and not as_json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
+                sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
+                if event.done >= event.total:
+                    sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+            elif isinstance(event, Failed):
+                raise UserError(event.user_message, event.detail)
+            elif isinstance(event, Finished):
+                result = event.result
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if not as_json:
         sys.stdout.write("\n")
         if result is not None and result.status == "stopped":
@@ -173,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL) if hasattr(signal, "SIGPIPE") else None
+    if hasattr(signal, "SIGPIPE"):  # `desktop-llm ... | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.func(args)
     except UserError as exc:

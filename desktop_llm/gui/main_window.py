@@ -32,7 +32,17 @@ class MainWindow(QMainWindow):
         self.model_ready = False
         self.conversation_id: int | None = None
         self._job = None
-        self._bridges: set[JobBridge] = set()
+        # One long-lived bridge per kind of job; the host runs jobs one at a time.
+        self._load_bridge = JobBridge(self)
+        self._load_bridge.progress.connect(self._on_progress)
+        self._load_bridge.finished.connect(self._on_model_loaded)
+        self._load_bridge.failed.connect(self._on_model_failed)
+        self._chat_bridge = JobBridge(self)
+        self._chat_bridge.started.connect(self._on_started)
+        self._chat_bridge.token.connect(self._on_token)
+        self._chat_bridge.progress.connect(self._on_progress)
+        self._chat_bridge.finished.connect(self._on_finished)
+        self._chat_bridge.failed.connect(self._on_failed)
         self._stream_bubble: MessageBubble | None = None
         self._stream_conversation: int | None = None
         self._pending_text = ""
@@ -131,11 +141,7 @@ class MainWindow(QMainWindow):
         self.model_ready = False
         self.model_label.setText(f"Loading {self.model.name}…")
         self.input.setPlaceholderText("The model is loading — you can type already.")
-        bridge = self._new_bridge()
-        bridge.progress.connect(self._on_progress)
-        bridge.finished.connect(self._on_model_loaded)
-        bridge.failed.connect(self._on_model_failed)
-        self.core.host.load(self.model, listener=bridge.deliver)
+        self.core.host.load(self.model, listener=self._load_bridge.deliver)
 
     def _on_model_loaded(self, info) -> None:
         self.model_ready = True
@@ -191,18 +197,6 @@ class MainWindow(QMainWindow):
         self.input.setFocus()
 
     # -- sending -----------------------------------------------------------------------
-    def _new_bridge(self) -> JobBridge:
-        bridge = JobBridge(self)
-        self._bridges.add(bridge)
-
-        def release(*_args):
-            self._bridges.discard(bridge)
-            bridge.deleteLater()
-
-        bridge.finished.connect(release)
-        bridge.failed.connect(release)
-        return bridge
-
     def send(self) -> None:
         text = self.input.toPlainText()
         if not text.strip() or self._job is not None:
@@ -210,14 +204,9 @@ class MainWindow(QMainWindow):
         if self.model is None:
             self.chat_view.add("notice", "No model is available. Choose a model file with --model PATH.")
             return
-        bridge = self._new_bridge()
-        bridge.started.connect(self._on_started)
-        bridge.token.connect(self._on_token)
-        bridge.progress.connect(self._on_progress)
-        bridge.finished.connect(self._on_finished)
-        bridge.failed.connect(self._on_failed)
         try:
-            self._job = self.core.chat.send(text, self.model, self.conversation_id, listener=bridge.deliver)
+            self._job = self.core.chat.send(text, self.model, self.conversation_id,
+                                            listener=self._chat_bridge.deliver)
         except UserError as exc:
             self.chat_view.add("notice", exc.message)
             return

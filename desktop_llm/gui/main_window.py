@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.conversation_list = QListWidget()
         self.conversation_list.setAccessibleName("Conversations")
         self.conversation_list.setToolTip("Your saved conversations")
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.conversation_list.itemSelectionChanged.connect(self._on_conversation_chosen)
         side.addWidget(self.new_chat_button)
         side.addWidget(self.conversation_list)
@@ -125,9 +127,15 @@ class MainWindow(QMainWindow):
             self.addAction(a)
             return a
 
-        self.new_chat_action = action("New chat", "Ctrl+N", self.new_chat)
-        self.stop_action = action("Stop", "Esc", self.stop)
-        self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        self.new_chat_action = action("&New chat", "Ctrl+N", self.new_chat)
+        self.stop_action = action("&Stop reply", "Esc", self.stop)
+        self.quit_action = action("&Quit", "Ctrl+Q", self.close)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.new_chat_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        chat_menu.addAction(self.stop_action)
 
     # -- model ---------------------------------------------------------------------
     def start_loading(self, model_name: str | None = None) -> None:

@@ -137,3 +137,38 @@ def test_subcommands_import_neither_qt_nor_llama(app_home):
     env = dict(os.environ, **{HOME_ENV: str(app_home)})
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert "LOADED []" in r.stdout, r.stdout + r.stderr
+
+
+def test_interactive_chat_in_a_terminal(app_home):
+    """Without a prompt and with a terminal on stdin, `chat` is a REPL."""
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    env = dict(os.environ, **{HOME_ENV: str(app_home)})
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "chat"], stdin=secondary,
+                            stdout=secondary, stderr=secondary, env=env, close_fds=True)
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(primary, 4096)
+                except OSError:
+                    break
+        assert marker in seen, seen.decode(errors="replace")
+
+    read_until(b"> ")
+    os.write(primary, b"Name a planet.\n")
+    seen = b""
+    read_until(b"\n> ")  # the reply, then the prompt again
+    os.write(primary, b"/exit\n")
+    assert proc.wait(timeout=30) == 0
+    os.close(primary)
+    conv = json.loads(run_cli("history", "list", "--json", home=app_home).stdout)
+    assert len(conv) == 1 and conv[0]["message_count"] == 2

@@ -104,3 +104,20 @@ def test_prefix_cache_reused_across_turns(engine, cancel):
     events = collect(engine.stream_chat(second, GenerationParams(max_tokens=8, seed=3), cancel))
     assert isinstance(events[-1], Finished)
     assert events[-1].result.stats.prompt_tokens > reply.stats.prompt_tokens
+
+
+def test_device_summary_on_this_build(engine, starter):
+    import llama_cpp
+
+    from desktop_llm.core.engine import LlamaCppEngine
+
+    assert engine.device_summary == "CPU"  # n_gpu_layers=0
+    offloading = LlamaCppEngine(starter.path, n_ctx=256, n_gpu_layers=-1)
+    offloading.load()
+    try:
+        if llama_cpp.llama_supports_gpu_offload():
+            assert offloading.device_summary == "GPU: 30/30 layers"
+        else:
+            assert offloading.device_summary == "CPU"
+    finally:
+        offloading.close()

@@ -51,7 +51,8 @@ def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
     window.start_loading()
     assert window.model_label.text().startswith("Loading")
     qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
-    assert "SmolLM2" in window.model_label.text()
+    label = window.model_label.text()
+    assert "SmolLM2" in label and "135M Q4_1" in label and ("CPU" in label or "GPU" in label)
 
 
 def test_type_send_and_tokens_arrive(qtbot, make_window):

@@ -70,6 +70,7 @@ class Reply:
 class Engine(Protocol):
     model_path: Path
     n_ctx: int
+    device_summary: str
 
     def stream_chat(
         self, messages: list[dict], params: GenerationParams, cancel: threading.Event
@@ -133,6 +134,17 @@ class LlamaCppEngine:
     @property
     def loaded(self) -> bool:
         return self._llm is not None
+
+    @property
+    def device_summary(self) -> str:
+        """Where the model runs, for the status bar: "CPU" or "GPU: N/M layers"."""
+        import llama_cpp
+
+        if not self.n_gpu_layers or not llama_cpp.llama_supports_gpu_offload():
+            return "CPU"
+        total = llama_cpp.llama_model_n_layer(self._llm.model)
+        on_gpu = total if self.n_gpu_layers < 0 else min(self.n_gpu_layers, total)
+        return f"GPU: {on_gpu}/{total} layers"
 
     def close(self) -> None:
         if self._llm is not None:

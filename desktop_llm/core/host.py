@@ -27,6 +27,15 @@ Listener = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
+class LoadedModel:
+    """The result of a load job."""
+
+    model: InstalledModel
+    info: ModelInfo
+    device: str
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     n_ctx: int = 4096
     n_threads: int = 0
@@ -119,7 +128,7 @@ class ModelHost:
     def load(self, model: InstalledModel, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
-            yield Finished(ctx.model_info)
+            yield Finished(LoadedModel(model, ctx.model_info, ctx.engine.device_summary))
 
         return self.submit(load_job, listener, label="load")
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import TurnResult
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.host import LoadedModel
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.chat_view import ChatView, MessageBubble
@@ -151,13 +152,16 @@ class MainWindow(QMainWindow):
         self.input.setPlaceholderText("The model is loading — you can type already.")
         self.core.host.load(self.model, listener=self._load_bridge.deliver)
 
-    def _on_model_loaded(self, info) -> None:
+    def _on_model_loaded(self, loaded: LoadedModel) -> None:
         self.model_ready = True
         self.progress_bar.setVisible(False)
-        label = self.model.name
-        if info is not None:
-            label += f"  ·  {info.parameters_text} {info.quantization}  ·  CPU"
-        self.model_label.setText(label)
+        info = loaded.info
+        self.model_label.setText(
+            f"{loaded.model.name}  ·  {info.parameters_text} {info.quantization}  ·  {loaded.device}"
+        )
+        self.model_label.setToolTip(
+            f"{info.name}\n{info.architecture}, context {info.context_length} tokens\n{info.path}"
+        )
         self.input.setPlaceholderText("Message the assistant — Enter sends, Shift+Enter for a new line")
 
     def _on_model_failed(self, message: str, detail: str) -> None:

@@ -167,3 +167,36 @@ def test_interrupted_reply_is_shown_as_such(qtbot, make_window, app_home):
     reply = window.chat_view.bubbles()[1]
     assert reply.status == "interrupted" and reply.text == "Once upon a"
     assert "interrupted" in reply.header.text()
+
+
+def test_closing_the_window_mid_reply_keeps_it_as_stopped(qtbot, make_window, app_home):
+    settings = app_home / "config" / "settings.json"
+    s = json.loads(settings.read_text())
+    s["max_tokens"] = 1000
+    settings.write_text(json.dumps(s))
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Write a very long story about a castle.")
+    qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 10, timeout=WAIT_MS)
+    conversation = window.conversation_id
+    window.close()
+    window.core.close()  # what the app does after its window closes
+    from desktop_llm.core.store import History
+    from desktop_llm.core.paths import AppPaths
+
+    saved = History(AppPaths.from_env().history_db).messages(conversation)
+    assert [m.status for m in saved] == ["done", "stopped"]
+    assert saved[1].content
+
+
+def test_a_message_that_cannot_be_saved_stays_in_the_input(qtbot, make_window):
+    window = loaded(qtbot, make_window())
+    db = window.core.history._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")
+    text = "An important draft paragraph. " * 2000
+    window.input.setPlainText(text)
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    assert window.input.toPlainText() == text  # nothing the user wrote is lost
+    notice = window.chat_view.bubbles()[-1]
+    assert notice.role == "notice" and "disk is full" in notice.text
+    assert window.send_button.isEnabled()

@@ -100,3 +100,14 @@ def test_row_left_streaming_by_a_dead_process_is_marked_interrupted(tmp_path):
     assert by_content["half a reply"] == "interrupted"
     assert by_content["kept text"] == "streaming"  # our own process is alive: not touched
     assert reopened.get_message(live).status == "streaming"
+
+
+def test_a_full_disk_is_reported_clearly_and_loses_nothing_saved(tmp_path):
+    history = History(tmp_path / "h.db")
+    cid = history.create_conversation()
+    history.add_message(cid, "user", "kept")
+    pages = history._db.execute("PRAGMA page_count").fetchone()[0]
+    history._db.execute(f"PRAGMA max_page_count={pages}")  # SQLite reports SQLITE_FULL past this
+    with pytest.raises(UserError, match="disk is full"):
+        history.add_message(cid, "user", "x" * 200_000)
+    assert [m.content for m in history.messages(cid)] == ["kept"]

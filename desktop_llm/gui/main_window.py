@@ -293,6 +293,10 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the reply (the host saves it as stopped) and stop listening."""
         self.stop()
         self._flush_tokens()
+        self._flush_timer.stop()
+        self._chat_bridge.blockSignals(True)
+        self._load_bridge.blockSignals(True)
         super().closeEvent(event)

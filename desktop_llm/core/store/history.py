@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,6 +104,42 @@ class History:
             ) from exc
         self.recover_interrupted()
 
+    @contextmanager
+    def _locked(self):
+        """Serialize access and turn storage failures into clear messages."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if "full" in text:
+                    raise UserError(
+                        "The disk is full, so the history could not be saved. "
+                        "Free some disk space and try again; nothing on screen is lost."
+                    ) from exc
+                if "locked" in text or "busy" in text:
+                    raise UserError(
+                        "The history file is busy (another copy of desktop-llm may be writing to it). "
+                        "Try again in a moment."
+                    ) from exc
+                if "readonly" in text or "read-only" in text:
+                    raise UserError(
+                        f"The history file {self.path} is read-only. Check its permissions."
+                    ) from exc
+                raise
+
+    @contextmanager
+    def _transaction(self):
+        with self._locked():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may already have rolled back (disk full)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     # -- schema -----------------------------------------------------------------
     def schema_version(self) -> int:
         row = self._db.execute(
@@ -114,7 +151,7 @@ class History:
         return row[0] if row else 0
 
     def _migrate(self) -> None:
-        with self._lock:
+        with self._locked():
             current = self.schema_version()
             if current > LATEST:
                 raise UserError(
@@ -126,17 +163,12 @@ class History:
             if current > 0:
                 self._backup(current)
             for version in range(current + 1, LATEST + 1):
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with self._transaction():
                     for statement in _statements(MIGRATIONS[version - 1]):
                         self._db.execute(statement)
                     self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                     self._db.execute("DELETE FROM schema_version")
                     self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
 
     def _backup(self, version: int) -> None:
         """Keep a copy of the file before changing its schema."""
@@ -150,7 +182,7 @@ class History:
     # -- recovery ------------------------------------------------------------
     def recover_interrupted(self) -> int:
         """Mark rows left 'streaming' by a process that no longer runs."""
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT id, writer_pid FROM messages WHERE status='streaming'"
             ).fetchall()
@@ -165,7 +197,7 @@ class History:
     # -- conversations ---------------------------------------------------------
     def create_conversation(self, title: str = "", model: str = "", system_prompt: str = "") -> int:
         ts = now_iso()
-        with self._lock:
+        with self._locked():
             cur = self._db.execute(
                 "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -174,7 +206,7 @@ class History:
             return cur.lastrowid
 
     def get_conversation(self, conversation_id: int) -> Conversation:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id)"
                 " AS message_count FROM conversations c WHERE c.id=?",
@@ -192,16 +224,16 @@ class History:
         if limit:
             sql += " LIMIT ?"
             params = (limit,)
-        with self._lock:
+        with self._locked():
             return [Conversation(**dict(r)) for r in self._db.execute(sql, params)]
 
     def set_title(self, conversation_id: int, title: str) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute("UPDATE conversations SET title=? WHERE id=?", (title, conversation_id))
 
     def delete_conversation(self, conversation_id: int) -> None:
         self.get_conversation(conversation_id)
-        with self._lock:
+        with self._locked():
             self._db.execute("DELETE FROM conversations WHERE id=?", (conversation_id,))
 
     # -- messages ----------------------------------------------------------------
@@ -209,24 +241,18 @@ class History:
                     model: str = "") -> int:
         ts = now_iso()
         pid = os.getpid() if status == "streaming" else None
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._db.execute(
-                    "INSERT INTO messages (conversation_id, role, content, status, model, writer_pid,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conversation_id, role, content, status, model, pid, ts, ts),
-                )
-                self._db.execute(
-                    "UPDATE conversations SET updated_at=?,"
-                    " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
-                    (ts, role, title_from(content), conversation_id),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return cur.lastrowid
+        with self._transaction():
+            cur = self._db.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, model, writer_pid,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, status, model, pid, ts, ts),
+            )
+            self._db.execute(
+                "UPDATE conversations SET updated_at=?,"
+                " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
+                (ts, role, title_from(content), conversation_id),
+            )
+        return cur.lastrowid
 
     def update_message(self, message_id: int, content: str, status: str | None = None,
                        stats: dict | None = None, error: str | None = None) -> None:
@@ -245,11 +271,11 @@ class History:
             sets.append("error=?")
             values.append(error)
         values.append(message_id)
-        with self._lock:
+        with self._locked():
             self._db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id=?", values)
 
     def messages(self, conversation_id: int) -> list[Message]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT id, conversation_id, role, content, status, model, prompt_tokens,"
                 " completion_tokens, ttft_s, tokens_per_second, error, created_at"
@@ -259,7 +285,7 @@ class History:
         return [Message(**dict(r)) for r in rows]
 
     def get_message(self, message_id: int) -> Message:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT id, conversation_id, role, content, status, model, prompt_tokens,"
                 " completion_tokens, ttft_s, tokens_per_second, error, created_at"
@@ -271,7 +297,7 @@ class History:
         return Message(**dict(row))
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             self._db.close()
 
 

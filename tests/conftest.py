@@ -71,6 +71,12 @@ def cancel():
     return threading.Event()
 
 
+def set_settings(home: Path, **values) -> None:
+    """Change settings in a test home before the app reads them."""
+    file = home / "config" / "settings.json"
+    file.write_text(json.dumps({**json.loads(file.read_text()), **values}))
+
+
 def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 120):
     env = dict(os.environ, **{HOME_ENV: str(home)})
     return subprocess.run(

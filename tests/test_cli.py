@@ -9,7 +9,7 @@ import time
 
 from desktop_llm import __version__
 from desktop_llm.core.paths import HOME_ENV
-from tests.conftest import run_cli
+from tests.conftest import run_cli, set_settings
 
 
 def test_version(app_home):
@@ -105,10 +105,7 @@ def test_unknown_conversation(app_home):
 
 
 def test_ctrl_c_stops_and_saves_the_partial_reply(app_home):
-    settings = app_home / "config" / "settings.json"
-    s = json.loads(settings.read_text())
-    s["max_tokens"] = 2000
-    settings.write_text(json.dumps(s))
+    set_settings(app_home, max_tokens=2000)
     env = dict(os.environ, **{HOME_ENV: str(app_home)})
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop_llm", "chat", "Write a very long story about a ship."],

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop_llm.core.app import AppCore
 from desktop_llm.gui.main_window import MainWindow
+from tests.conftest import set_settings
 
 WAIT_MS = 60_000
 
@@ -86,10 +87,7 @@ def test_shift_enter_adds_a_line_instead_of_sending(qtbot, make_window):
 
 
 def test_stop_ends_the_reply_and_keeps_it(qtbot, make_window, app_home):
-    settings = app_home / "config" / "settings.json"
-    s = json.loads(settings.read_text())
-    s["max_tokens"] = 1000
-    settings.write_text(json.dumps(s))
+    set_settings(app_home, max_tokens=1000)
     window = loaded(qtbot, make_window())
     type_and_send(qtbot, window, "Write a very long story about a ship.")
     qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 20, timeout=WAIT_MS)
@@ -170,10 +168,7 @@ def test_interrupted_reply_is_shown_as_such(qtbot, make_window, app_home):
 
 
 def test_closing_the_window_mid_reply_keeps_it_as_stopped(qtbot, make_window, app_home):
-    settings = app_home / "config" / "settings.json"
-    s = json.loads(settings.read_text())
-    s["max_tokens"] = 1000
-    settings.write_text(json.dumps(s))
+    set_settings(app_home, max_tokens=1000)
     window = loaded(qtbot, make_window())
     type_and_send(qtbot, window, "Write a very long story about a castle.")
     qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 10, timeout=WAIT_MS)

@@ -20,6 +20,14 @@ from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.store.migrations import LATEST, MIGRATIONS
 
 TITLE_LENGTH = 60
+MESSAGE_COLUMNS = (
+    "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens,"
+    " ttft_s, tokens_per_second, error, created_at"
+)
+CONVERSATION_SELECT = (
+    "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id) AS message_count"
+    " FROM conversations c"
+)
 
 
 def now_iso() -> str:
@@ -208,8 +216,7 @@ class History:
     def get_conversation(self, conversation_id: int) -> Conversation:
         with self._locked():
             row = self._db.execute(
-                "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id)"
-                " AS message_count FROM conversations c WHERE c.id=?",
+                f"{CONVERSATION_SELECT} WHERE c.id=?",
                 (conversation_id,),
             ).fetchone()
         if row is None:
@@ -218,8 +225,7 @@ class History:
         return Conversation(**dict(row))
 
     def list_conversations(self, limit: int | None = None) -> list[Conversation]:
-        sql = ("SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id)"
-               " AS message_count FROM conversations c ORDER BY c.updated_at DESC, c.id DESC")
+        sql = f"{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC"
         params: tuple = ()
         if limit:
             sql += " LIMIT ?"
@@ -277,9 +283,7 @@ class History:
     def messages(self, conversation_id: int) -> list[Message]:
         with self._locked():
             rows = self._db.execute(
-                "SELECT id, conversation_id, role, content, status, model, prompt_tokens,"
-                " completion_tokens, ttft_s, tokens_per_second, error, created_at"
-                " FROM messages WHERE conversation_id=? ORDER BY id",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id=? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
         return [Message(**dict(r)) for r in rows]
@@ -287,9 +291,7 @@ class History:
     def get_message(self, message_id: int) -> Message:
         with self._locked():
             row = self._db.execute(
-                "SELECT id, conversation_id, role, content, status, model, prompt_tokens,"
-                " completion_tokens, ttft_s, tokens_per_second, error, created_at"
-                " FROM messages WHERE id=?",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id=?",
                 (message_id,),
             ).fetchone()
         if row is None:

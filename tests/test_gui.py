@@ -1,6 +1,5 @@
 """The main window with real widgets (pytest-qt) and the real model."""
 
-import json
 
 import pytest
 from PySide6.QtCore import Qt

@@ -37,9 +37,6 @@ class AppCore:
     def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
         return self.registry.resolve(name_or_path, self.settings.default_model)
 
-    def save_settings(self) -> None:
-        self.settings.save(self.paths.settings_file)
-
     def close(self) -> None:
         if "host" in self.__dict__:
             self.host.shutdown()

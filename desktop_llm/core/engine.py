@@ -132,10 +132,6 @@ class LlamaCppEngine:
         self._vocab = model.vocab
 
     @property
-    def loaded(self) -> bool:
-        return self._llm is not None
-
-    @property
     def device_summary(self) -> str:
         """Where the model runs, for the status bar: "CPU" or "GPU: N/M layers"."""
         import llama_cpp
@@ -163,9 +159,6 @@ class LlamaCppEngine:
     def tokenize_prompt(self, messages: list[dict]) -> list[int]:
         prompt = self.render_prompt(messages)
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _is_end(self, token: int) -> bool:
         import llama_cpp

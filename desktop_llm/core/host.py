@@ -72,7 +72,6 @@ class Job:
         self.fn = fn
         self.label = label
         self.cancel_event = threading.Event()
-        self.done = threading.Event()
         self._listener = listener
         self._queue: queue.Queue[Event] | None = None if listener else queue.Queue()
 
@@ -184,7 +183,6 @@ class ModelHost:
             finally:
                 with self._lock:
                     self._current = None
-                job.done.set()
         if self._engine is not None:
             self._engine.close()
 

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     try:
         core = AppCore()
-        core.history  # open (and migrate, recover) the history before showing it
+        _ = core.history  # open (migrate, recover) the history before the window shows it
     except UserError as exc:
         QMessageBox.critical(None, "desktop-llm", exc.message)
         return 1

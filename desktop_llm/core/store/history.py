@@ -233,10 +233,6 @@ class History:
         with self._locked():
             return [Conversation(**dict(r)) for r in self._db.execute(sql, params)]
 
-    def set_title(self, conversation_id: int, title: str) -> None:
-        with self._locked():
-            self._db.execute("UPDATE conversations SET title=? WHERE id=?", (title, conversation_id))
-
     def delete_conversation(self, conversation_id: int) -> None:
         self.get_conversation(conversation_id)
         with self._locked():

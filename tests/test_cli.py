@@ -84,6 +84,8 @@ def test_not_a_gguf(app_home, tmp_path):
     f.write_text("Dear diary")
     line = _one_line_error(run_cli("chat", "--model", str(f), "Hi", home=app_home))
     assert "not a GGUF model file" in line
+    # Refused up front: no conversation is started with a model that cannot work.
+    assert json.loads(run_cli("history", "list", "--json", home=app_home).stdout) == []
 
 
 def test_unknown_model_name(app_home):

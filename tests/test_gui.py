@@ -48,6 +48,7 @@ def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
     window = make_window()
     assert window.isVisible()
     assert not window.model_ready
+    assert window.chat_view.empty_hint.isVisible()
     window.start_loading()
     assert window.model_label.text().startswith("Loading")
     qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
@@ -64,6 +65,7 @@ def test_type_send_and_tokens_arrive(qtbot, make_window):
     bubbles = window.chat_view.bubbles()
     assert [b.role for b in bubbles] == ["user", "assistant"]
     assert bubbles[0].text == "Write a slogan for a bakery."
+    assert not window.chat_view.empty_hint.isVisible()
     assert not window.send_button.isEnabled() and window.stop_button.isEnabled()
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     assert tokens, "tokens should reach the GUI as signals"

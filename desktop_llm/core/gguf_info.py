@@ -74,20 +74,26 @@ def _quantization_name(reader) -> str:
     return max(counts, key=counts.get) if counts else "unknown"
 
 
-def read_model_info(path: str | os.PathLike) -> ModelInfo:
-    """Read and check a GGUF header; raise ModelFileError when unusable."""
+def check_gguf_magic(path: str | os.PathLike) -> Path:
+    """Cheap first check (no header parsing): the file exists and starts like a GGUF."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"Model file not found: {path}. Check the path or choose another model.")
     if not path.is_file():
         raise ModelFileError(f"{path} is not a file. Choose a .gguf model file.")
-    size = path.stat().st_size
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic != GGUF_MAGIC:
         raise ModelFileError(
             f"{path.name} is not a GGUF model file. Download a .gguf file (for example from Hugging Face)."
         )
+    return path
+
+
+def read_model_info(path: str | os.PathLike) -> ModelInfo:
+    """Read and check a GGUF header; raise ModelFileError when unusable."""
+    path = check_gguf_magic(path)
+    size = path.stat().st_size
     import gguf
 
     try:

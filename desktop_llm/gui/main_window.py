@@ -144,12 +144,11 @@ class MainWindow(QMainWindow):
         try:
             self.model = self.core.resolve_model(model_name)
         except UserError as exc:
-            self.model_label.setText("No model")
-            self.chat_view.add("notice", exc.message)
+            self._on_model_failed(exc.message, exc.detail)
             return
         self.model_ready = False
         self.model_label.setText(f"Loading {self.model.name}…")
-        self.input.setPlaceholderText("The model is loading — you can type already.")
+        self.input.set_hint("The model is loading — you can type already.")
         self.core.host.load(self.model, listener=self._load_bridge.deliver)
 
     def _on_model_loaded(self, loaded: LoadedModel) -> None:
@@ -162,7 +161,7 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(
             f"{info.name}\n{info.architecture}, context {info.context_length} tokens\n{info.path}"
         )
-        self.input.setPlaceholderText("Message the assistant — Enter sends, Shift+Enter for a new line")
+        self.input.set_hint("Message the assistant — Enter sends, Shift+Enter for a new line")
 
     def _on_model_failed(self, message: str, detail: str) -> None:
         self.progress_bar.setVisible(False)

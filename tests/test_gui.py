@@ -196,3 +196,27 @@ def test_a_message_that_cannot_be_saved_stays_in_the_input(qtbot, make_window):
     notice = window.chat_view.bubbles()[-1]
     assert notice.role == "notice" and "disk is full" in notice.text
     assert window.send_button.isEnabled()
+
+
+def test_switching_away_and_back_mid_reply_keeps_streaming(qtbot, make_window, app_home):
+    set_settings(app_home, max_tokens=400)
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Say hi.")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    first = window.conversation_id
+    window.new_chat()
+    type_and_send(qtbot, window, "Write a very long story about a forest.")
+    qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 10, timeout=WAIT_MS)
+    streaming = window.conversation_id
+    window.open_conversation(first)
+    assert [b.role for b in window.chat_view.bubbles()] == ["user", "assistant"]
+    qtbot.wait(200)
+    window.open_conversation(streaming)
+    bubble = window.chat_view.bubbles()[1]
+    shown = bubble.text
+    assert shown  # what streamed while we looked away is back
+    if window._job is not None:
+        qtbot.waitUntil(lambda: len(bubble.text) > len(shown) or reply_done(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    saved = window.core.history.messages(streaming)[1]
+    assert bubble.text == saved.content and bubble.text.startswith(shown)

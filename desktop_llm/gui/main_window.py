@@ -46,7 +46,8 @@ class MainWindow(QMainWindow):
         self._chat_bridge.failed.connect(self._on_failed)
         self._stream_bubble: MessageBubble | None = None
         self._stream_conversation: int | None = None
-        self._pending_text = ""
+        self._pending_text = ""  # tokens not yet shown
+        self._stream_text = ""  # everything streamed so far in this reply
 
         self.setWindowTitle("desktop-llm")
         self.resize(1000, 700)
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
             if m.status == "error" and m.error:
                 bubble.set_status("error", f"error: {m.error}")
             if self._job is not None and m.status == "streaming" and conversation_id == self._stream_conversation:
+                bubble.set_text(self._stream_text, final=False)  # newer than the last flush to disk
                 self._stream_bubble = bubble
         self.input.setFocus()
 
@@ -224,7 +226,7 @@ class MainWindow(QMainWindow):
         self.input.clear()
         self.chat_view.add("user", text)
         self._stream_bubble = self.chat_view.add("assistant", "", "streaming")
-        self._pending_text = ""
+        self._pending_text = self._stream_text = ""
         self._flush_timer.start()
         self._update_controls()
         self.input.setFocus()
@@ -243,7 +245,10 @@ class MainWindow(QMainWindow):
         self._pending_text += text
 
     def _flush_tokens(self) -> None:
-        if self._pending_text and self._stream_bubble is not None:
+        if not self._pending_text:
+            return
+        self._stream_text += self._pending_text
+        if self._stream_bubble is not None:
             self._stream_bubble.append(self._pending_text)
         self._pending_text = ""
 

@@ -171,3 +171,26 @@ def test_interactive_chat_in_a_terminal(app_home):
     os.close(primary)
     conv = json.loads(run_cli("history", "list", "--json", home=app_home).stdout)
     assert len(conv) == 1 and conv[0]["message_count"] == 2
+
+
+def test_killed_mid_reply_keeps_the_flushed_text_as_interrupted(app_home):
+    set_settings(app_home, max_tokens=2000)
+    env = dict(os.environ, **{HOME_ENV: str(app_home)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_llm", "chat", "Write a very long story about a harbour."],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout.read(1)  # streaming has begun
+    time.sleep(0.8)  # past the first flush to disk (every 0.5 s)
+    proc.kill()
+    proc.wait(timeout=30)
+    conv = json.loads(run_cli("history", "list", "--json", home=app_home).stdout)[0]
+    shown = json.loads(run_cli("history", "show", str(conv["id"]), "--json", home=app_home).stdout)
+    user, reply = shown["messages"]
+    assert user["content"] == "Write a very long story about a harbour."
+    assert reply["status"] == "interrupted"
+    assert reply["content"]  # what was flushed survives the kill
+    import sqlite3
+
+    db = sqlite3.connect(app_home / "data" / "history.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

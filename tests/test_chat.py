@@ -118,3 +118,31 @@ def test_a_model_that_fails_to_load_keeps_the_users_message(core, tmp_path):
     assert "damaged or incomplete" in failed.user_message
     conv = core.history.list_conversations()[0]
     assert [m.content for m in core.history.messages(conv.id)] == ["Please keep this text."]
+
+
+def test_prompt_leaves_out_failed_replies_and_keeps_roles_alternating(tmp_path):
+    from desktop_llm.core.chat import prompt_messages
+    from desktop_llm.core.store import History
+
+    history = History(tmp_path / "h.db")
+    cid = history.create_conversation()
+    history.add_message(cid, "user", "First question")
+    failed = history.add_message(cid, "assistant", "", status="streaming")
+    history.update_message(failed, "", "error", error="boom")
+    history.add_message(cid, "user", "Second try")
+    partial = history.add_message(cid, "assistant", "", status="streaming")
+    history.update_message(partial, "Half an answer", "stopped")
+    messages = prompt_messages(history.messages(cid), "Be brief.")
+    assert messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "First question\n\nSecond try"},
+        {"role": "assistant", "content": "Half an answer"},
+    ]
+
+
+def test_no_empty_conversation_is_left_when_the_first_message_cannot_be_saved(core):
+    db = core.history._db
+    db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(UserError, match="disk is full"):
+        core.chat.send("x" * 200_000, core.resolve_model())
+    assert core.history.list_conversations() == []

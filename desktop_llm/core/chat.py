@@ -51,12 +51,20 @@ def params_from(settings: Settings) -> GenerationParams:
 
 
 def prompt_messages(history: list[Message], system_prompt: str) -> list[dict]:
-    """The conversation as the model sees it: finished text only."""
+    """The conversation as the model sees it.
+
+    Failed or empty replies are left out; turns of the same role that end up
+    next to each other are joined, since many chat templates insist that
+    user and assistant alternate.
+    """
     messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
     for m in history:
         if m.role == "assistant" and (m.status == "error" or not m.content):
             continue
-        messages.append({"role": m.role, "content": m.content})
+        if messages and messages[-1]["role"] == m.role:
+            messages[-1]["content"] += "\n\n" + m.content
+        else:
+            messages.append({"role": m.role, "content": m.content})
     return messages
 
 
@@ -71,11 +79,17 @@ class ChatService:
         """Store the user's message now; return the job that streams the reply."""
         if not text or not text.strip():
             raise UserError("The message is empty. Type something to send.")
-        if conversation_id is None:
+        created = conversation_id is None
+        if created:
             conversation_id = self.history.create_conversation(
                 model=model.name, system_prompt=self.settings.system_prompt)
         conversation = self.history.get_conversation(conversation_id)
-        self.history.add_message(conversation_id, "user", text)
+        try:
+            self.history.add_message(conversation_id, "user", text)
+        except UserError:
+            if created:  # leave no empty conversation behind
+                self.history.delete_conversation(conversation_id)
+            raise
         params = params or params_from(self.settings)
 
         def turn(ctx: HostContext) -> Iterator[Event]:

@@ -79,21 +79,17 @@ class ChatService:
         """Store the user's message now; return the job that streams the reply."""
         if not text or not text.strip():
             raise UserError("The message is empty. Type something to send.")
-        created = conversation_id is None
-        if created:
+        if conversation_id is None:
+            system_prompt = self.settings.system_prompt
             conversation_id = self.history.create_conversation(
-                model=model.name, system_prompt=self.settings.system_prompt)
-        conversation = self.history.get_conversation(conversation_id)
-        try:
+                model=model.name, system_prompt=system_prompt, first_message=text)
+        else:
+            system_prompt = self.history.get_conversation(conversation_id).system_prompt
             self.history.add_message(conversation_id, "user", text)
-        except UserError:
-            if created:  # leave no empty conversation behind
-                self.history.delete_conversation(conversation_id)
-            raise
         params = params or params_from(self.settings)
 
         def turn(ctx: HostContext) -> Iterator[Event]:
-            yield from self._stream_reply(ctx, conversation_id, conversation.system_prompt, model, params)
+            yield from self._stream_reply(ctx, conversation_id, system_prompt, model, params)
 
         return self.host.submit(turn, listener, label="chat")
 

@@ -203,15 +203,20 @@ class History:
             return len(dead)
 
     # -- conversations ---------------------------------------------------------
-    def create_conversation(self, title: str = "", model: str = "", system_prompt: str = "") -> int:
+    def create_conversation(self, title: str = "", model: str = "", system_prompt: str = "",
+                            first_message: str | None = None) -> int:
+        """Create a conversation, with its first user message in the same transaction
+        when given, so a failed write never leaves an empty conversation behind."""
         ts = now_iso()
-        with self._locked():
+        with self._transaction():
             cur = self._db.execute(
                 "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (title, model, system_prompt, ts, ts),
             )
-            return cur.lastrowid
+            if first_message is not None:
+                self._insert_message(cur.lastrowid, "user", first_message, "done", "")
+        return cur.lastrowid
 
     def get_conversation(self, conversation_id: int) -> Conversation:
         with self._locked():
@@ -241,19 +246,24 @@ class History:
     # -- messages ----------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str, status: str = "done",
                     model: str = "") -> int:
+        with self._transaction():
+            return self._insert_message(conversation_id, role, content, status, model)
+
+    def _insert_message(self, conversation_id: int, role: str, content: str, status: str,
+                        model: str) -> int:
+        """Insert a message and touch its conversation; the caller holds a transaction."""
         ts = now_iso()
         pid = os.getpid() if status == "streaming" else None
-        with self._transaction():
-            cur = self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, model, writer_pid,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, status, model, pid, ts, ts),
-            )
-            self._db.execute(
-                "UPDATE conversations SET updated_at=?,"
-                " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
-                (ts, role, title_from(content), conversation_id),
-            )
+        cur = self._db.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, model, writer_pid,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (conversation_id, role, content, status, model, pid, ts, ts),
+        )
+        self._db.execute(
+            "UPDATE conversations SET updated_at=?,"
+            " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
+            (ts, role, title_from(content), conversation_id),
+        )
         return cur.lastrowid
 
     def update_message(self, message_id: int, content: str, status: str | None = None,

@@ -59,9 +59,7 @@ class MessageBubble(QFrame):
         self.header.setText(f"{title}  ·  {extra}" if extra else title)
 
     def append(self, text: str) -> None:
-        self._text += text
-        self.body.setTextFormat(Qt.TextFormat.PlainText)
-        self.body.setText(self._text)
+        self.set_text(self._text + text, final=False)
 
     def set_text(self, text: str, final: bool = True) -> None:
         self._text = text

@@ -9,6 +9,7 @@ dead process left 'streaming' are marked 'interrupted' when the store opens.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -21,13 +22,20 @@ from desktop_llm.core.store.migrations import LATEST, MIGRATIONS
 
 TITLE_LENGTH = 60
 MESSAGE_COLUMNS = (
-    "id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens,"
-    " ttft_s, tokens_per_second, error, created_at"
+    "id, conversation_id, parent_id, role, content, status, finish_reason, model, prompt_tokens,"
+    " completion_tokens, ttft_s, tokens_per_second, error, created_at"
 )
 CONVERSATION_SELECT = (
-    "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id) AS message_count"
+    "SELECT c.id, c.title, c.model, c.system_prompt, c.created_at, c.updated_at, c.pinned,"
+    " c.deleted_at, c.temperature, c.top_p, c.max_tokens, c.leaf_id,"
+    " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id) AS message_count"
     " FROM conversations c"
 )
+# Fields a caller may change with update_conversation.
+CONVERSATION_FIELDS = ("title", "model", "system_prompt", "pinned", "temperature", "top_p", "max_tokens")
+SEARCH_LIMIT = 50
+HIT_START, HIT_END = "\x02", "\x03"  # around each match in a search snippet
+_LEAF = object()  # parent of a new message: the conversation's current leaf
 
 
 def now_iso() -> str:
@@ -42,13 +50,19 @@ class Conversation:
     system_prompt: str
     created_at: str
     updated_at: str
+    pinned: bool = False
+    deleted_at: str | None = None
+    temperature: float | None = None  # None: the default from Settings
+    top_p: float | None = None
+    max_tokens: int | None = None
+    leaf_id: int | None = None  # last message of the branch on screen
     message_count: int = 0
 
     def as_dict(self) -> dict:
         return {
             "id": self.id, "title": self.title, "model": self.model,
             "created_at": self.created_at, "updated_at": self.updated_at,
-            "message_count": self.message_count,
+            "pinned": bool(self.pinned), "message_count": self.message_count,
         }
 
 
@@ -56,9 +70,11 @@ class Conversation:
 class Message:
     id: int
     conversation_id: int
+    parent_id: int | None
     role: str
     content: str
     status: str
+    finish_reason: str  # stop, length or cancelled, for replies
     model: str
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -69,6 +85,37 @@ class Message:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @property
+    def can_continue(self) -> bool:
+        """A reply that was cut off (stopped, interrupted or out of tokens)."""
+        return self.role == "assistant" and bool(self.content) and (
+            self.status in ("stopped", "interrupted") or self.finish_reason == "length")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: int
+    message_id: int
+    conversation_title: str
+    role: str
+    marked_snippet: str  # matches between HIT_START and HIT_END
+
+    @property
+    def snippet(self) -> str:
+        """The snippet with each match in [brackets], for plain-text output."""
+        return self.marked_snippet.replace(HIT_START, "[").replace(HIT_END, "]")
+
+    def as_dict(self) -> dict:
+        return {"conversation_id": self.conversation_id, "message_id": self.message_id,
+                "title": self.conversation_title, "role": self.role, "snippet": self.snippet}
+
+
+def fts_query(text: str) -> str:
+    """Turn what a user typed into a safe FTS5 query: every word must appear
+    (as a prefix), and FTS5 operators or quotes are taken literally."""
+    words = re.findall(r"\w+", text)
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -204,9 +251,10 @@ class History:
 
     # -- conversations ---------------------------------------------------------
     def create_conversation(self, title: str = "", model: str = "", system_prompt: str = "",
-                            first_message: str | None = None) -> int:
+                            first_message: str | None = None, **settings) -> int:
         """Create a conversation, with its first user message in the same transaction
-        when given, so a failed write never leaves an empty conversation behind."""
+        when given, so a failed write never leaves an empty conversation behind.
+        `settings` may set temperature, top_p, max_tokens and pinned."""
         ts = now_iso()
         with self._transaction():
             cur = self._db.execute(
@@ -214,9 +262,12 @@ class History:
                 " VALUES (?, ?, ?, ?, ?)",
                 (title, model, system_prompt, ts, ts),
             )
+            conversation_id = cur.lastrowid
+            if settings:
+                self._update_conversation(conversation_id, settings)
             if first_message is not None:
-                self._insert_message(cur.lastrowid, "user", first_message, "done", "")
-        return cur.lastrowid
+                self._insert_message(conversation_id, "user", first_message, "done", "")
+        return conversation_id
 
     def get_conversation(self, conversation_id: int) -> Conversation:
         with self._locked():
@@ -230,7 +281,9 @@ class History:
         return Conversation(**dict(row))
 
     def list_conversations(self, limit: int | None = None) -> list[Conversation]:
-        sql = f"{CONVERSATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC"
+        """Conversations not in the trash: pinned first, then the most recent."""
+        sql = (f"{CONVERSATION_SELECT} WHERE c.deleted_at IS NULL"
+               " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC")
         params: tuple = ()
         if limit:
             sql += " LIMIT ?"
@@ -238,36 +291,84 @@ class History:
         with self._locked():
             return [Conversation(**dict(r)) for r in self._db.execute(sql, params)]
 
+    def update_conversation(self, conversation_id: int, **changes) -> Conversation:
+        """Change title, model, system prompt, pinned or generation settings."""
+        self.get_conversation(conversation_id)
+        with self._transaction():
+            self._update_conversation(conversation_id, changes)
+        return self.get_conversation(conversation_id)
+
+    def _update_conversation(self, conversation_id: int, changes: dict) -> None:
+        unknown = set(changes) - set(CONVERSATION_FIELDS)
+        if unknown:
+            raise ValueError(f"not a conversation field: {sorted(unknown)}")
+        if "title" in changes:
+            changes["title"] = " ".join(str(changes["title"]).split())
+        if not changes:
+            return
+        sets = ", ".join(f"{k}=?" for k in changes)
+        self._db.execute(f"UPDATE conversations SET {sets} WHERE id=?",
+                         (*changes.values(), conversation_id))
+
+    def rename_conversation(self, conversation_id: int, title: str) -> Conversation:
+        if not title.strip():
+            raise UserError("A conversation's title cannot be empty.")
+        return self.update_conversation(conversation_id, title=title)
+
     def delete_conversation(self, conversation_id: int) -> None:
+        """Delete for good (the command line's delete; the window uses the trash)."""
         self.get_conversation(conversation_id)
         with self._locked():
             self._db.execute("DELETE FROM conversations WHERE id=?", (conversation_id,))
 
+    def trash_conversation(self, conversation_id: int) -> None:
+        """Hide a conversation so that its deletion can still be undone."""
+        self.get_conversation(conversation_id)
+        with self._locked():
+            self._db.execute("UPDATE conversations SET deleted_at=? WHERE id=?",
+                             (now_iso(), conversation_id))
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        self.get_conversation(conversation_id)
+        with self._locked():
+            self._db.execute("UPDATE conversations SET deleted_at=NULL WHERE id=?", (conversation_id,))
+
+    def empty_trash(self) -> int:
+        with self._locked():
+            return self._db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+
     # -- messages ----------------------------------------------------------------
     def add_message(self, conversation_id: int, role: str, content: str, status: str = "done",
-                    model: str = "") -> int:
+                    model: str = "", parent_id=_LEAF) -> int:
+        """Add a message after `parent_id` (default: the end of the branch on
+        screen); the new message becomes the end of that branch."""
         with self._transaction():
-            return self._insert_message(conversation_id, role, content, status, model)
+            return self._insert_message(conversation_id, role, content, status, model, parent_id)
 
     def _insert_message(self, conversation_id: int, role: str, content: str, status: str,
-                        model: str) -> int:
+                        model: str, parent_id=_LEAF) -> int:
         """Insert a message and touch its conversation; the caller holds a transaction."""
         ts = now_iso()
         pid = os.getpid() if status == "streaming" else None
+        if parent_id is _LEAF:
+            row = self._db.execute("SELECT leaf_id FROM conversations WHERE id=?",
+                                   (conversation_id,)).fetchone()
+            parent_id = row[0] if row else None
         cur = self._db.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, model, writer_pid,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation_id, role, content, status, model, pid, ts, ts),
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, model,"
+            " writer_pid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (conversation_id, parent_id, role, content, status, model, pid, ts, ts),
         )
         self._db.execute(
-            "UPDATE conversations SET updated_at=?,"
+            "UPDATE conversations SET updated_at=?, leaf_id=?,"
             " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
-            (ts, role, title_from(content), conversation_id),
+            (ts, cur.lastrowid, role, title_from(content), conversation_id),
         )
         return cur.lastrowid
 
     def update_message(self, message_id: int, content: str, status: str | None = None,
-                       stats: dict | None = None, error: str | None = None) -> None:
+                       stats: dict | None = None, error: str | None = None,
+                       finish_reason: str | None = None) -> None:
         sets = ["content=?", "updated_at=?"]
         values: list = [content, now_iso()]
         if status is not None:
@@ -282,17 +383,70 @@ class History:
         if error is not None:
             sets.append("error=?")
             values.append(error)
+        if finish_reason is not None:
+            sets.append("finish_reason=?")
+            values.append(finish_reason)
         values.append(message_id)
         with self._locked():
             self._db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id=?", values)
 
-    def messages(self, conversation_id: int) -> list[Message]:
+    def messages(self, conversation_id: int, leaf_id: int | None = None) -> list[Message]:
+        """The branch on screen (or the one ending at `leaf_id`), oldest first."""
+        with self._locked():
+            if leaf_id is None:
+                row = self._db.execute("SELECT leaf_id FROM conversations WHERE id=?",
+                                       (conversation_id,)).fetchone()
+                leaf_id = row[0] if row else None
+            if leaf_id is None:
+                return []
+            rows = self._db.execute(
+                "WITH RECURSIVE path(id) AS ("
+                " SELECT ? UNION ALL"
+                " SELECT m.parent_id FROM messages m JOIN path ON m.id = path.id"
+                " WHERE m.parent_id IS NOT NULL)"
+                f" SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN path AND conversation_id=?"
+                " ORDER BY id",
+                (leaf_id, conversation_id),
+            ).fetchall()
+        return [Message(**dict(r)) for r in rows]
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message of every branch, oldest first."""
         with self._locked():
             rows = self._db.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id=? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
         return [Message(**dict(r)) for r in rows]
+
+    def alternatives(self, conversation_id: int) -> dict[int, list[int]]:
+        """For each message, the ids of the versions at its place (itself, its
+        regenerated or edited siblings), oldest first."""
+        with self._locked():
+            rows = self._db.execute(
+                "SELECT id, parent_id, role FROM messages WHERE conversation_id=? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        groups: dict[tuple, list[int]] = {}
+        for r in rows:
+            groups.setdefault((r["parent_id"], r["role"]), []).append(r["id"])
+        return {mid: ids for ids in groups.values() for mid in ids}
+
+    def switch_branch(self, message_id: int) -> int:
+        """Show the branch through `message_id`, following the newest reply
+        below it; returns the branch's last message."""
+        message = self.get_message(message_id)
+        with self._transaction():
+            leaf = message_id
+            while True:
+                row = self._db.execute("SELECT MAX(id) FROM messages WHERE parent_id=?",
+                                       (leaf,)).fetchone()
+                if row[0] is None:
+                    break
+                leaf = row[0]
+            self._db.execute("UPDATE conversations SET leaf_id=? WHERE id=?",
+                             (leaf, message.conversation_id))
+        return leaf
 
     def get_message(self, message_id: int) -> Message:
         with self._locked():
@@ -303,6 +457,63 @@ class History:
         if row is None:
             raise NotFound(f"No message with id {message_id}.")
         return Message(**dict(row))
+
+    # -- search ------------------------------------------------------------------
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+        """Messages containing every word of `text`, best matches first.
+        Any input is safe: FTS5 syntax in it is taken literally."""
+        query = fts_query(text)
+        if not query:
+            return []
+        with self._locked():
+            rows = self._db.execute(
+                "SELECT m.conversation_id, m.id AS message_id, c.title AS conversation_title,"
+                f" m.role, snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 14) AS marked_snippet"
+                " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE messages_fts MATCH ? AND c.deleted_at IS NULL"
+                " ORDER BY rank, m.id DESC LIMIT ?",
+                (query, limit),
+            ).fetchall()
+        return [SearchHit(**dict(r)) for r in rows]
+
+    # -- import --------------------------------------------------------------------
+    def insert_conversation(self, conversation: dict, messages: list[dict],
+                            leaf: int | None = None) -> int:
+        """Store a whole conversation in one transaction (all or nothing).
+
+        Each message dict has a local "id" and "parent" (a local id or None);
+        `leaf` is the local id of the message to show last.
+        """
+        ts = now_iso()
+        with self._transaction():
+            cur = self._db.execute(
+                "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at,"
+                " pinned, temperature, top_p, max_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation.get("title", ""), conversation.get("model", ""),
+                 conversation.get("system_prompt", ""), conversation.get("created_at") or ts,
+                 conversation.get("updated_at") or ts, int(bool(conversation.get("pinned"))),
+                 conversation.get("temperature"), conversation.get("top_p"),
+                 conversation.get("max_tokens")),
+            )
+            conversation_id = cur.lastrowid
+            new_ids: dict = {}
+            for m in messages:
+                created = m.get("created_at") or ts
+                cur = self._db.execute(
+                    "INSERT INTO messages (conversation_id, parent_id, role, content, status,"
+                    " finish_reason, model, prompt_tokens, completion_tokens, ttft_s,"
+                    " tokens_per_second, error, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (conversation_id, new_ids.get(m.get("parent")), m["role"], m["content"],
+                     m.get("status", "done"), m.get("finish_reason", ""), m.get("model", ""),
+                     m.get("prompt_tokens"), m.get("completion_tokens"), m.get("ttft_s"),
+                     m.get("tokens_per_second"), m.get("error", ""), created, created),
+                )
+                new_ids[m["id"]] = cur.lastrowid
+            leaf_id = new_ids.get(leaf) if leaf is not None else (cur.lastrowid if messages else None)
+            self._db.execute("UPDATE conversations SET leaf_id=? WHERE id=?", (leaf_id, conversation_id))
+        return conversation_id
 
     def close(self) -> None:
         with self._locked():

@@ -35,6 +35,43 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
     CREATE INDEX conversations_by_update ON conversations(updated_at);
     """,
+    # 2: pinning, undoable delete, per-conversation settings, reply branches
+    """
+    ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN deleted_at TEXT;
+    ALTER TABLE conversations ADD COLUMN temperature REAL;
+    ALTER TABLE conversations ADD COLUMN top_p REAL;
+    ALTER TABLE conversations ADD COLUMN max_tokens INTEGER;
+    ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
+    ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+    ALTER TABLE messages ADD COLUMN finish_reason TEXT NOT NULL DEFAULT '';
+    UPDATE messages SET parent_id = (
+        SELECT MAX(p.id) FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+    );
+    UPDATE conversations SET leaf_id = (
+        SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id
+    );
+    CREATE INDEX messages_by_parent ON messages(parent_id);
+    """,
+    # 3: full-text search over every message
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

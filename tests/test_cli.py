@@ -38,7 +38,8 @@ def test_chat_json_and_continue(app_home):
     r = run_cli("chat", "--json", "Name a fruit.", home=app_home)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"conversation_id", "model", "text", "prompt_tokens", "completion_tokens",
+    assert set(out) == {"conversation_id", "message_id", "model", "text", "finish_reason",
+                        "left_out_messages", "prompt_tokens", "completion_tokens",
                         "ttft_s", "tokens_per_second"}
     assert out["model"] == "SmolLM2-135M-Instruct.Q4_1"
     assert out["prompt_tokens"] > 0 and out["completion_tokens"] > 0

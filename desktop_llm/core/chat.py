@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
+from desktop_llm.core.context import fit_to_context, reply_reserve
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.host import HostContext, Job, Listener, ModelHost
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.settings import Settings
-from desktop_llm.core.store import History, Message
+from desktop_llm.core.store import Conversation, History, Message
 
 FLUSH_S = 0.5
 STOPPED = "stopped"
@@ -32,21 +33,31 @@ class TurnResult:
     text: str
     status: str  # done or stopped
     stats: GenerationStats
+    finish_reason: str = "stop"
+    left_out: int = 0  # oldest messages left out so the prompt fits the context
 
     def as_dict(self) -> dict:
         return {
             "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
             "model": self.model,
             "text": self.text,
+            "finish_reason": self.finish_reason,
+            "left_out_messages": self.left_out,
             **{k: v for k, v in self.stats.as_dict().items() if k != "total_s"},
         }
 
 
-def params_from(settings: Settings) -> GenerationParams:
+def params_from(settings: Settings, conversation: Conversation | None = None) -> GenerationParams:
+    """Generation settings: the conversation's own where it has them, else the defaults."""
+    def pick(name):
+        own = getattr(conversation, name, None) if conversation is not None else None
+        return own if own is not None else getattr(settings, name)
+
     return GenerationParams(
-        max_tokens=settings.max_tokens,
-        temperature=settings.temperature,
-        top_p=settings.top_p,
+        max_tokens=pick("max_tokens"),
+        temperature=pick("temperature"),
+        top_p=pick("top_p"),
     )
 
 
@@ -69,42 +80,103 @@ def prompt_messages(history: list[Message], system_prompt: str) -> list[dict]:
 
 
 class ChatService:
+    """Every way a reply comes about: a new message, a regenerated reply, an
+    edited message, a continued reply. Each stores what the user wrote first,
+    then returns the host job that streams the reply into the history."""
+
     def __init__(self, history: History, host: ModelHost, settings: Settings):
         self.history = history
         self.host = host
         self.settings = settings
 
     def send(self, text: str, model: InstalledModel, conversation_id: int | None = None,
-             params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
-        """Store the user's message now; return the job that streams the reply."""
-        if not text or not text.strip():
-            raise UserError("The message is empty. Type something to send.")
+             params: GenerationParams | None = None, listener: Listener | None = None,
+             new_conversation: dict | None = None) -> Job:
+        """Store the user's message now; return the job that streams the reply.
+
+        `new_conversation` (system_prompt, temperature, ...) sets up a new
+        conversation when `conversation_id` is None."""
+        _require_text(text)
         if conversation_id is None:
-            system_prompt = self.settings.system_prompt
+            setup = {"system_prompt": self.settings.system_prompt, **(new_conversation or {})}
             conversation_id = self.history.create_conversation(
-                model=model.name, system_prompt=system_prompt, first_message=text)
+                model=model.name, first_message=text, **setup)
         else:
-            system_prompt = self.history.get_conversation(conversation_id).system_prompt
             self.history.add_message(conversation_id, "user", text)
-        params = params or params_from(self.settings)
+        parent = self.history.get_conversation(conversation_id).leaf_id
+        return self._reply(conversation_id, parent, model, params, listener)
+
+    def regenerate(self, message_id: int, model: InstalledModel,
+                   params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
+        """A new reply in place of `message_id`; the old one stays as an alternative."""
+        message = self.history.get_message(message_id)
+        if message.role != "assistant":
+            raise UserError("Only a reply can be regenerated; edit your own message instead.")
+        return self._reply(message.conversation_id, message.parent_id, model, params, listener)
+
+    def edit(self, message_id: int, text: str, model: InstalledModel,
+             params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
+        """Send `text` in place of the user's message `message_id`, as a new branch
+        (the earlier message and everything after it are kept)."""
+        _require_text(text)
+        message = self.history.get_message(message_id)
+        if message.role != "user":
+            raise UserError("Only your own messages can be edited.")
+        self.history.add_message(message.conversation_id, "user", text, parent_id=message.parent_id)
+        parent = self.history.get_conversation(message.conversation_id).leaf_id
+        return self._reply(message.conversation_id, parent, model, params, listener)
+
+    def continue_reply(self, message_id: int, model: InstalledModel,
+                       params: GenerationParams | None = None,
+                       listener: Listener | None = None) -> Job:
+        """Carry on writing a reply that was stopped, interrupted or ran out of tokens."""
+        message = self.history.get_message(message_id)
+        if not message.can_continue:
+            raise UserError("Only a reply that was cut off can be continued.")
+        return self._reply(message.conversation_id, message.parent_id, model, params, listener,
+                           continued=message)
+
+    def _reply(self, conversation_id: int, parent_id: int | None, model: InstalledModel,
+               params: GenerationParams | None, listener: Listener | None,
+               continued: Message | None = None) -> Job:
+        conversation = self.history.get_conversation(conversation_id)
+        params = params or params_from(self.settings, conversation)
 
         def turn(ctx: HostContext) -> Iterator[Event]:
-            yield from self._stream_reply(ctx, conversation_id, system_prompt, model, params)
+            yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued)
 
         return self.host.submit(turn, listener, label="chat")
 
-    def _stream_reply(self, ctx: HostContext, conversation_id: int, system_prompt: str,
-                      model: InstalledModel, params: GenerationParams) -> Iterator[Event]:
+    def _prompt(self, engine, conversation: Conversation, parent_id: int | None,
+                params: GenerationParams, prefill: str) -> tuple[list[dict], int]:
+        """The prompt that fits the context, and how many turns it leaves out."""
+        thread = self.history.messages(conversation.id, leaf_id=parent_id) if parent_id else []
+        messages = prompt_messages(thread, conversation.system_prompt)
+        budget = engine.n_ctx - reply_reserve(engine.n_ctx, params.max_tokens)
+        messages, left_out = fit_to_context(
+            messages, lambda ms: engine.count_tokens(ms, prefill), budget)
+        return messages, left_out
+
+    def _stream_reply(self, ctx: HostContext, conversation: Conversation, parent_id: int | None,
+                      model: InstalledModel, params: GenerationParams,
+                      continued: Message | None) -> Iterator[Event]:
         yield from ctx.engine_for(model)
-        messages = prompt_messages(self.history.messages(conversation_id), system_prompt)
-        message_id = self.history.add_message(conversation_id, "assistant", "", "streaming", model.name)
-        yield Started({"conversation_id": conversation_id, "message_id": message_id,
-                       "model": model.name})
-        pieces: list[str] = []
+        prefill = continued.content if continued else ""
+        messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill)
+        if continued:
+            message_id = continued.id
+            self.history.update_message(message_id, prefill, "streaming")
+            self.history.switch_branch(message_id)
+        else:
+            message_id = self.history.add_message(conversation.id, "assistant", "", "streaming",
+                                                  model.name, parent_id=parent_id)
+        yield Started({"conversation_id": conversation.id, "message_id": message_id,
+                       "model": model.name, "left_out": left_out, "continued": bool(continued)})
+        pieces: list[str] = [prefill]
         last_flush = time.monotonic()
         finished = None
         try:
-            for event in ctx.engine.stream_chat(messages, params, ctx.cancel):
+            for event in ctx.engine.stream_chat(messages, params, ctx.cancel, prefill):
                 if isinstance(event, Token):
                     pieces.append(event.text)
                     now = time.monotonic()
@@ -116,11 +188,13 @@ class ChatService:
                     yield event
                 elif isinstance(event, Finished):
                     reply: Reply = event.result
+                    text = prefill + reply.text
                     status = STOPPED if reply.finish_reason == "cancelled" else "done"
-                    self.history.update_message(message_id, reply.text, status, reply.stats.as_dict())
+                    self.history.update_message(message_id, text, status, reply.stats.as_dict(),
+                                                finish_reason=reply.finish_reason)
                     finished = Finished(
-                        TurnResult(conversation_id, message_id, model.name, reply.text, status,
-                                   reply.stats),
+                        TurnResult(conversation.id, message_id, model.name, text, status,
+                                   reply.stats, reply.finish_reason, left_out),
                         reply.stats,
                     )
                     break
@@ -133,3 +207,8 @@ class ChatService:
             raise
         if finished is not None:
             yield finished
+
+
+def _require_text(text: str) -> None:
+    if not text or not text.strip():
+        raise UserError("The message is empty. Type something to send.")

@@ -73,8 +73,11 @@ class Engine(Protocol):
     device_summary: str
 
     def stream_chat(
-        self, messages: list[dict], params: GenerationParams, cancel: threading.Event
+        self, messages: list[dict], params: GenerationParams, cancel: threading.Event,
+        prefill: str = "",
     ) -> Iterator[Event]: ...
+
+    def count_tokens(self, messages: list[dict], prefill: str = "") -> int: ...
 
     def close(self) -> None: ...
 
@@ -156,9 +159,16 @@ class LlamaCppEngine:
                 "The model's chat template could not format this conversation.", detail=repr(exc)
             ) from exc
 
-    def tokenize_prompt(self, messages: list[dict]) -> list[int]:
-        prompt = self.render_prompt(messages)
+    def tokenize_prompt(self, messages: list[dict], prefill: str = "") -> list[int]:
+        """The prompt's tokens; `prefill` is the start of the reply, written
+        after the template's assistant header so the model carries on from it."""
+        if self._llm is None:
+            self.load()
+        prompt = self.render_prompt(messages) + prefill
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
+        return len(self.tokenize_prompt(messages, prefill))
 
     def _is_end(self, token: int) -> bool:
         import llama_cpp
@@ -189,15 +199,14 @@ class LlamaCppEngine:
 
     # -- generation ----------------------------------------------------------
     def stream_chat(
-        self, messages: list[dict], params: GenerationParams, cancel: threading.Event
+        self, messages: list[dict], params: GenerationParams, cancel: threading.Event,
+        prefill: str = "",
     ) -> Iterator[Event]:
         """Yield Started, Progress while reading the prompt, Token per piece of
         text, then Finished(Reply). Errors surface as exceptions."""
-        if self._llm is None:
-            self.load()
-        llm = self._llm
         t0 = time.perf_counter()
-        tokens = self.tokenize_prompt(messages)
+        tokens = self.tokenize_prompt(messages, prefill)
+        llm = self._llm
         stats = GenerationStats(prompt_tokens=len(tokens))
         room = self.n_ctx - len(tokens)
         if room < 16:

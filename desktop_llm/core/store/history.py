@@ -374,8 +374,8 @@ class History:
         if status is not None:
             sets.append("status=?")
             values.append(status)
-            if status != "streaming":
-                sets.append("writer_pid=NULL")
+            sets.append("writer_pid=?")
+            values.append(os.getpid() if status == "streaming" else None)
         for key in ("prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_second"):
             if stats and key in stats:
                 sets.append(f"{key}=?")

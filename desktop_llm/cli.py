@@ -135,6 +135,86 @@ def cmd_history_show(args) -> int:
         core.close()
 
 
+def cmd_history_search(args) -> int:
+    core = _core()
+    try:
+        hits = core.history.search(args.query)
+        if args.json:
+            _print_json([h.as_dict() for h in hits])
+        elif not hits:
+            print(f"Nothing found for {args.query!r}.", file=sys.stderr)
+        else:
+            for h in hits:
+                snippet = " ".join(h.snippet.split())
+                print(f"{h.conversation_id:>5}  #{h.message_id:<6} {h.conversation_title[:30]:<30}  {snippet}")
+        return 0
+    finally:
+        core.close()
+
+
+def cmd_history_export(args) -> int:
+    from pathlib import Path
+
+    from desktop_llm.core.store.export import export_conversation, render
+
+    core = _core()
+    try:
+        if args.output is None:
+            sys.stdout.buffer.write(render(core.history, args.id, args.format))
+            return 0
+        path = export_conversation(core.history, args.id, args.format, Path(args.output))
+        if args.json:
+            _print_json({"conversation_id": args.id, "format": args.format, "path": str(path)})
+        else:
+            print(f"Saved {path}", file=sys.stderr)
+        return 0
+    finally:
+        core.close()
+
+
+def cmd_history_import(args) -> int:
+    from pathlib import Path
+
+    from desktop_llm.core.store.importers import import_file
+
+    core = _core()
+    try:
+        conversation_id = import_file(core.history, Path(args.file))
+        conversation = core.history.get_conversation(conversation_id)
+        if args.json:
+            _print_json(conversation.as_dict())
+        else:
+            print(f"Imported {args.file} as conversation {conversation_id} "
+                  f"({conversation.message_count} messages): {conversation.title}")
+        return 0
+    finally:
+        core.close()
+
+
+def cmd_history_rename(args) -> int:
+    core = _core()
+    try:
+        conversation = core.history.rename_conversation(args.id, args.title)
+        if args.json:
+            _print_json(conversation.as_dict())
+        return 0
+    finally:
+        core.close()
+
+
+def cmd_history_delete(args) -> int:
+    core = _core()
+    try:
+        core.history.delete_conversation(args.id)
+        if args.json:
+            _print_json({"deleted": args.id})
+        else:
+            print(f"Deleted conversation {args.id}.", file=sys.stderr)
+        return 0
+    finally:
+        core.close()
+
+
 # -- parser ----------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -160,6 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
     hshow = hsub.add_parser("show", parents=[common], help="show one conversation")
     hshow.add_argument("id", type=int)
     hshow.set_defaults(func=cmd_history_show)
+    hsearch = hsub.add_parser("search", parents=[common], help="search every message")
+    hsearch.add_argument("query")
+    hsearch.set_defaults(func=cmd_history_search)
+    hexport = hsub.add_parser("export", parents=[common], help="export a conversation")
+    hexport.add_argument("id", type=int)
+    hexport.add_argument("--format", choices=["md", "html", "json", "docx", "txt"], default="md")
+    hexport.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    hexport.set_defaults(func=cmd_history_export)
+    himport = hsub.add_parser("import", parents=[common],
+                              help="import a conversation (our JSON, LM Studio, Jan, role/content JSON)")
+    himport.add_argument("file")
+    himport.set_defaults(func=cmd_history_import)
+    hrename = hsub.add_parser("rename", parents=[common], help="rename a conversation")
+    hrename.add_argument("id", type=int)
+    hrename.add_argument("title")
+    hrename.set_defaults(func=cmd_history_rename)
+    hdelete = hsub.add_parser("delete", parents=[common], help="delete a conversation for good")
+    hdelete.add_argument("id", type=int)
+    hdelete.set_defaults(func=cmd_history_delete)
     return parser
 
 

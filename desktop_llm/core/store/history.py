@@ -490,8 +490,8 @@ class History:
             cur = self._db.execute(
                 "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at,"
                 " pinned, temperature, top_p, max_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation.get("title", ""), conversation.get("model", ""),
-                 conversation.get("system_prompt", ""), conversation.get("created_at") or ts,
+                (conversation.get("title") or "", conversation.get("model") or "",
+                 conversation.get("system_prompt") or "", conversation.get("created_at") or ts,
                  conversation.get("updated_at") or ts, int(bool(conversation.get("pinned"))),
                  conversation.get("temperature"), conversation.get("top_p"),
                  conversation.get("max_tokens")),

@@ -1,0 +1,60 @@
+"""Markdown to HTML for messages and exports, with code highlighted by Pygments.
+
+Styles are inline (no stylesheet), so the HTML shows the same in a Qt label,
+a browser or an exported file.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+CODE_STYLE = "background:#f6f8fa; color:#24292f; padding:8px; border-radius:6px; font-family:monospace;"
+COPY_LINK = "copy-code:"  # href of a code block's Copy link, followed by its index
+
+
+@dataclass
+class Rendered:
+    html: str
+    code_blocks: list[str] = field(default_factory=list)  # source of each block, in order
+
+
+def _lexer(lang: str):
+    """The fence's language; guessing from the code alone is slow and often wrong."""
+    try:
+        return get_lexer_by_name(lang) if lang else TextLexer()
+    except ClassNotFound:
+        return TextLexer()
+
+
+def render(text: str, copy_links: bool = False) -> Rendered:
+    """Render Markdown; with `copy_links`, each code block gets a Copy link
+    whose href is COPY_LINK + the block's index in `code_blocks`."""
+    result = Rendered("")
+    formatter = HtmlFormatter(noclasses=True, nowrap=True, style="default")
+
+    def fence(_renderer, tokens, idx, _options, _env) -> str:
+        token = tokens[idx]
+        source, lang = token.content, token.info.strip().split(" ")[0] if token.info else ""
+        index = len(result.code_blocks)
+        result.code_blocks.append(source)
+        body = highlight(source, _lexer(lang), formatter)
+        link = (f'<p style="margin:0"><a href="{COPY_LINK}{index}">Copy code</a>'
+                f'{" · " + html.escape(lang) if lang else ""}</p>') if copy_links else ""
+        return f'{link}<pre style="{CODE_STYLE}">{body}</pre>\n'
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.add_render_rule("fence", fence)
+    md.add_render_rule("code_block", fence)
+    result.html = md.render(text)
+    return result
+
+
+def to_html(text: str) -> str:
+    return render(text).html

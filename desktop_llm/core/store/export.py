@@ -1,0 +1,178 @@
+"""Export a conversation as Markdown, HTML, JSON, DOCX or plain text.
+
+JSON carries everything (every branch, settings and stats) and imports back
+identically; the other formats show the branch on screen, for reading.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import io
+import json
+from pathlib import Path
+
+from desktop_llm.core import markdown
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.paths import atomic_write_bytes
+from desktop_llm.core.store.history import Conversation, History, Message
+
+FORMATS = ("md", "html", "json", "docx", "txt")
+JSON_FORMAT = "desktop-llm-conversation"
+JSON_VERSION = 1
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+MESSAGE_FIELDS = ("role", "content", "status", "finish_reason", "model", "prompt_tokens",
+                  "completion_tokens", "ttft_s", "tokens_per_second", "error", "created_at")
+CONVERSATION_FIELDS = ("title", "model", "system_prompt", "created_at", "updated_at", "pinned",
+                       "temperature", "top_p", "max_tokens")
+
+
+def conversation_dict(history: History, conversation_id: int) -> dict:
+    """Our JSON: messages numbered 1..n, each pointing at its parent's number."""
+    conversation = history.get_conversation(conversation_id)
+    messages = history.all_messages(conversation_id)
+    number = {m.id: i for i, m in enumerate(messages, 1)}
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "conversation": {k: getattr(conversation, k) for k in CONVERSATION_FIELDS}
+        | {"pinned": bool(conversation.pinned)},
+        "messages": [
+            {"id": number[m.id], "parent": number.get(m.parent_id),
+             **{k: getattr(m, k) for k in MESSAGE_FIELDS}}
+            for m in messages
+        ],
+        "current": number.get(conversation.leaf_id),
+    }
+
+
+def _title(conversation: Conversation) -> str:
+    return conversation.title or "Untitled conversation"
+
+
+def _subtitle(conversation: Conversation) -> str:
+    return f"{conversation.model or 'unknown model'} · {conversation.created_at[:16].replace('T', ' ')}"
+
+
+def _status_note(m: Message) -> str:
+    return "" if m.status == "done" else f" ({m.status})"
+
+
+def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
+    parts = [f"# {_title(conversation)}\n\n_{_subtitle(conversation)}_\n"]
+    if conversation.system_prompt:
+        parts.append(f"**System prompt:** {conversation.system_prompt}\n")
+    for m in messages:
+        parts.append(f"## {ROLE_NAMES.get(m.role, m.role)}{_status_note(m)}\n\n{m.content}\n")
+    return "\n".join(parts)
+
+
+def to_text(conversation: Conversation, messages: list[Message]) -> str:
+    parts = [f"{_title(conversation)}\n{_subtitle(conversation)}\n"]
+    if conversation.system_prompt:
+        parts.append(f"System prompt: {conversation.system_prompt}\n")
+    for m in messages:
+        parts.append(f"{ROLE_NAMES.get(m.role, m.role)}{_status_note(m)}:\n{m.content}\n")
+    return "\n".join(parts)
+
+
+def to_html(conversation: Conversation, messages: list[Message]) -> str:
+    title = html.escape(_title(conversation))
+    body = [f"<h1>{title}</h1>", f"<p class='meta'>{html.escape(_subtitle(conversation))}</p>"]
+    if conversation.system_prompt:
+        body.append(f"<p class='meta'><b>System prompt:</b> {html.escape(conversation.system_prompt)}</p>")
+    for m in messages:
+        who = html.escape(ROLE_NAMES.get(m.role, m.role) + _status_note(m))
+        body.append(f"<section class='{m.role}'><h2>{who}</h2>{markdown.to_html(m.content)}</section>")
+    style = ("body{font-family:system-ui,sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
+             "section{border:1px solid #ddd;border-radius:8px;padding:0 1em;margin:1em 0}"
+             "section.user{background:#e8f0fe}.meta{color:#666}h2{font-size:1em}")
+    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+            f"<title>{title}</title><style>{style}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def to_docx(conversation: Conversation, messages: list[Message]) -> bytes:
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+    document.add_heading(_title(conversation), level=1)
+    document.add_paragraph(_subtitle(conversation)).runs[0].italic = True
+    if conversation.system_prompt:
+        document.add_paragraph(f"System prompt: {conversation.system_prompt}")
+    for m in messages:
+        document.add_heading(ROLE_NAMES.get(m.role, m.role) + _status_note(m), level=2)
+        in_code = False
+        for block in _blocks(m.content):
+            if block.startswith("```"):
+                in_code = not in_code
+                continue
+            paragraph = document.add_paragraph()
+            run = paragraph.add_run(block)
+            if in_code:
+                run.font.name = "Courier New"
+                run.font.size = Pt(9)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs separated by blank lines; code fences kept as their own
+    lines and the code between them as one block."""
+    blocks, buf, in_code = [], [], False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            if buf:
+                blocks.append("\n".join(buf))
+                buf = []
+            blocks.append(line.strip())
+            in_code = not in_code
+        elif not line.strip() and not in_code:
+            if buf:
+                blocks.append("\n".join(buf))
+                buf = []
+        else:
+            buf.append(line)
+    if buf:
+        blocks.append("\n".join(buf))
+    return blocks
+
+
+def render(history: History, conversation_id: int, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise UserError(f"Unknown export format {fmt!r}. Choose one of: {', '.join(FORMATS)}.")
+    if fmt == "json":
+        data = conversation_dict(history, conversation_id)
+        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    conversation = history.get_conversation(conversation_id)
+    messages = history.messages(conversation_id)
+    if fmt == "docx":
+        return to_docx(conversation, messages)
+    writer = {"md": to_markdown, "html": to_html, "txt": to_text}[fmt]
+    return writer(conversation, messages).encode("utf-8")
+
+
+def export_conversation(history: History, conversation_id: int, fmt: str, path: Path) -> Path:
+    """Write the export atomically; a bad destination gives a clear message."""
+    path = Path(path)
+    data = render(history, conversation_id, fmt)
+    if not path.parent.is_dir():
+        raise UserError(f"The folder {path.parent} does not exist. Choose another place to save.")
+    try:
+        atomic_write_bytes(path, data)
+    except PermissionError as exc:
+        raise UserError(f"Cannot write {path}: permission denied. "
+                        "Choose a folder you can write to.") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise UserError(f"The disk is full, so {path.name} could not be saved. "
+                            "Free some space and try again.") from exc
+        raise UserError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return path
+
+
+def default_filename(conversation: Conversation, fmt: str) -> str:
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in _title(conversation)).strip()
+    return f"{safe[:60] or 'conversation'}.{fmt}"

@@ -83,3 +83,25 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 1
         [sys.executable, "-m", "desktop_llm", *args],
         capture_output=True, text=True, input=input, env=env, timeout=timeout,
     )
+
+
+@pytest.fixture
+def make_window(qtbot, app_home):
+    """Main windows on the test home; closed (and their cores) after the test."""
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.gui.main_window import MainWindow
+
+    made = []
+
+    def make():
+        core = AppCore()
+        window = MainWindow(core)
+        qtbot.addWidget(window)
+        window.show()
+        made.append((window, core))
+        return window
+
+    yield make
+    for window, core in made:
+        window.close()
+        core.close()

@@ -1,47 +1,10 @@
 """The main window with real widgets (pytest-qt) and the real model."""
 
 
-import pytest
 from PySide6.QtCore import Qt
 
-from desktop_llm.core.app import AppCore
-from desktop_llm.gui.main_window import MainWindow
 from tests.conftest import set_settings
-
-WAIT_MS = 60_000
-
-
-@pytest.fixture
-def make_window(qtbot, app_home):
-    made = []
-
-    def make():
-        core = AppCore()
-        window = MainWindow(core)
-        qtbot.addWidget(window)
-        window.show()
-        made.append((window, core))
-        return window
-
-    yield make
-    for window, core in made:
-        window.close()
-        core.close()
-
-
-def loaded(qtbot, window):
-    window.start_loading()
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
-    return window
-
-
-def type_and_send(qtbot, window, text):
-    qtbot.keyClicks(window.input, text)
-    qtbot.keyClick(window.input, Qt.Key.Key_Return)
-
-
-def reply_done(window):
-    return window._job is None
+from tests.gui_helpers import WAIT_MS, choose, loaded, reply_done, type_and_send
 
 
 def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
@@ -71,10 +34,10 @@ def test_type_send_and_tokens_arrive(qtbot, make_window):
     assert tokens, "tokens should reach the GUI as signals"
     reply = window.chat_view.bubbles()[1]
     assert reply.text.strip() and reply.status == "done"
-    assert reply.body.textFormat() == Qt.TextFormat.MarkdownText
+    assert reply.body.textFormat() == Qt.TextFormat.RichText  # rendered Markdown
     assert "tokens/s" in window.speed_label.text()
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
-    assert window.conversation_list.count() == 1
+    assert len(window.sidebar.conversation_items()) == 1
     assert window.input.hasFocus() or not window.isActiveWindow()
 
 
@@ -110,10 +73,10 @@ def test_conversation_is_listed_after_restart(qtbot, make_window):
     window.core.close()
 
     again = make_window()
-    assert again.conversation_list.count() == 1
-    item = again.conversation_list.item(0)
+    assert len(again.sidebar.conversation_items()) == 1
+    item = again.sidebar.conversation_items()[0]
     assert item.text() == "Suggest a name for a cat."
-    item.setSelected(True)
+    choose(qtbot, again, item)
     bubbles = again.chat_view.bubbles()
     assert [b.role for b in bubbles] == ["user", "assistant"]
     assert bubbles[1].text == reply_text
@@ -129,7 +92,7 @@ def test_new_chat_shortcut_and_second_conversation(qtbot, make_window):
     type_and_send(qtbot, window, "A different topic.")
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     assert window.conversation_id != first
-    assert window.conversation_list.count() == 2
+    assert len(window.sidebar.conversation_items()) == 2
 
 
 def test_a_bad_model_shows_a_message_and_the_window_stays_usable(qtbot, make_window, tmp_path):
@@ -162,7 +125,7 @@ def test_interrupted_reply_is_shown_as_such(qtbot, make_window, app_home):
     )
     subprocess.run([sys.executable, "-c", code, str(db)], check=True)
     window = make_window()
-    window.conversation_list.item(0).setSelected(True)
+    choose(qtbot, window, window.sidebar.conversation_items()[0])
     reply = window.chat_view.bubbles()[1]
     assert reply.status == "interrupted" and reply.text == "Once upon a"
     assert "interrupted" in reply.header.text()
@@ -219,4 +182,5 @@ def test_switching_away_and_back_mid_reply_keeps_streaming(qtbot, make_window, a
         qtbot.waitUntil(lambda: len(bubble.text) > len(shown) or reply_done(window), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     saved = window.core.history.messages(streaming)[1]
-    assert bubble.text == saved.content and bubble.text.startswith(shown)
+    final = window.chat_view.bubbles()[1]
+    assert final.text == saved.content and final.text.startswith(shown)

@@ -27,12 +27,21 @@ class AppCore:
 
     @cached_property
     def host(self) -> ModelHost:
-        s = self.settings
-        return ModelHost(ModelGuard(self.paths), EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers))
+        return ModelHost(ModelGuard(self.paths), self.engine_config())
 
     @cached_property
     def chat(self) -> ChatService:
         return ChatService(self.history, self.host, self.settings)
+
+    def engine_config(self) -> EngineConfig:
+        s = self.settings
+        return EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers)
+
+    def save_settings(self) -> None:
+        """Store the settings (atomically) and let the next job use them."""
+        self.settings.save(self.paths.settings_file)
+        if "host" in self.__dict__:
+            self.host.reconfigure(self.engine_config())
 
     def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
         return self.registry.resolve(name_or_path, self.settings.default_model)

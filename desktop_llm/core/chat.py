@@ -145,7 +145,8 @@ class ChatService:
         def turn(ctx: HostContext) -> Iterator[Event]:
             yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued)
 
-        return self.host.submit(turn, listener, label="chat")
+        return self.host.submit(turn, listener, label="chat",
+                                info={"conversation_id": conversation_id})
 
     def _prompt(self, engine, conversation: Conversation, parent_id: int | None,
                 params: GenerationParams, prefill: str) -> tuple[list[dict], int]:

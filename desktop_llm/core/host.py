@@ -68,9 +68,11 @@ JobFn = Callable[[HostContext], Iterator[Event]]
 class Job:
     """A submitted request: iterate it for events, or give a listener."""
 
-    def __init__(self, fn: JobFn, listener: Listener | None = None, label: str = ""):
+    def __init__(self, fn: JobFn, listener: Listener | None = None, label: str = "",
+                 info: dict | None = None):
         self.fn = fn
         self.label = label
+        self.info = dict(info or {})  # what the submitter knows already (a conversation id...)
         self.cancel_event = threading.Event()
         self._listener = listener
         self._queue: queue.Queue[Event] | None = None if listener else queue.Queue()
@@ -112,6 +114,7 @@ class ModelHost:
         self._engine: Engine | None = None
         self._model: InstalledModel | None = None
         self._model_info: ModelInfo | None = None
+        self._loaded_config: EngineConfig | None = None
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._current: Job | None = None
         self._lock = threading.Lock()
@@ -119,8 +122,9 @@ class ModelHost:
         self._thread.start()
 
     # -- public API (any thread) ---------------------------------------------
-    def submit(self, fn: JobFn, listener: Listener | None = None, label: str = "") -> Job:
-        job = Job(fn, listener, label)
+    def submit(self, fn: JobFn, listener: Listener | None = None, label: str = "",
+               info: dict | None = None) -> Job:
+        job = Job(fn, listener, label, info)
         self._jobs.put(job)
         return job
 
@@ -150,8 +154,13 @@ class ModelHost:
         return self._model
 
     # -- host thread -----------------------------------------------------------
+    def reconfigure(self, config: EngineConfig) -> None:
+        """Use `config` from the next job on; the model reloads if it changed."""
+        self.config = config
+
     def _ensure_loaded(self, model: InstalledModel) -> Iterator[Event]:
-        if self._engine is not None and self._model is not None and self._model.path == model.path:
+        if (self._engine is not None and self._model is not None and self._model.path == model.path
+                and self._loaded_config == self.config):
             return
         yield Progress(0, 2, f"Checking {model.name}")
         info = self.guard.check(model)
@@ -169,6 +178,7 @@ class ModelHost:
         )
         engine.load()
         self._engine, self._model, self._model_info = engine, model, info
+        self._loaded_config = self.config
         yield Progress(2, 2, f"{model.name} ready")
 
     def _run(self) -> None:

@@ -22,6 +22,10 @@ class Settings:
     top_p: float = 0.95
     max_tokens: int = 1024
     system_prompt: str = ""
+    theme: str = "system"  # system, light or dark
+    font_size: int = 0  # points; 0: the system's size
+
+    THEMES = ("system", "light", "dark")
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -44,6 +48,8 @@ class Settings:
             if isinstance(default, bool) or type(value) not in (type(default), int):
                 continue
             setattr(settings, f.name, type(default)(value))
+        if settings.theme not in cls.THEMES:
+            settings.theme = "system"
         return settings
 
     def save(self, path: Path) -> None:

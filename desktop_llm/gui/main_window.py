@@ -1,4 +1,4 @@
-"""The main window: conversation list, chat view, input, status bar.
+"""The main window: sidebar, chat view, input, menus and status bar.
 
 All model work goes through core's ChatService and ModelHost; this module
 only turns user actions into core calls and core events into widgets.
@@ -6,11 +6,13 @@ only turns user actions into core calls and core events into widgets.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QProgressBar, QPushButton,
-    QSplitter, QVBoxLayout, QWidget,
+    QApplication, QDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+    QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from desktop_llm.core.app import AppCore
@@ -19,10 +21,17 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.gui.bridge import JobBridge
-from desktop_llm.gui.chat_view import ChatView, MessageBubble
+from desktop_llm.gui.chat_view import ChatView
+from desktop_llm.gui.conversation_files import ConversationFiles
+from desktop_llm.gui.conversation_list import ConversationSidebar
 from desktop_llm.gui.input_box import InputBox
+from desktop_llm.gui.message_bubble import MessageBubble, details_text
+from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
+from desktop_llm.gui.theme import ThemeKeeper
 
 FLUSH_MS = 30  # streamed text is appended to the view at most this often
+UNDO_MS = 15_000  # how long the Undo button stays after a delete
+BUSY = "Wait for the reply to finish, or press Esc to stop it."
 
 
 class MainWindow(QMainWindow):
@@ -46,51 +55,63 @@ class MainWindow(QMainWindow):
         self._chat_bridge.failed.connect(self._on_failed)
         self._stream_bubble: MessageBubble | None = None
         self._stream_conversation: int | None = None
+        self._stream_message_id: int | None = None
         self._pending_text = ""  # tokens not yet shown
-        self._stream_text = ""  # everything streamed so far in this reply
+        self._stream_text = ""  # the whole reply so far
+        self._editing_id: int | None = None  # the user's message being edited
+        self._new_setup: dict = {}  # settings for the next new conversation
+        self._trashed: int | None = None  # the conversation Undo brings back
 
         self.setWindowTitle("desktop-llm")
         self.resize(1000, 700)
+        self.theme = ThemeKeeper(QApplication.instance())
+        self.theme.apply(core.settings.theme, core.settings.font_size)
+        self.files = ConversationFiles(self)
         self._build_widgets()
         self._build_actions()
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush_tokens)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._forget_undo)
+        core.history.empty_trash()  # what a previous session deleted is gone for good
         self.refresh_conversations()
         self._update_controls()
 
     # -- layout ------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        sidebar = QWidget()
-        side = QVBoxLayout(sidebar)
-        side.setContentsMargins(6, 6, 0, 6)
-        self.new_chat_button = QPushButton("New chat")
-        self.new_chat_button.setToolTip("Start a new conversation (Ctrl+N)")
-        self.new_chat_button.setAccessibleName("New chat")
-        self.new_chat_button.clicked.connect(self.new_chat)
-        self.conversation_list = QListWidget()
-        self.conversation_list.setAccessibleName("Conversations")
-        self.conversation_list.setToolTip("Your saved conversations")
-        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.conversation_list.itemSelectionChanged.connect(self._on_conversation_chosen)
-        side.addWidget(self.new_chat_button)
-        side.addWidget(self.conversation_list)
+        self.sidebar = ConversationSidebar()
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.conversation_chosen.connect(self.open_conversation)
+        self.sidebar.hit_chosen.connect(self.open_hit)
+        self.sidebar.search_changed.connect(self.search)
+        self.sidebar.rename_requested.connect(self.rename_conversation)
+        self.sidebar.pin_requested.connect(self.set_pinned)
+        self.sidebar.delete_requested.connect(self.delete_conversation)
+        self.sidebar.export_requested.connect(self.files.export_dialog)
+        self.sidebar.settings_requested.connect(self.conversation_settings)
+        self.conversation_list = self.sidebar.list
 
         main = QWidget()
         col = QVBoxLayout(main)
         col.setContentsMargins(0, 6, 6, 6)
         self.chat_view = ChatView()
+        self.chat_view.action.connect(self.on_message_action)
+        self.edit_banner = QWidget()
+        banner = QHBoxLayout(self.edit_banner)
+        banner.setContentsMargins(4, 0, 4, 0)
+        banner.addWidget(QLabel("Editing a message — Enter sends it as a new version; the old one is kept."), 1)
+        cancel_edit = QPushButton("Cancel edit")
+        cancel_edit.setToolTip("Stop editing and keep the message as it was (Esc)")
+        cancel_edit.setAccessibleName("Cancel edit")
+        cancel_edit.clicked.connect(self.cancel_edit)
+        banner.addWidget(cancel_edit)
+        self.edit_banner.setVisible(False)
         self.input = InputBox()
         self.input.submitted.connect(self.send)
-        self.send_button = QPushButton("Send")
-        self.send_button.setToolTip("Send the message (Enter)")
-        self.send_button.setAccessibleName("Send")
-        self.send_button.clicked.connect(self.send)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the reply (Esc)")
-        self.stop_button.setAccessibleName("Stop")
-        self.stop_button.clicked.connect(self.stop)
+        self.send_button = self._push("Send", "Send the message (Enter)", self.send)
+        self.stop_button = self._push("Stop", "Stop the reply (Esc)", self.stop)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
@@ -99,45 +120,87 @@ class MainWindow(QMainWindow):
         row.addWidget(self.input, 1)
         row.addLayout(buttons)
         col.addWidget(self.chat_view, 1)
+        col.addWidget(self.edit_banner)
         col.addLayout(row)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(sidebar)
+        splitter.addWidget(self.sidebar)
         splitter.addWidget(main)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([240, 760])
+        splitter.setSizes([260, 740])
         self.setCentralWidget(splitter)
 
         self.model_label = QLabel("No model")
         self.model_label.setAccessibleName("Model")
+        self.model_label.setToolTip("The model that answers")
         self.speed_label = QLabel("")
         self.speed_label.setAccessibleName("Speed of the last reply")
+        self.speed_label.setToolTip("Speed and length of the last reply")
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(160)
         self.progress_bar.setVisible(False)
+        self.progress_bar.setAccessibleName("Progress")
+        self.progress_bar.setToolTip("Loading the model or reading the prompt")
+        self.undo_button = self._push("Undo delete", "Bring back the conversation you deleted (Ctrl+Z)",
+                                      self.undo_delete)
+        self.undo_button.setVisible(False)
         self.statusBar().addWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.input.setFocus()
 
+    def _push(self, text: str, tip: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(text)
+        button.clicked.connect(slot)
+        return button
+
     def _build_actions(self) -> None:
-        def action(text: str, shortcut, slot) -> QAction:
+        def action(text: str, shortcut: str, slot) -> QAction:
             a = QAction(text, self)
             a.setShortcut(QKeySequence(shortcut))
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.setToolTip(f"{text.replace('&', '').rstrip('…')} ({shortcut})")
             a.triggered.connect(slot)
             self.addAction(a)
             return a
 
         self.new_chat_action = action("&New chat", "Ctrl+N", self.new_chat)
-        self.stop_action = action("&Stop reply", "Esc", self.stop)
+        self.import_action = action("&Import conversation…", "Ctrl+O", self.files.import_dialog)
+        self.export_action = action("&Export conversation…", "Ctrl+E",
+                                    lambda: self.files.export_dialog(self.conversation_id))
+        self.settings_action = action("&Settings…", "Ctrl+,", self.open_settings)
         self.quit_action = action("&Quit", "Ctrl+Q", self.close)
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.new_chat_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        chat_menu = self.menuBar().addMenu("&Chat")
-        chat_menu.addAction(self.stop_action)
+        self.undo_action = action("&Undo delete", "Ctrl+Z", self.undo_delete)
+        self.find_action = action("&Find in all chats", "Ctrl+F", self.sidebar.focus_search)
+        self.pin_action = action("&Pin or unpin conversation", "Ctrl+Shift+P", self.toggle_pin)
+        self.conversation_settings_action = action("Conversation se&ttings…", "Ctrl+Shift+S",
+                                                   lambda: self.conversation_settings(self.conversation_id))
+        self.stop_action = action("&Stop reply", "Esc", self.stop)
+        self.regenerate_action = action("&Regenerate reply", "Ctrl+R", lambda: self._act_on_last("regenerate"))
+        self.continue_action = action("C&ontinue reply", "Ctrl+Shift+Return", lambda: self._act_on_last("continue"))
+        self.edit_last_action = action("&Edit last message", "Ctrl+Shift+E", lambda: self._act_on_last("edit"))
+        self.copy_last_action = action("&Copy last reply", "Ctrl+Shift+C", lambda: self._act_on_last("copy"))
+        self.previous_version_action = action("Pre&vious version of reply", "Alt+Left",
+                                              lambda: self._act_on_last("previous"))
+        self.next_version_action = action("Ne&xt version of reply", "Alt+Right", lambda: self._act_on_last("next"))
+        self.focus_input_action = action("&Write a message", "Ctrl+L", self.input.setFocus)
+
+        menus = {
+            "&File": [self.new_chat_action, None, self.import_action, self.export_action, None,
+                      self.settings_action, None, self.quit_action],
+            "&Edit": [self.undo_action, self.find_action, self.pin_action, self.sidebar.rename_action,
+                      self.sidebar.delete_action],
+            "&Chat": [self.stop_action, self.regenerate_action, self.continue_action, self.edit_last_action,
+                      self.copy_last_action, self.previous_version_action, self.next_version_action, None,
+                      self.focus_input_action, self.conversation_settings_action],
+        }
+        for title, actions in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for a in actions:
+                menu.addSeparator() if a is None else menu.addAction(a)
 
     # -- model ---------------------------------------------------------------------
     def start_loading(self, model_name: str | None = None) -> None:
@@ -171,74 +234,246 @@ class MainWindow(QMainWindow):
 
     # -- conversations ---------------------------------------------------------------
     def refresh_conversations(self) -> None:
-        self.conversation_list.blockSignals(True)
-        self.conversation_list.clear()
-        for c in self.core.history.list_conversations():
-            item = QListWidgetItem(c.title or "Untitled")
-            item.setData(Qt.ItemDataRole.UserRole, c.id)
-            item.setToolTip(f"{c.title}\n{c.message_count} messages · {c.updated_at[:16].replace('T', ' ')}")
-            self.conversation_list.addItem(item)
-            if c.id == self.conversation_id:
-                item.setSelected(True)
-                self.conversation_list.setCurrentItem(item)
-        self.conversation_list.blockSignals(False)
+        self.sidebar.set_conversations(self.core.history.list_conversations(), self.conversation_id)
 
-    def _on_conversation_chosen(self) -> None:
-        items = self.conversation_list.selectedItems()
-        if items:
-            self.open_conversation(items[0].data(Qt.ItemDataRole.UserRole))
-
-    def open_conversation(self, conversation_id: int) -> None:
+    def open_conversation(self, conversation_id: int, focus_id: int | None = None) -> None:
         self._flush_tokens()
         self.conversation_id = conversation_id
-        self.chat_view.clear()
+        history = self.core.history
+        messages = history.messages(conversation_id)
+        streaming_here = self._job is not None and conversation_id == self._stream_conversation
+        stream_text = {self._stream_message_id: self._stream_text} if streaming_here else {}
+        self.chat_view.set_messages(messages, history.alternatives(conversation_id), focus_id, stream_text)
         self._stream_bubble = None
-        for m in self.core.history.messages(conversation_id):
-            bubble = self.chat_view.add(m.role, m.content, m.status)
-            if m.status == "error" and m.error:
-                bubble.set_status("error", f"error: {m.error}")
-            if self._job is not None and m.status == "streaming" and conversation_id == self._stream_conversation:
-                bubble.set_text(self._stream_text, final=False)  # newer than the last flush to disk
-                self._stream_bubble = bubble
-        self.input.setFocus()
+        if streaming_here and self._stream_message_id is not None:
+            self.chat_view.render_all_after()
+            self._stream_bubble = self.chat_view.bubble_for(self._stream_message_id)
+        self.sidebar.select(conversation_id)
+        self.cancel_edit(keep_text=True)
+        if focus_id is None:
+            self.input.setFocus()
+
+    def open_hit(self, conversation_id: int, message_id: int) -> None:
+        """Open a search hit, on the branch that holds it, scrolled to it."""
+        if message_id not in {m.id for m in self.core.history.messages(conversation_id)}:
+            if self._busy_in(conversation_id):
+                return
+            self.core.history.switch_branch(message_id)
+        self.open_conversation(conversation_id, focus_id=message_id)
 
     def new_chat(self) -> None:
         self.conversation_id = None
+        self._new_setup = {}
         self.chat_view.clear()
         self._stream_bubble = None
-        self.conversation_list.clearSelection()
+        self.sidebar.select(None)
+        self.cancel_edit(keep_text=True)
         self.input.setFocus()
 
+    def search(self, text: str) -> None:
+        if text.strip():
+            self.sidebar.show_hits(text, self.core.history.search(text))
+        else:
+            self.sidebar.end_search()
+            self.refresh_conversations()
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        try:
+            self.core.history.rename_conversation(conversation_id, title)
+        except UserError as exc:
+            self.statusBar().showMessage(exc.message, 5000)
+        self.refresh_conversations()
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        self.core.history.update_conversation(conversation_id, pinned=pinned)
+        self.refresh_conversations()
+
+    def toggle_pin(self) -> None:
+        if self.conversation_id is not None:
+            pinned = self.core.history.get_conversation(self.conversation_id).pinned
+            self.set_pinned(self.conversation_id, not pinned)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        if self._busy_in(conversation_id):
+            return
+        self.core.history.trash_conversation(conversation_id)
+        self._trashed = conversation_id
+        if conversation_id == self.conversation_id:
+            self.new_chat()
+        self.refresh_conversations()
+        title = self.core.history.get_conversation(conversation_id).title or "Untitled"
+        self.statusBar().showMessage(f"Deleted “{title}”. Ctrl+Z brings it back.", UNDO_MS)
+        self.undo_button.setVisible(True)
+        self._undo_timer.start(UNDO_MS)
+
+    def undo_delete(self) -> None:
+        if self._trashed is None:
+            return
+        conversation_id = self._trashed
+        self.core.history.restore_conversation(conversation_id)
+        self._forget_undo()
+        self.statusBar().clearMessage()
+        self.refresh_conversations()
+        self.open_conversation(conversation_id)
+
+    def _forget_undo(self) -> None:
+        self._trashed = None
+        self.undo_button.setVisible(False)
+
+    def conversation_settings(self, conversation_id: int | None) -> None:
+        conversation = (self.core.history.get_conversation(conversation_id)
+                        if conversation_id is not None else None)
+        dialog = ConversationSettingsDialog(self.core.settings, conversation,
+                                            self._new_setup if conversation is None else None, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.apply_conversation_settings(conversation_id, dialog.values())
+
+    def apply_conversation_settings(self, conversation_id: int | None, values: dict) -> None:
+        if conversation_id is None:
+            self._new_setup = values
+            self.statusBar().showMessage("Settings saved for the new conversation.", 4000)
+        else:
+            self.core.history.update_conversation(conversation_id, **values)
+            self.statusBar().showMessage("Settings saved for this conversation.", 4000)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.core.settings, self.core.registry.installed(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, new) -> None:
+        """Store new defaults; reload the model if the model or context changed."""
+        old = self.core.settings
+        reload = (new.default_model, new.n_ctx) != (old.default_model, old.n_ctx)
+        for key, value in asdict(new).items():  # core objects share this Settings instance
+            setattr(old, key, value)
+        try:
+            self.core.save_settings()
+        except OSError as exc:
+            QMessageBox.warning(self, "Settings not saved", f"The settings could not be saved: {exc}")
+            return
+        self.theme.apply(old.theme, old.font_size)
+        if reload:
+            self.start_loading()
+
+    # -- message actions -------------------------------------------------------------------
+    def _busy_in(self, conversation_id: int | None) -> bool:
+        if self._job is not None and conversation_id == self._stream_conversation:
+            self.statusBar().showMessage(BUSY, 4000)
+            return True
+        return False
+
+    def _act_on_last(self, name: str) -> None:
+        if self.conversation_id is None:
+            return
+        role = "user" if name == "edit" else "assistant"
+        last = next((m for m in reversed(self.core.history.messages(self.conversation_id))
+                     if m.role == role), None)
+        if last is not None:
+            if name == "copy":
+                QApplication.clipboard().setText(last.content)
+            self.on_message_action(name, last.id)
+
+    def on_message_action(self, name: str, message_id: int) -> None:
+        history = self.core.history
+        if name in ("copy", "copied-code"):
+            self.statusBar().showMessage("Copied to the clipboard.", 3000)
+            return
+        message = history.get_message(message_id)
+        if name == "details":
+            QMessageBox.information(self, "Message details", details_text(message))
+            return
+        if self._busy_in(message.conversation_id) or (self._job is not None and name in
+                                                      ("regenerate", "continue")):
+            self.statusBar().showMessage(BUSY, 4000)
+            return
+        if name in ("previous", "next"):
+            ids = history.alternatives(message.conversation_id)[message_id]
+            step = -1 if name == "previous" else 1
+            index = ids.index(message_id) + step
+            if 0 <= index < len(ids):
+                history.switch_branch(ids[index])
+                self.open_conversation(message.conversation_id, focus_id=ids[index])
+        elif name == "edit":
+            self._editing_id = message_id
+            self.input.setPlainText(message.content)
+            self.edit_banner.setVisible(True)
+            self.input.setFocus()
+        elif name in ("regenerate", "continue"):
+            start = self.core.chat.regenerate if name == "regenerate" else self.core.chat.continue_reply
+            self._start_job(lambda: start(message_id, self._require_model(),
+                                          listener=self._chat_bridge.deliver))
+
+    def cancel_edit(self, keep_text: bool = False) -> None:
+        """Leave edit mode; the text stays in the input as a draft when asked."""
+        if self._editing_id is not None:
+            self._editing_id = None
+            if not keep_text:
+                self.input.clear()
+        self.edit_banner.setVisible(False)
+
     # -- sending -----------------------------------------------------------------------
+    def _require_model(self) -> InstalledModel:
+        if self.model is None:
+            raise UserError("No model is available. Choose one in Settings (Ctrl+,).")
+        return self.model
+
     def send(self) -> None:
         text = self.input.toPlainText()
-        if not text.strip() or self._job is not None:
+        if not text.strip():
             return
-        if self.model is None:
-            self.chat_view.add("notice", "No model is available. Choose a model file with --model PATH.")
+        if self._job is not None:
+            self.statusBar().showMessage(BUSY, 4000)
             return
+        editing = self._editing_id
+        if editing is not None:
+            started = self._start_job(lambda: self.core.chat.edit(
+                editing, text, self._require_model(), listener=self._chat_bridge.deliver))
+        else:
+            started = self._start_job(lambda: self.core.chat.send(
+                text, self._require_model(), self.conversation_id, listener=self._chat_bridge.deliver,
+                new_conversation=self._new_setup))
+        if started:
+            self._editing_id = None
+            self.edit_banner.setVisible(False)
+            self.input.clear()
+        self.input.setFocus()
+
+    def _start_job(self, submit) -> bool:
+        """Submit a chat job; show what was stored and a placeholder for the reply."""
         try:
-            self._job = self.core.chat.send(text, self.model, self.conversation_id,
-                                            listener=self._chat_bridge.deliver)
+            self._job = submit()
         except UserError as exc:
             self.chat_view.add("notice", exc.message)
-            return
-        self.input.clear()
-        self.chat_view.add("user", text)
-        self._stream_bubble = self.chat_view.add("assistant", "", "streaming")
+            return False
+        self._stream_conversation = self._job.info["conversation_id"]
+        self._stream_message_id = None
         self._pending_text = self._stream_text = ""
+        self.conversation_id = self._stream_conversation
+        self.refresh_conversations()
+        self.open_conversation(self.conversation_id)
+        self._stream_bubble = self.chat_view.add("assistant", "", "streaming")
         self._flush_timer.start()
         self._update_controls()
-        self.input.setFocus()
+        return True
 
     def stop(self) -> None:
         if self._job is not None:
             self._job.cancel()
+        elif self._editing_id is not None:
+            self.cancel_edit()
+        elif self.sidebar.searching and self.sidebar.search_box.hasFocus():
+            self.sidebar.search_box.clear()
+            self.input.setFocus()
 
     def _on_started(self, info: dict) -> None:
-        self._stream_conversation = info.get("conversation_id")
-        if self.conversation_id is None:
-            self.conversation_id = self._stream_conversation
+        self._stream_message_id = info["message_id"]
+        self._stream_text = self.core.history.get_message(self._stream_message_id).content
+        self._pending_text = ""
+        if self.conversation_id == self._stream_conversation:
+            self.open_conversation(self._stream_conversation)
+            self.chat_view.show_left_out(info.get("left_out", 0))
         self.refresh_conversations()
 
     def _on_token(self, text: str) -> None:
@@ -248,7 +483,7 @@ class MainWindow(QMainWindow):
         if not self._pending_text:
             return
         self._stream_text += self._pending_text
-        if self._stream_bubble is not None:
+        if self._stream_bubble is not None and self._stream_message_id is not None:
             self._stream_bubble.append(self._pending_text)
         self._pending_text = ""
 
@@ -262,32 +497,31 @@ class MainWindow(QMainWindow):
         self._flush_tokens()
         self._flush_timer.stop()
         self._job = None
+        self._stream_bubble = None
         self.progress_bar.setVisible(False)
         self._update_controls()
 
     def _on_finished(self, result: TurnResult) -> None:
-        bubble = self._stream_bubble
         self._end_stream()
-        if bubble is not None:
-            bubble.set_text(result.text, final=True)
-            bubble.set_status(result.status)
-        self._stream_bubble = None
         stats = result.stats
         self.speed_label.setText(
             f"{stats.tokens_per_second:.1f} tokens/s · {stats.completion_tokens} tokens"
         )
-        self.refresh_conversations()
+        self._show_final(result.conversation_id, result.message_id)
 
     def _on_failed(self, message: str, detail: str) -> None:
-        bubble = self._stream_bubble
         self._end_stream()
-        if bubble is not None:
-            if bubble.text:
-                bubble.set_status("error")
-            else:
-                bubble.setVisible(False)
-        self._stream_bubble = None
+        conversation_id, message_id = self._stream_conversation, self._stream_message_id
+        self._show_final(conversation_id, message_id)
         self.chat_view.add("notice", message)
+
+    def _show_final(self, conversation_id: int | None, message_id: int | None) -> None:
+        """Show the stored reply (Markdown, its actions) in place of the streamed text."""
+        self._stream_message_id = None
+        if conversation_id == self.conversation_id and conversation_id is not None:
+            position = self.chat_view.verticalScrollBar().value()
+            following = position >= self.chat_view.verticalScrollBar().maximum() - 4
+            self.open_conversation(conversation_id, None if following else message_id)
         self.refresh_conversations()
 
     def _update_controls(self) -> None:
@@ -297,10 +531,14 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the reply (the host saves it as stopped) and stop listening."""
+        """Stop the reply (the host saves it as stopped), stop listening, empty the trash."""
         self.stop()
         self._flush_tokens()
         self._flush_timer.stop()
         self._chat_bridge.blockSignals(True)
         self._load_bridge.blockSignals(True)
+        try:
+            self.core.history.empty_trash()
+        except UserError:
+            pass
         super().closeEvent(event)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
@@ -130,6 +130,28 @@ def _pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+DATE_GROUPS = ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
+
+
+def date_group(conversation: "Conversation", today: date | None = None) -> str:
+    """The heading a conversation is listed under (local dates)."""
+    if conversation.pinned:
+        return "Pinned"
+    today = today or date.today()
+    try:
+        day = datetime.fromisoformat(conversation.updated_at).astimezone().date()
+    except ValueError:
+        return "Older"
+    age = (today - day).days
+    if age <= 0:
+        return "Today"
+    if age == 1:
+        return "Yesterday"
+    if age < 8:
+        return "Previous 7 days"
+    return "Older"
 
 
 def title_from(text: str) -> str:

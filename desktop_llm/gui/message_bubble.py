@@ -1,0 +1,164 @@
+"""One message on screen: header, Markdown body, and its actions.
+
+Actions (copy, edit, regenerate, continue, details, previous/next version)
+are tool buttons so that each is reachable by Tab and has an accessible name;
+the bubble only emits `action(name, message_id)` and the window decides.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout
+
+from desktop_llm.core import markdown
+from desktop_llm.core.store import Message
+
+ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "notice": "Notice"}
+STATUS_NOTES = {
+    "stopped": "stopped",
+    "interrupted": "interrupted — the app closed while this reply was being written",
+    "error": "error",
+    "streaming": "writing…",
+}
+COLOURS = {"user": "palette(alternate-base)", "assistant": "palette(base)", "notice": "#fdecea"}
+
+
+def details_text(m: Message) -> str:
+    lines = [f"Sent {m.created_at[:19].replace('T', ' ')} UTC"]
+    if m.model:
+        lines.append(f"Model: {m.model}")
+    if m.completion_tokens:
+        lines.append(f"Tokens: {m.prompt_tokens or 0} in, {m.completion_tokens} out")
+    if m.tokens_per_second:
+        lines.append(f"Speed: {m.tokens_per_second:.1f} tokens/s")
+    if m.ttft_s:
+        lines.append(f"First token after {m.ttft_s:.2f} s")
+    if m.finish_reason == "length":
+        lines.append("Ended at the token limit")
+    return "\n".join(lines)
+
+
+class MessageBubble(QFrame):
+    action = Signal(str, int)  # action name, message id
+
+    def __init__(self, role: str, text: str = "", status: str = "done", message: Message | None = None,
+                 alternatives: tuple[int, int] = (1, 1), parent=None):
+        super().__init__(parent)
+        self.role = role
+        self.message = message
+        self.message_id = message.id if message else None
+        self._code_blocks: list[str] = []
+        self.setObjectName(f"bubble_{role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(4)
+        self.header = QLabel()
+        self.header.setStyleSheet("font-weight: 600; color: palette(mid);")
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.body.linkActivated.connect(self._on_link)
+        self.body.setAccessibleName(f"{ROLE_TITLES.get(role, role)} message")
+        layout.addWidget(self.header)
+        layout.addWidget(self.body)
+        self.setStyleSheet(
+            f"QFrame#{self.objectName()} {{ background: {COLOURS.get(role, 'palette(base)')};"
+            " border-radius: 8px; border: 1px solid palette(midlight); }"
+        )
+        self.buttons: dict[str, QToolButton] = {}
+        self.version_label: QLabel | None = None
+        if message is not None:
+            layout.addLayout(self._build_actions(message, alternatives))
+        self._text = text
+        self.set_status(status)
+        self.set_text(text, final=status != "streaming")
+
+    def _build_actions(self, m: Message, alternatives: tuple[int, int]) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        position, total = alternatives
+        if total > 1:
+            self._button(row, "previous", "‹", "Previous version of this message")
+            self.version_label = QLabel(f"{position}/{total}")
+            self.version_label.setAccessibleName(f"Version {position} of {total}")
+            self.version_label.setToolTip(f"Version {position} of {total}")
+            row.addWidget(self.version_label)
+            self._button(row, "next", "›", "Next version of this message")
+            self.buttons["previous"].setEnabled(position > 1)
+            self.buttons["next"].setEnabled(position < total)
+        self._button(row, "copy", "Copy", "Copy this message")
+        if m.role == "user":
+            self._button(row, "edit", "Edit", "Edit this message and send it again as a new version")
+        if m.role == "assistant":
+            self._button(row, "regenerate", "Regenerate", "Write another reply in place of this one")
+            if m.can_continue:
+                self._button(row, "continue", "Continue", "Carry on writing this reply")
+            self._button(row, "details", "Details", details_text(m))
+        row.addStretch(1)
+        return row
+
+    def _button(self, row: QHBoxLayout, name: str, text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(f"{text if len(text) > 1 else tip}")
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(lambda: self._on_button(name))
+        row.addWidget(button)
+        self.buttons[name] = button
+        return button
+
+    def _on_button(self, name: str) -> None:
+        if name == "copy":
+            QGuiApplication.clipboard().setText(self._text)
+        self.action.emit(name, self.message_id or 0)
+
+    def _on_link(self, href: str) -> None:
+        if href.startswith(markdown.COPY_LINK):
+            index = int(href[len(markdown.COPY_LINK):])
+            if 0 <= index < len(self._code_blocks):
+                QGuiApplication.clipboard().setText(self._code_blocks[index])
+                self.action.emit("copied-code", self.message_id or 0)
+            return
+        from PySide6.QtGui import QDesktopServices
+        from PySide6.QtCore import QUrl
+
+        QDesktopServices.openUrl(QUrl(href))
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def code_blocks(self) -> list[str]:
+        return list(self._code_blocks)
+
+    def set_status(self, status: str, note: str = "") -> None:
+        self.status = status
+        title = ROLE_TITLES.get(self.role, self.role)
+        extra = note or STATUS_NOTES.get(status, "")
+        self.header.setText(f"{title}  ·  {extra}" if extra else title)
+        if self.message is not None:
+            self.header.setToolTip(details_text(self.message))
+
+    def append(self, text: str) -> None:
+        self.set_text(self._text + text, final=False)
+
+    def set_text(self, text: str, final: bool = True) -> None:
+        """Plain text while streaming (cheap); Markdown once, when complete."""
+        self._text = text
+        if final and self.role in ("assistant", "user"):
+            rendered = markdown.render(text, copy_links=True)
+            self._code_blocks = rendered.code_blocks
+            self.body.setTextFormat(Qt.TextFormat.RichText)
+            self.body.setText(rendered.html)
+        else:
+            self.body.setTextFormat(Qt.TextFormat.PlainText)
+            self.body.setText(text)

@@ -1,0 +1,204 @@
+"""The Settings dialog (defaults for every chat) and a conversation's own settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdit,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
+from desktop_llm.core.settings import Settings
+from desktop_llm.core.store import Conversation
+
+CUSTOM = "Custom"
+NONE = "None"
+
+
+def _named(widget: QWidget, name: str, tip: str) -> QWidget:
+    widget.setAccessibleName(name)
+    widget.setToolTip(tip)
+    return widget
+
+
+def _spin(lo: float, hi: float, step: float, decimals: int, name: str, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    return _named(box, name, tip)
+
+
+class SystemPromptEditor(QWidget):
+    """A preset chooser above the prompt text; editing the text makes it Custom."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.preset = _named(QComboBox(), "System prompt preset",
+                             "Start from a built-in system prompt")
+        self.preset.addItems([NONE, *SYSTEM_PRESETS, CUSTOM])
+        self.text = _named(QPlainTextEdit(), "System prompt",
+                           "Instructions the model follows for the whole conversation")
+        self.text.setTabChangesFocus(True)
+        self.text.setPlaceholderText("No system prompt")
+        self.text.setFixedHeight(90)
+        self.text.setPlainText(text)
+        self.preset.setCurrentText(preset_for(text) or (CUSTOM if text.strip() else NONE))
+        self.preset.currentTextChanged.connect(self._on_preset)
+        self.text.textChanged.connect(self._on_text)
+        layout.addWidget(self.preset)
+        layout.addWidget(self.text)
+
+    def _on_preset(self, name: str) -> None:
+        if name in SYSTEM_PRESETS:
+            self.text.setPlainText(SYSTEM_PRESETS[name])
+        elif name == NONE:
+            self.text.setPlainText("")
+
+    def _on_text(self) -> None:
+        name = preset_for(self.text.toPlainText())
+        wanted = name or (CUSTOM if self.text.toPlainText().strip() else NONE)
+        if self.preset.currentText() != wanted:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentText(wanted)
+            self.preset.blockSignals(False)
+
+    def value(self) -> str:
+        return self.text.toPlainText().strip()
+
+
+class SettingsDialog(QDialog):
+    """Defaults for new conversations, the model and the look of the app."""
+
+    def __init__(self, settings: Settings, models: list[InstalledModel], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self._settings = settings
+        form = QFormLayout()
+        self.model = _named(QComboBox(), "Model", "The model that answers (loaded when you save)")
+        self.model.addItem("Bundled starter model", "")
+        for m in models:
+            if not m.bundled:
+                self.model.addItem(m.name, str(m.path))
+        index = self.model.findData(settings.default_model)
+        self.model.setCurrentIndex(max(0, index))
+        self.temperature = _spin(0, 2, 0.05, 2, "Temperature",
+                                 "Higher is more varied and creative, lower more focused")
+        self.temperature.setValue(settings.temperature)
+        self.top_p = _spin(0.05, 1, 0.05, 2, "Top-p", "Sample only from the most likely words "
+                           "whose probabilities add up to this")
+        self.top_p.setValue(settings.top_p)
+        self.max_tokens = _named(QSpinBox(), "Maximum reply length",
+                                 "The longest reply, in tokens (about ¾ of a word each)")
+        self.max_tokens.setRange(16, 32768)
+        self.max_tokens.setValue(settings.max_tokens)
+        self.n_ctx = _named(QSpinBox(), "Context size",
+                            "How much of the conversation the model sees, in tokens; more uses more memory")
+        self.n_ctx.setRange(512, 262144)
+        self.n_ctx.setSingleStep(512)
+        self.n_ctx.setValue(settings.n_ctx)
+        self.system_prompt = SystemPromptEditor(settings.system_prompt)
+        self.theme = _named(QComboBox(), "Theme", "Follow the system, or always light or dark")
+        for value, label in (("system", "System"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(self.theme.findData(settings.theme))
+        self.font_size = _named(QSpinBox(), "Font size", "Text size in points; 0 uses the system's size")
+        self.font_size.setRange(0, 32)
+        self.font_size.setSpecialValueText("System")
+        self.font_size.setValue(settings.font_size)
+        form.addRow("&Model:", self.model)
+        form.addRow("&Temperature:", self.temperature)
+        form.addRow("Top-&p:", self.top_p)
+        form.addRow("Max reply &tokens:", self.max_tokens)
+        form.addRow("&Context size:", self.n_ctx)
+        form.addRow("&System prompt for new chats:", self.system_prompt)
+        form.addRow("T&heme:", self.theme)
+        form.addRow("&Font size:", self.font_size)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        for button in buttons.buttons():
+            button.setToolTip(button.text().replace("&", ""))
+            button.setAccessibleName(button.text().replace("&", ""))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def result_settings(self) -> Settings:
+        return replace(
+            self._settings,
+            default_model=self.model.currentData(),
+            temperature=round(self.temperature.value(), 2),
+            top_p=round(self.top_p.value(), 2),
+            max_tokens=self.max_tokens.value(),
+            n_ctx=self.n_ctx.value(),
+            system_prompt=self.system_prompt.value(),
+            theme=self.theme.currentData(),
+            font_size=self.font_size.value(),
+        )
+
+
+class ConversationSettingsDialog(QDialog):
+    """One conversation's system prompt and generation settings; "Default"
+    (the lowest value of each box) means the value from Settings."""
+
+    def __init__(self, defaults: Settings, conversation: Conversation | None = None,
+                 pending: dict | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Conversation settings")
+        self.setAccessibleName("Conversation settings")
+        own = pending or ({} if conversation is None else {
+            "system_prompt": conversation.system_prompt, "temperature": conversation.temperature,
+            "top_p": conversation.top_p, "max_tokens": conversation.max_tokens})
+        self.system_prompt = SystemPromptEditor(own.get("system_prompt", defaults.system_prompt))
+        self.temperature = _spin(-0.05, 2, 0.05, 2, "Temperature",
+                                 f"Higher is more varied; Default uses {defaults.temperature}")
+        self.temperature.setSpecialValueText(f"Default ({defaults.temperature})")
+        self.temperature.setValue(_or(own.get("temperature"), self.temperature.minimum()))
+        self.top_p = _spin(0, 1, 0.05, 2, "Top-p", f"Default uses {defaults.top_p}")
+        self.top_p.setSpecialValueText(f"Default ({defaults.top_p})")
+        self.top_p.setValue(_or(own.get("top_p"), 0))
+        self.max_tokens = _named(QSpinBox(), "Maximum reply length",
+                                 f"The longest reply, in tokens; Default uses {defaults.max_tokens}")
+        self.max_tokens.setRange(0, 32768)
+        self.max_tokens.setSpecialValueText(f"Default ({defaults.max_tokens})")
+        self.max_tokens.setValue(_or(own.get("max_tokens"), 0))
+        form = QFormLayout()
+        form.addRow("&System prompt:", self.system_prompt)
+        form.addRow("&Temperature:", self.temperature)
+        form.addRow("Top-&p:", self.top_p)
+        form.addRow("Max reply &tokens:", self.max_tokens)
+        note = QLabel("These apply to this conversation only. Defaults are in Settings (Ctrl+,).")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        for button in buttons.buttons():
+            button.setToolTip(button.text().replace("&", ""))
+            button.setAccessibleName(button.text().replace("&", ""))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def values(self) -> dict:
+        """What to store: None where the box says Default."""
+        temperature = self.temperature.value()
+        return {
+            "system_prompt": self.system_prompt.value(),
+            "temperature": None if temperature < 0 else round(temperature, 2),
+            "top_p": self.top_p.value() or None,
+            "max_tokens": self.max_tokens.value() or None,
+        }
+
+
+def _or(value, fallback):
+    return fallback if value is None else value

@@ -1,0 +1,52 @@
+"""Light, dark or the system's look, and the font size, for the whole app."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+_DARK = {
+    QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+    QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#2f3b4c",
+    QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
+    QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d6fb4",
+    QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
+    QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.Link: "#8ab4f8",
+    QPalette.ColorRole.PlaceholderText: "#8a8a8a", QPalette.ColorRole.Mid: "#9a9a9a",
+    QPalette.ColorRole.Midlight: "#4a4a4a",
+}
+_LIGHT_ALTERNATE = "#e8f0fe"  # the user's bubbles
+
+
+class ThemeKeeper:
+    """Remembers the platform's own palette, style and font so 'system' can restore them."""
+
+    def __init__(self, app: QApplication):
+        self.app = app
+        self.system_palette = QPalette(app.palette())
+        self.system_style = app.style().name()
+        self.system_font = QFont(app.font())
+
+    def apply(self, theme: str, font_size: int) -> None:
+        if theme == "dark":
+            self.app.setStyle(QStyleFactory.create("Fusion"))
+            palette = QPalette()
+            for role, colour in _DARK.items():
+                palette.setColor(role, QColor(colour))
+            self.app.setPalette(palette)
+        elif theme == "light":
+            self.app.setStyle(QStyleFactory.create("Fusion"))
+            palette = self.app.style().standardPalette()
+            palette.setColor(QPalette.ColorRole.AlternateBase, QColor(_LIGHT_ALTERNATE))
+            self.app.setPalette(palette)
+        else:
+            self.app.setStyle(QStyleFactory.create(self.system_style) or self.app.style())
+            palette = QPalette(self.system_palette)
+            palette.setColor(QPalette.ColorRole.AlternateBase, QColor(_LIGHT_ALTERNATE)
+                             if palette.color(QPalette.ColorRole.Base).lightness() > 128
+                             else QColor(_DARK[QPalette.ColorRole.AlternateBase]))
+            self.app.setPalette(palette)
+        font = QFont(self.system_font)
+        if font_size > 0:
+            font.setPointSize(font_size)
+        self.app.setFont(font)

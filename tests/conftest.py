@@ -88,6 +88,8 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 1
 @pytest.fixture
 def make_window(qtbot, app_home):
     """Main windows on the test home; closed (and their cores) after the test."""
+    from PySide6.QtWidgets import QApplication
+
     from desktop_llm.core.app import AppCore
     from desktop_llm.gui.main_window import MainWindow
 
@@ -98,6 +100,8 @@ def make_window(qtbot, app_home):
         window = MainWindow(core)
         qtbot.addWidget(window)
         window.show()
+        window.activateWindow()  # shortcuts need the active window
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
         made.append((window, core))
         return window
 

@@ -16,6 +16,7 @@ from desktop_llm.gui.message_bubble import MessageBubble
 
 BATCH = 25  # bubbles created at a time
 EDGE_PX = 300  # how close to the top or bottom before more are created
+ANCHOR_MS = 150  # how long a prepended batch keeps the view anchored
 
 
 class ChatView(QScrollArea):
@@ -50,6 +51,7 @@ class ChatView(QScrollArea):
         self._first = self._last = 0  # messages[_first:_last] have bubbles
         self._bubbles: list[MessageBubble] = []  # message bubbles, in order
         self._follow = True
+        self._anchor: tuple[MessageBubble, int] | None = None  # kept in place while growing
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
         bar.valueChanged.connect(self._on_scrolled)
@@ -182,6 +184,8 @@ class ChatView(QScrollArea):
             self.verticalScrollBar().setValue(max(0, bubble.y() - 12))
 
     def _on_scrolled(self, value: int) -> None:
+        if self._anchor is not None:
+            return
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 4
         if value <= EDGE_PX and self._first > 0:
@@ -190,15 +194,30 @@ class ChatView(QScrollArea):
             self._render(self._first, min(len(self._messages), self._last + BATCH))
 
     def _grow_up(self) -> None:
-        """Prepend a batch, keeping the messages the user is reading in place."""
-        anchor = self._bubbles[0]
-        before = anchor.y()
-        self._render(max(0, self._first - BATCH), self._last)
-        self._content.adjustSize()
-        self._layout.activate()
+        """Prepend a batch, keeping the messages the user is reading in place.
+
+        The layout settles over a few passes, so the anchor bubble's position
+        is re-applied whenever the scroll range changes, for a moment."""
+        if self._anchor is not None:
+            return
         bar = self.verticalScrollBar()
-        bar.setValue(bar.value() + anchor.y() - before)
+        anchor = self._bubbles[0]
+        self._anchor = (anchor, anchor.y() - bar.value())
+        self._render(max(0, self._first - BATCH), self._last)
+        QTimer.singleShot(ANCHOR_MS, self._release_anchor)
+
+    def _keep_anchor(self) -> None:
+        anchor, offset = self._anchor
+        if anchor in self._bubbles:
+            self.verticalScrollBar().setValue(anchor.y() - offset)
+
+    def _release_anchor(self) -> None:
+        if self._anchor is not None:
+            self._keep_anchor()
+            self._anchor = None
 
     def _on_range_changed(self, _min: int, _max: int) -> None:
-        if self._follow:
+        if self._anchor is not None:
+            self._keep_anchor()
+        elif self._follow:
             self.scroll_to_bottom()

@@ -82,7 +82,6 @@ class ConversationSidebar(QWidget):
         self._filling = False
         self.rename_action = self._list_action("Rename", "F2", self.rename_current)
         self.delete_action = self._list_action("Delete", "Del", self.delete_current)
-        self.pin_action = self._list_action("Pin / unpin", "Ctrl+Shift+P", self.toggle_pin_current)
 
     def _list_action(self, text: str, shortcut: str, slot) -> QAction:
         action = QAction(text, self.list)

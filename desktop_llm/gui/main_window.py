@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self._editing_id: int | None = None  # the user's message being edited
         self._new_setup: dict = {}  # settings for the next new conversation
         self._trashed: int | None = None  # the conversation Undo brings back
+        self._left_out: tuple[int | None, int] = (None, 0)  # turns the last reply could not see
 
         self.setWindowTitle("desktop-llm")
         self.resize(1000, 700)
@@ -244,6 +245,8 @@ class MainWindow(QMainWindow):
         streaming_here = self._job is not None and conversation_id == self._stream_conversation
         stream_text = {self._stream_message_id: self._stream_text} if streaming_here else {}
         self.chat_view.set_messages(messages, history.alternatives(conversation_id), focus_id, stream_text)
+        left_out_in, left_out = self._left_out
+        self.chat_view.show_left_out(left_out if left_out_in == conversation_id else 0)
         self._stream_bubble = None
         if streaming_here and self._stream_message_id is not None:
             self.chat_view.render_all_after()
@@ -471,9 +474,9 @@ class MainWindow(QMainWindow):
         self._stream_message_id = info["message_id"]
         self._stream_text = self.core.history.get_message(self._stream_message_id).content
         self._pending_text = ""
+        self._left_out = (self._stream_conversation, info.get("left_out", 0))
         if self.conversation_id == self._stream_conversation:
             self.open_conversation(self._stream_conversation)
-            self.chat_view.show_left_out(info.get("left_out", 0))
         self.refresh_conversations()
 
     def _on_token(self, text: str) -> None:

@@ -26,7 +26,7 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setAccessibleName("Conversation")
-        self.setToolTip("")
+        self.setAccessibleDescription("Scroll up for older messages; Tab reaches each message's buttons.")
         self._content = QWidget()
         self._layout = QVBoxLayout(self._content)
         self._layout.setContentsMargins(12, 12, 12, 12)

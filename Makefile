@@ -25,6 +25,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/bench_decode.py
+	$(PY) bench/bench_ui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

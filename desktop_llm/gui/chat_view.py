@@ -47,6 +47,7 @@ class ChatView(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(self._content)
         self._messages: list[Message] = []
+        self._stream_text: dict[int, str] = {}
         self._alternatives: dict[int, list[int]] = {}
         self._first = self._last = 0  # messages[_first:_last] have bubbles
         self._bubbles: list[MessageBubble] = []  # message bubbles, in order
@@ -152,6 +153,31 @@ class ChatView(QScrollArea):
         self._follow = True
         QTimer.singleShot(0, self.scroll_to_bottom)
         return self._bubbles[-1]
+
+    def message_ids(self) -> list[int]:
+        return [m.id for m in self._messages]
+
+    def replace_message(self, m: Message, alternatives: dict[int, list[int]]) -> MessageBubble | None:
+        """Show the stored state of a message (final text, its actions) in place."""
+        self._alternatives = alternatives
+        for i, old in enumerate(self._messages):
+            if old.id == m.id:
+                self._messages[i] = m
+                break
+        bubble = self.bubble_for(m.id)
+        if bubble is None:
+            return None
+        self._stream_text.pop(m.id, None)
+        new = self._make(m)
+        self._layout.replaceWidget(bubble, new)
+        self._bubbles[self._bubbles.index(bubble)] = new
+        bubble.deleteLater()
+        return new
+
+    def remove(self, bubble: MessageBubble) -> None:
+        """Take away a bubble that is not a stored message (a placeholder)."""
+        self._layout.removeWidget(bubble)
+        bubble.deleteLater()
 
     def add(self, role: str, text: str = "", status: str = "done") -> MessageBubble:
         """A notice or placeholder that is not a stored message, at the end."""

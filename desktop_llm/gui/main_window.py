@@ -471,12 +471,22 @@ class MainWindow(QMainWindow):
             self.input.setFocus()
 
     def _on_started(self, info: dict) -> None:
-        self._stream_message_id = info["message_id"]
-        self._stream_text = self.core.history.get_message(self._stream_message_id).content
+        history = self.core.history
+        message = history.get_message(info["message_id"])
+        self._stream_message_id = message.id
+        self._stream_text = message.content  # a continued reply starts with its old text
         self._pending_text = ""
         self._left_out = (self._stream_conversation, info.get("left_out", 0))
         if self.conversation_id == self._stream_conversation:
-            self.open_conversation(self._stream_conversation)
+            shown = self.chat_view.message_ids()
+            if message.parent_id is not None and shown and shown[-1] == message.parent_id:
+                # The usual case, a reply after the last message: no need to rebuild the view.
+                if self._stream_bubble is not None:
+                    self.chat_view.remove(self._stream_bubble)
+                self._stream_bubble = self.chat_view.add_message(message)
+                self.chat_view.show_left_out(self._left_out[1])
+            else:  # a new version or a continued reply: show its branch
+                self.open_conversation(self._stream_conversation)
         self.refresh_conversations()
 
     def _on_token(self, text: str) -> None:
@@ -522,9 +532,10 @@ class MainWindow(QMainWindow):
         """Show the stored reply (Markdown, its actions) in place of the streamed text."""
         self._stream_message_id = None
         if conversation_id == self.conversation_id and conversation_id is not None:
-            position = self.chat_view.verticalScrollBar().value()
-            following = position >= self.chat_view.verticalScrollBar().maximum() - 4
-            self.open_conversation(conversation_id, None if following else message_id)
+            if message_id is None or self.chat_view.replace_message(
+                    self.core.history.get_message(message_id),
+                    self.core.history.alternatives(conversation_id)) is None:
+                self.open_conversation(conversation_id)
         self.refresh_conversations()
 
     def _update_controls(self) -> None:

@@ -8,8 +8,10 @@ the bubble only emits `action(name, message_id)` and the window decides.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextEdit, QToolButton, QVBoxLayout,
+)
 
 from desktop_llm.core import markdown
 from desktop_llm.core.store import Message
@@ -49,6 +51,7 @@ class MessageBubble(QFrame):
         self.message = message
         self.message_id = message.id if message else None
         self._code_blocks: list[str] = []
+        self.stream_body: StreamingText | None = None
         self.setObjectName(f"bubble_{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -149,12 +152,24 @@ class MessageBubble(QFrame):
             self.header.setToolTip(details_text(self.message))
 
     def append(self, text: str) -> None:
-        self.set_text(self._text + text, final=False)
+        """Add streamed text at the end; only the last paragraph is laid out again."""
+        self._text += text
+        editor = self._streaming_body()
+        cursor = editor.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
 
     def set_text(self, text: str, final: bool = True) -> None:
-        """Plain text while streaming (cheap); Markdown once, when complete."""
+        """Plain text while streaming; Markdown once, when complete."""
         self._text = text
-        if final and self.role in ("assistant", "user"):
+        if not final:
+            self._streaming_body().setPlainText(text)
+            return
+        if self.stream_body is not None:
+            self.stream_body.deleteLater()
+            self.stream_body = None
+            self.body.setVisible(True)
+        if self.role in ("assistant", "user"):
             rendered = markdown.render(text, copy_links=True)
             self._code_blocks = rendered.code_blocks
             self.body.setTextFormat(Qt.TextFormat.RichText)
@@ -162,3 +177,40 @@ class MessageBubble(QFrame):
         else:
             self.body.setTextFormat(Qt.TextFormat.PlainText)
             self.body.setText(text)
+
+    def _streaming_body(self) -> "StreamingText":
+        if self.stream_body is None:
+            self.stream_body = StreamingText(self)
+            self.stream_body.setAccessibleName(self.body.accessibleName())
+            self.layout().insertWidget(self.layout().indexOf(self.body), self.stream_body)
+            self.body.setVisible(False)
+        return self.stream_body
+
+
+class StreamingText(QTextEdit):
+    """Read-only text that grows with its content (no scroll bar of its own),
+    for a reply being written: appending re-lays-out only the last paragraph."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("background: transparent;")
+        self.document().setDocumentMargin(0)
+        self.setToolTip("The reply as it is being written")
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self._fit()
+
+    def _fit(self, *_):
+        height = int(self.document().size().height()) + 2
+        if height != self.height():
+            self.setFixedHeight(max(height, self.fontMetrics().height() + 2))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()

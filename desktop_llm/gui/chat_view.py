@@ -19,6 +19,13 @@ EDGE_PX = 300  # how close to the top or bottom before more are created
 ANCHOR_MS = 150  # how long a prepended batch keeps the view anchored
 
 
+def discard(widget: QWidget) -> None:
+    """Hide now, delete when the event loop comes round (a hidden widget
+    cannot linger on screen if that takes a while)."""
+    widget.hide()
+    widget.deleteLater()
+
+
 class ChatView(QScrollArea):
     action = Signal(str, int)  # a bubble's action: name, message id
 
@@ -77,7 +84,7 @@ class ChatView(QScrollArea):
     def clear(self) -> None:
         for bubble in self.bubbles():
             self._layout.removeWidget(bubble)
-            bubble.deleteLater()
+            discard(bubble)
         self._bubbles = []
         self._messages = []
         self._first = self._last = 0
@@ -171,13 +178,13 @@ class ChatView(QScrollArea):
         new = self._make(m)
         self._layout.replaceWidget(bubble, new)
         self._bubbles[self._bubbles.index(bubble)] = new
-        bubble.deleteLater()
+        discard(bubble)
         return new
 
     def remove(self, bubble: MessageBubble) -> None:
         """Take away a bubble that is not a stored message (a placeholder)."""
         self._layout.removeWidget(bubble)
-        bubble.deleteLater()
+        discard(bubble)
 
     def add(self, role: str, text: str = "", status: str = "done") -> MessageBubble:
         """A notice or placeholder that is not a stored message, at the end."""
@@ -207,6 +214,7 @@ class ChatView(QScrollArea):
     def scroll_to_message(self, message_id: int | None) -> None:
         bubble = self.bubble_for(message_id) if message_id is not None else None
         if bubble is not None:
+            bubble.set_highlighted(True)
             self.verticalScrollBar().setValue(max(0, bubble.y() - 12))
 
     def _on_scrolled(self, value: int) -> None:

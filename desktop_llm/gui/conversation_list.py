@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget,
@@ -169,7 +169,8 @@ class ConversationSidebar(QWidget):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setContentsMargins(4, 3, 4, 3)
             label.setAccessibleName(f"{hit.conversation_title}: {hit.snippet}")
-            item.setSizeHint(label.sizeHint().expandedTo(label.minimumSizeHint()))
+            width = self.list.viewport().width() - 4
+            item.setSizeHint(QSize(width, label.heightForWidth(width) + 4))
             self.list.addItem(item)
             self.list.setItemWidget(item, label)
         self._filling = False

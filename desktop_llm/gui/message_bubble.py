@@ -70,10 +70,7 @@ class MessageBubble(QFrame):
         self.body.setAccessibleName(f"{ROLE_TITLES.get(role, role)} message")
         layout.addWidget(self.header)
         layout.addWidget(self.body)
-        self.setStyleSheet(
-            f"QFrame#{self.objectName()} {{ background: {COLOURS.get(role, 'palette(base)')};"
-            " border-radius: 8px; border: 1px solid palette(midlight); }"
-        )
+        self.set_highlighted(False)
         self.buttons: dict[str, QToolButton] = {}
         self.version_label: QLabel | None = None
         if message is not None:
@@ -81,6 +78,14 @@ class MessageBubble(QFrame):
         self._text = text
         self.set_status(status)
         self.set_text(text, final=status != "streaming")
+
+    def set_highlighted(self, on: bool) -> None:
+        """A stronger border, for the message a search hit opened."""
+        border = "2px solid palette(highlight)" if on else "1px solid palette(midlight)"
+        self.setStyleSheet(
+            f"QFrame#{self.objectName()} {{ background: {COLOURS.get(self.role, 'palette(base)')};"
+            f" border-radius: 8px; border: {border}; }}"
+        )
 
     def _build_actions(self, m: Message, alternatives: tuple[int, int]) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -166,6 +171,7 @@ class MessageBubble(QFrame):
             self._streaming_body().setPlainText(text)
             return
         if self.stream_body is not None:
+            self.stream_body.hide()
             self.stream_body.deleteLater()
             self.stream_body = None
             self.body.setVisible(True)

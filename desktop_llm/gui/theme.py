@@ -33,6 +33,9 @@ class ThemeKeeper:
             palette = QPalette()
             for role, colour in _DARK.items():
                 palette.setColor(role, QColor(colour))
+            for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Text,
+                         QPalette.ColorRole.WindowText):
+                palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#777777"))
             self.app.setPalette(palette)
         elif theme == "light":
             self.app.setStyle(QStyleFactory.create("Fusion"))

@@ -1,0 +1,76 @@
+"""Regenerate the README screenshots: chat, search and settings.
+
+Runs the real app on a throw-away home with the bundled model:
+    .venv/bin/python docs/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop_llm.core.app import AppCore  # noqa: E402
+from desktop_llm.core.paths import HOME_ENV  # noqa: E402
+
+OUT = Path(__file__).parent
+
+
+def wait(app, condition, timeout=120):
+    t0 = time.monotonic()
+    while not condition() and time.monotonic() - t0 < timeout:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> None:
+    app = QApplication([])
+    os.environ[HOME_ENV] = tempfile.mkdtemp()
+    from desktop_llm.gui.main_window import MainWindow
+    from desktop_llm.gui.settings_dialog import SettingsDialog
+
+    core = AppCore()
+    core.settings.max_tokens = 200
+    core.settings.temperature = 0.3
+    history = core.history
+    for title in ("Lesson plan: volcanoes", "Product description for a teapot", "Translate the menu"):
+        cid = history.create_conversation(first_message=title)
+        history.add_message(cid, "assistant", f"Notes about {title.lower()} and tea.")
+    window = MainWindow(core)
+    window.resize(1100, 720)
+    window.show()
+    window.start_loading()
+    wait(app, lambda: window.model_ready)
+    window.new_chat()
+    for prompt in ("Write a Python function that reverses a string.", "Now explain it in one sentence."):
+        window.input.setPlainText(prompt)
+        window.send()
+        wait(app, lambda: window._job is None)
+    for _ in range(20):
+        app.processEvents()
+    window.grab().save(str(OUT / "screenshot.png"))
+
+    window.sidebar.search_box.setText("tea")
+    wait(app, lambda: window.sidebar.search_status.isVisible(), 5)
+    window.sidebar._choose_first_hit()
+    for _ in range(20):
+        app.processEvents()
+    window.grab().save(str(OUT / "screenshot-search.png"))
+
+    dialog = SettingsDialog(core.settings, core.registry.installed(), window)
+    dialog.show()
+    for _ in range(20):
+        app.processEvents()
+    dialog.grab().save(str(OUT / "screenshot-settings.png"))
+    print("saved", *sorted(p.name for p in OUT.glob("screenshot*.png")), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -59,6 +59,9 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
         sys.stdout.write("\n")
         if result is not None and result.status == "stopped":
             sys.stderr.write("[stopped — the partial reply was saved]\n")
+        if result is not None and result.left_out:
+            sys.stderr.write(f"[the {result.left_out} oldest messages did not fit the model's context"
+                             " and were left out]\n")
     return result
 
 

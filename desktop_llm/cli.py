@@ -10,6 +10,7 @@ import argparse
 import json
 import signal
 import sys
+from contextlib import contextmanager
 from typing import Sequence
 
 from desktop_llm import __version__
@@ -20,10 +21,17 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+@contextmanager
 def _core():
+    """The app's core for one command, closed (model host stopped, history
+    closed) when the command ends."""
     from desktop_llm.core.app import AppCore
 
-    return AppCore()
+    core = AppCore()
+    try:
+        yield core
+    finally:
+        core.close()
 
 
 # -- chat ------------------------------------------------------------------------
@@ -66,8 +74,7 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
 
 
 def cmd_chat(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         model = core.resolve_model(args.model)
         conversation_id = args.conversation
         if conversation_id is not None:
@@ -83,8 +90,6 @@ def cmd_chat(args) -> int:
                 _print_json(result.as_dict())
             return 0
         return _repl(core, model, conversation_id)
-    finally:
-        core.close()
 
 
 def _repl(core, model, conversation_id: int | None) -> int:
@@ -106,8 +111,7 @@ def _repl(core, model, conversation_id: int | None) -> int:
 
 # -- history ---------------------------------------------------------------------
 def cmd_history_list(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         conversations = core.history.list_conversations()
         if args.json:
             _print_json([c.as_dict() for c in conversations])
@@ -117,13 +121,10 @@ def cmd_history_list(args) -> int:
             for c in conversations:
                 print(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  {c.message_count:>4} msgs  {c.title}")
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_show(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         conversation = core.history.get_conversation(args.id)
         messages = core.history.messages(args.id)
         if args.json:
@@ -134,13 +135,10 @@ def cmd_history_show(args) -> int:
             status = "" if m.status == "done" else f"  [{m.status}]"
             print(f"## {m.role}{status}\n{m.content}\n")
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_search(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         hits = core.history.search(args.query)
         if args.json:
             _print_json([h.as_dict() for h in hits])
@@ -151,8 +149,6 @@ def cmd_history_search(args) -> int:
                 snippet = " ".join(h.snippet.split())
                 print(f"{h.conversation_id:>5}  #{h.message_id:<6} {h.conversation_title[:30]:<30}  {snippet}")
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_export(args) -> int:
@@ -160,8 +156,7 @@ def cmd_history_export(args) -> int:
 
     from desktop_llm.core.store.export import export_conversation, render
 
-    core = _core()
-    try:
+    with _core() as core:
         if args.output is None:
             sys.stdout.buffer.write(render(core.history, args.id, args.format))
             return 0
@@ -171,8 +166,6 @@ def cmd_history_export(args) -> int:
         else:
             print(f"Saved {path}", file=sys.stderr)
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_import(args) -> int:
@@ -180,8 +173,7 @@ def cmd_history_import(args) -> int:
 
     from desktop_llm.core.store.importers import import_file
 
-    core = _core()
-    try:
+    with _core() as core:
         conversation_id = import_file(core.history, Path(args.file))
         conversation = core.history.get_conversation(conversation_id)
         if args.json:
@@ -190,32 +182,24 @@ def cmd_history_import(args) -> int:
             print(f"Imported {args.file} as conversation {conversation_id} "
                   f"({conversation.message_count} messages): {conversation.title}")
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_rename(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         conversation = core.history.rename_conversation(args.id, args.title)
         if args.json:
             _print_json(conversation.as_dict())
         return 0
-    finally:
-        core.close()
 
 
 def cmd_history_delete(args) -> int:
-    core = _core()
-    try:
+    with _core() as core:
         core.history.delete_conversation(args.id)
         if args.json:
             _print_json({"deleted": args.id})
         else:
             print(f"Deleted conversation {args.id}.", file=sys.stderr)
         return 0
-    finally:
-        core.close()
 
 
 # -- parser ----------------------------------------------------------------------

@@ -71,6 +71,16 @@ def cancel():
     return threading.Event()
 
 
+@pytest.fixture
+def core(app_home):
+    """The app's core on a test home."""
+    from desktop_llm.core.app import AppCore
+
+    c = AppCore()
+    yield c
+    c.close()
+
+
 def set_settings(home: Path, **values) -> None:
     """Change settings in a test home before the app reads them."""
     file = home / "config" / "settings.json"

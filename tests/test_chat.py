@@ -5,18 +5,10 @@ import time
 
 import pytest
 
-from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import FLUSH_S
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Failed, Finished, Started, Token
-
-
-@pytest.fixture
-def core(app_home):
-    c = AppCore()
-    yield c
-    c.close()
 
 
 def test_a_turn_is_saved_and_streamed(core):

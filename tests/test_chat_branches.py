@@ -3,7 +3,6 @@ with the real model."""
 
 import pytest
 
-from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.context import fit_to_context, reply_reserve
 from desktop_llm.core.engine import GenerationParams
@@ -12,13 +11,6 @@ from desktop_llm.core.events import Failed, Finished, Started
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 
 SHORT = GenerationParams(max_tokens=12, seed=7)
-
-
-@pytest.fixture
-def core(app_home):
-    c = AppCore()
-    yield c
-    c.close()
 
 
 def finish(job):

@@ -17,15 +17,19 @@ ROUNDS = 3
 
 def run_until_streaming(home: Path, conversation: str) -> int:
     env = dict(os.environ, **{HOME_ENV: str(home), "QT_QPA_PLATFORM": "offscreen"})
-    proc = subprocess.Popen([sys.executable, str(PROGRAM), conversation], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    errors = home / "child-stderr.txt"  # a file, not a pipe nobody reads: the child never blocks on it
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, str(PROGRAM), conversation], stdout=subprocess.PIPE,
+                                stderr=stderr, text=True, env=env)
     try:
         conversation_id = None
+        seen = []
         for line in proc.stdout:
+            seen.append(line)
             if line.startswith("STREAMING"):
                 conversation_id = int(line.split()[1])
                 break
-        assert conversation_id is not None, proc.stderr.read() if proc.poll() is not None else "no output"
+        assert conversation_id is not None, "".join(seen) + errors.read_text()[-2000:]
         proc.kill()  # SIGKILL: no cleanup of any kind
         proc.wait(10)
         return conversation_id

@@ -24,6 +24,16 @@ def _named(widget: QWidget, name: str, tip: str) -> QWidget:
     return widget
 
 
+def _save_cancel(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    for button in buttons.buttons():
+        _named(button, button.text().replace("&", ""), button.text().replace("&", ""))
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 def _spin(lo: float, hi: float, step: float, decimals: int, name: str, tip: str) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setRange(lo, hi)
@@ -120,13 +130,7 @@ class SettingsDialog(QDialog):
         form.addRow("&System prompt for new chats:", self.system_prompt)
         form.addRow("T&heme:", self.theme)
         form.addRow("&Font size:", self.font_size)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        for button in buttons.buttons():
-            button.setToolTip(button.text().replace("&", ""))
-            button.setAccessibleName(button.text().replace("&", ""))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = _save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
@@ -177,13 +181,7 @@ class ConversationSettingsDialog(QDialog):
         form.addRow("Max reply &tokens:", self.max_tokens)
         note = QLabel("These apply to this conversation only. Defaults are in Settings (Ctrl+,).")
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        for button in buttons.buttons():
-            button.setToolTip(button.text().replace("&", ""))
-            button.setAccessibleName(button.text().replace("&", ""))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = _save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)

@@ -26,7 +26,7 @@ def main() -> None:
     if sys.argv[1] != "new":
         window.open_conversation(int(sys.argv[1]))
     else:
-        window.apply_conversation_settings(None, {"max_tokens": 12})
+        window.apply_conversation_settings(None, {"max_tokens": 12, "temperature": 0.0})
 
     def send(text: str) -> None:
         window.input.setPlainText(text)
@@ -34,7 +34,7 @@ def main() -> None:
 
     def on_loaded(_loaded) -> None:
         if window.conversation_id is not None:
-            core.history.update_conversation(window.conversation_id, max_tokens=12)
+            core.history.update_conversation(window.conversation_id, max_tokens=12, temperature=0.0)
         send("Name one colour.")
 
     def on_started(info: dict) -> None:
@@ -46,6 +46,9 @@ def main() -> None:
             state["phase"] = "long"
             core.history.update_conversation(result.conversation_id, max_tokens=900)
             send("Now write a very long story about a lighthouse, with many chapters.")
+        elif state["phase"] == "long":  # ended before anything was flushed: nothing to kill
+            print(f"ENDED EARLY after {len(result.text)} characters", flush=True)
+            app.exit(3)
 
     def on_token(_text: str) -> None:
         if state["phase"] == "long" and time.monotonic() - state["started"] > 3 * FLUSH_S:

@@ -58,22 +58,25 @@ def _status_note(m: Message) -> str:
     return "" if m.status == "done" else f" ({m.status})"
 
 
-def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
-    parts = [f"# {_title(conversation)}\n\n_{_subtitle(conversation)}_\n"]
+def _as_text(conversation: Conversation, messages: list[Message], head: str, system: str,
+             message: str) -> str:
+    parts = [head.format(title=_title(conversation), subtitle=_subtitle(conversation))]
     if conversation.system_prompt:
-        parts.append(f"**System prompt:** {conversation.system_prompt}\n")
+        parts.append(system.format(conversation.system_prompt))
     for m in messages:
-        parts.append(f"## {ROLE_NAMES.get(m.role, m.role)}{_status_note(m)}\n\n{m.content}\n")
+        who = ROLE_NAMES.get(m.role, m.role) + _status_note(m)
+        parts.append(message.format(who=who, text=m.content))
     return "\n".join(parts)
+
+
+def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
+    return _as_text(conversation, messages, "# {title}\n\n_{subtitle}_\n", "**System prompt:** {}\n",
+                    "## {who}\n\n{text}\n")
 
 
 def to_text(conversation: Conversation, messages: list[Message]) -> str:
-    parts = [f"{_title(conversation)}\n{_subtitle(conversation)}\n"]
-    if conversation.system_prompt:
-        parts.append(f"System prompt: {conversation.system_prompt}\n")
-    for m in messages:
-        parts.append(f"{ROLE_NAMES.get(m.role, m.role)}{_status_note(m)}:\n{m.content}\n")
-    return "\n".join(parts)
+    return _as_text(conversation, messages, "{title}\n{subtitle}\n", "System prompt: {}\n",
+                    "{who}:\n{text}\n")
 
 
 def to_html(conversation: Conversation, messages: list[Message]) -> str:

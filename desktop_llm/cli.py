@@ -21,6 +21,9 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+OPTIONS = {"offline": False}  # global options of this run (--offline)
+
+
 @contextmanager
 def _core():
     """The app's core for one command, closed (model host stopped, history
@@ -28,6 +31,8 @@ def _core():
     from desktop_llm.core.app import AppCore
 
     core = AppCore()
+    if OPTIONS["offline"]:
+        core.settings.offline = True  # for this run only; not saved
     try:
         yield core
     finally:
@@ -213,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Private, offline chat and writing assistant. Without a command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"desktop-llm {__version__}")
+    parser.add_argument("--offline", action="store_true", help="never touch the network")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", parents=[common], help="one chat turn, or a REPL without a prompt")
@@ -246,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     hdelete = hsub.add_parser("delete", parents=[common], help="delete a conversation for good")
     hdelete.add_argument("id", type=int)
     hdelete.set_defaults(func=cmd_history_delete)
+
+    from desktop_llm import cli_models
+
+    cli_models.add_parser(sub, common)
     return parser
 
 
@@ -257,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_main([])
     parser = build_parser()
     args = parser.parse_args(argv)
+    OPTIONS["offline"] = args.offline
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -50,7 +50,47 @@ def make_home(root: Path, info_cache_file: Path, settings: dict | None = None) -
 def app_home(tmp_path, info_cache_file, monkeypatch) -> Path:
     home = make_home(tmp_path / "home", info_cache_file)
     monkeypatch.setenv(HOME_ENV, str(home))
+    # Keep tests away from the user's Hugging Face cache, token and keyring.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return home
+
+
+@pytest.fixture(scope="session")
+def hub_server(starter):
+    """A local server speaking the Hub's protocol, serving the real starter GGUF."""
+    from tests.hub_server import HubState, LocalHub, ServedFile
+
+    state = HubState()
+    gguf = ServedFile(path=starter.path)
+    half = starter.path.stat().st_size // 2
+    data = starter.path.read_bytes()
+    state.add_repo("test-org/SmolLM2-135M-Instruct-GGUF",
+                   {starter.path.name: gguf, "README.md": ServedFile(data=b"# card")},
+                   downloads=1200, likes=30)
+    state.add_repo("test-org/Tiny-Split-GGUF", {
+        "tiny-Q8_0-00001-of-00002.gguf": ServedFile(data=data[:half]),
+        "tiny-Q8_0-00002-of-00002.gguf": ServedFile(data=data[half:]),
+    }, downloads=50, likes=2)
+    state.add_repo("test-org/Gated-GGUF", {starter.path.name: gguf}, downloads=700, likes=9, gated=True)
+    state.add_repo("test-org/Huge-GGUF", {"huge-Q4_K_M.gguf": ServedFile(data=b"GGUF", declared_size=10**16)},
+                   downloads=3, likes=0)
+    state.add_repo("test-org/no-models", {"README.md": ServedFile(data=b"none")})
+    with LocalHub(state) as hub:
+        yield hub
+
+
+@pytest.fixture
+def hub(hub_server, app_home, monkeypatch):
+    """The local Hub, reset, with HF_ENDPOINT pointing at it."""
+    state = hub_server.state
+    state.cut_after, state.corrupt = None, False
+    state.requests.clear()
+    state.body_bytes_sent = 0
+    monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+    return hub_server
 
 
 @pytest.fixture(scope="session")

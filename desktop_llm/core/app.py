@@ -8,6 +8,7 @@ from desktop_llm.core.chat import ChatService
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import InstalledModel, ModelRegistry
+from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import History
@@ -26,8 +27,16 @@ class AppCore:
         return History(self.paths.history_db)
 
     @cached_property
+    def guard(self) -> ModelGuard:
+        return ModelGuard(self.paths)
+
+    @cached_property
     def host(self) -> ModelHost:
-        return ModelHost(ModelGuard(self.paths), self.engine_config())
+        return ModelHost(self.guard, self.engine_config())
+
+    @cached_property
+    def models(self) -> ModelManager:
+        return ModelManager(self.registry, self.guard, self.settings)
 
     @cached_property
     def chat(self) -> ChatService:
@@ -35,7 +44,7 @@ class AppCore:
 
     def engine_config(self) -> EngineConfig:
         s = self.settings
-        return EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers)
+        return EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers, s.gpu_mode)
 
     def save_settings(self) -> None:
         """Store the settings (atomically) and let the next job use them."""

@@ -37,6 +37,21 @@ class ModelInfo:
     size_label: str
     has_chat_template: bool
     chat_template: str
+    kv_heads: int = 0
+    head_dim: int = 0
+
+    @property
+    def architecture_facts(self):
+        """Layers and KV-cache shape, for the memory and GPU offload estimates."""
+        from desktop_llm.core.models.catalog import Architecture
+
+        return Architecture(self.block_count or 1, self.kv_heads or 1, self.head_dim or 128)
+
+    def as_dict(self) -> dict:
+        return {"display_name": self.name, "architecture": self.architecture, "parameters": self.parameters_text,
+                "quantization": self.quantization, "context_length": self.context_length,
+                "layers": self.block_count, "file_size": self.file_size,
+                "chat_template": self.has_chat_template}
 
     @property
     def parameters_text(self) -> str:
@@ -117,6 +132,9 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
         raise ModelFileError(f"{path.name} has no tokenizer; it is not a usable chat model.")
     template = _field(reader, "tokenizer.chat_template") or ""
     params = _field(reader, "general.parameter_count")
+    heads = int(_field(reader, f"{arch}.attention.head_count") or 0)
+    embedding = int(_field(reader, f"{arch}.embedding_length") or 0)
+    head_dim = int(_field(reader, f"{arch}.attention.key_length") or (embedding // heads if heads else 0))
     return ModelInfo(
         path=str(path.resolve()),
         file_size=size,
@@ -129,6 +147,8 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
         size_label=str(_field(reader, "general.size_label") or ""),
         has_chat_template=bool(template),
         chat_template=str(template),
+        kv_heads=int(_field(reader, f"{arch}.attention.head_count_kv") or heads),
+        head_dim=head_dim,
     )
 
 
@@ -142,7 +162,7 @@ class ModelInfoCache:
     @staticmethod
     def _key(path: Path) -> str:
         st = path.stat()
-        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        return f"v2|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
     def _load(self) -> dict:
         try:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from desktop_llm.core.engine import Engine, LlamaCppEngine
-from desktop_llm.core.errors import UserError
+from desktop_llm.core.errors import ModelFileError, UserError
 from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
 from desktop_llm.core.gguf_info import ModelInfo
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import fit, hardware
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,16 @@ class LoadedModel:
 
     model: InstalledModel
     info: ModelInfo
-    device: str
+    device: str  # "CPU" or "GPU: N/M layers on <device>"
+    notice: str = ""  # e.g. a GPU this llama.cpp build cannot use, and how to fix it
 
 
 @dataclass(frozen=True)
 class EngineConfig:
     n_ctx: int = 4096
     n_threads: int = 0
-    n_gpu_layers: int = 0
+    n_gpu_layers: int = 0  # used when gpu_mode is "manual"
+    gpu_mode: str = "auto"
 
 
 class HostContext:
@@ -115,6 +118,8 @@ class ModelHost:
         self._model: InstalledModel | None = None
         self._model_info: ModelInfo | None = None
         self._loaded_config: EngineConfig | None = None
+        self._device = "CPU"
+        self._notice = ""
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._current: Job | None = None
         self._lock = threading.Lock()
@@ -131,7 +136,7 @@ class ModelHost:
     def load(self, model: InstalledModel, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
-            yield Finished(LoadedModel(model, ctx.model_info, ctx.engine.device_summary))
+            yield Finished(LoadedModel(model, ctx.model_info, self._device, self._notice))
 
         return self.submit(load_job, listener, label="load")
 
@@ -172,11 +177,13 @@ class ModelHost:
         n_ctx = self.config.n_ctx
         if info.context_length:
             n_ctx = min(n_ctx, info.context_length)
+        plan, gpu_name, self._notice = plan_for(info, n_ctx, self.config)
         engine = self._engine_factory(
-            model.path, n_ctx=n_ctx, n_threads=self.config.n_threads,
-            n_gpu_layers=self.config.n_gpu_layers,
+            model.path, n_ctx=n_ctx, n_threads=self.config.n_threads, n_gpu_layers=plan.n_gpu_layers,
         )
         engine.load()
+        self._device = (f"GPU: {plan.n_gpu_layers}/{plan.total_layers} layers on {gpu_name}"
+                        if plan.n_gpu_layers else "CPU")
         self._engine, self._model, self._model_info = engine, model, info
         self._loaded_config = self.config
         yield Progress(2, 2, f"{model.name} ready")
@@ -219,3 +226,19 @@ class ModelHost:
                             traceback.format_exc()))
 
 
+
+
+def plan_for(info: ModelInfo, n_ctx: int, config: EngineConfig) -> tuple[fit.OffloadPlan, str, str]:
+    """GPU layers for this model and context on this computer; refuse a model
+    that cannot fit in memory at all instead of letting the system swap or die."""
+    hw = hardware.detect()
+    arch = info.architecture_facts
+    plan = fit.plan_offload(info.file_size, arch, n_ctx, hw, config.gpu_mode, config.n_gpu_layers)
+    if plan.n_gpu_layers == 0 and fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only()).verdict == "too_large":
+        need = fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only()).needed_bytes
+        raise ModelFileError(
+            f"{info.name} needs about {need / fit.GiB:.1f} GB of memory, more than this computer has "
+            f"({hw.total_ram / fit.GiB:.1f} GB). Choose a smaller model or a smaller context size in Settings."
+        )
+    gpu = hw.gpu
+    return plan, gpu.name if gpu else "", hw.gpu_unused_note

@@ -48,6 +48,11 @@ class AppPaths:
         return self.data_dir / "models"
 
     @property
+    def imported_models_file(self) -> Path:
+        """GGUF files the user imported from elsewhere on disk."""
+        return self.data_dir / "imported-models.json"
+
+    @property
     def trusted_models_file(self) -> Path:
         """Model files that passed a trial load in a child process."""
         return self.data_dir / "trusted-models.json"

@@ -17,6 +17,7 @@ class Settings:
     default_model: str = ""  # empty: the bundled starter model
     n_ctx: int = 4096
     n_threads: int = 0  # 0: one per physical core
+    gpu_mode: str = "auto"  # auto (as many layers as fit), cpu, or manual (n_gpu_layers)
     n_gpu_layers: int = 0
     temperature: float = 0.7
     top_p: float = 0.95
@@ -24,8 +25,11 @@ class Settings:
     system_prompt: str = ""
     theme: str = "system"  # system, light or dark
     font_size: int = 0  # points; 0: the system's size
+    offline: bool = False  # never touch the network (Hub search and downloads off)
+    welcome_done: bool = False  # the first-run welcome was shown
 
     THEMES = ("system", "light", "dark")
+    GPU_MODES = ("auto", "cpu", "manual")
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -45,11 +49,15 @@ class Settings:
                 continue
             value = raw[f.name]
             default = getattr(settings, f.name)
-            if isinstance(default, bool) or type(value) not in (type(default), int):
+            if isinstance(default, bool) != isinstance(value, bool):
+                continue
+            if type(value) not in (type(default), int):
                 continue
             setattr(settings, f.name, type(default)(value))
         if settings.theme not in cls.THEMES:
             settings.theme = "system"
+        if settings.gpu_mode not in cls.GPU_MODES:
+            settings.gpu_mode = "auto"
         return settings
 
     def save(self, path: Path) -> None:

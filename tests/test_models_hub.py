@@ -1,0 +1,204 @@
+"""Hub search, file lists and downloads against a local server that speaks
+the Hub's protocol and serves the real starter GGUF."""
+
+import hashlib
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from desktop_llm import cli
+from desktop_llm.core.app import AppCore
+from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.events import Failed, Finished
+from desktop_llm.core.models.downloads import DownloadControl, Transfer, paused_downloads
+from desktop_llm.core.models.hub import Hub, group_models, quantization_of, RemoteFile
+
+REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """The CLI in this process; its SIGPIPE default (quiet `| head`) would
+    let the local server's broken pipes kill the test run, so it is undone."""
+    previous = signal.getsignal(signal.SIGPIPE)
+    try:
+        code = cli.main(list(argv))
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def download_events(core, remote, control=None):
+    return list(core.models.download(remote, control))
+
+
+@pytest.fixture
+def core(app_home):
+    c = AppCore()
+    yield c
+    c.close()
+
+
+def test_search_lists_gguf_repos_by_downloads(hub, capsys):
+    code, out, _ = run_cli(capsys, "models", "search", "GGUF", "--json")
+    assert code == 0
+    hits = json.loads(out)
+    assert [h["repo"] for h in hits] == [
+        REPO, "test-org/Gated-GGUF", "test-org/Tiny-Split-GGUF", "test-org/Huge-GGUF"]
+    assert hits[0] == {"repo": REPO, "downloads": 1200, "likes": 30, "gated": False}
+    assert hits[1]["gated"] is True
+    assert any(r.startswith("GET /api/models?") and "filter=gguf" in r for r in hub.state.requests)
+
+
+def test_files_show_size_and_quant_and_group_split_parts(hub, capsys, starter):
+    code, out, _ = run_cli(capsys, "models", "files", REPO, "--json")
+    assert code == 0
+    assert json.loads(out) == [{"file": starter.path.name, "size": starter.path.stat().st_size,
+                                "quant": "Q4_1", "parts": [starter.path.name]}]  # README left out
+    code, out, _ = run_cli(capsys, "models", "files", "test-org/Tiny-Split-GGUF", "--json")
+    [split] = json.loads(out)
+    assert split["file"] == "tiny-Q8_0.gguf" and split["quant"] == "Q8_0"
+    assert split["parts"] == ["tiny-Q8_0-00001-of-00002.gguf", "tiny-Q8_0-00002-of-00002.gguf"]
+    assert split["size"] == starter.path.stat().st_size
+
+
+def test_unknown_repo_and_repo_without_models_are_explained(hub, capsys):
+    code, _, err = run_cli(capsys, "models", "files", "test-org/nothing-here")
+    assert code == 1 and "No model repository 'test-org/nothing-here'" in err
+    code, _, err = run_cli(capsys, "models", "files", "test-org/no-models")
+    assert code == 1 and "has no GGUF model files" in err
+
+
+@pytest.mark.parametrize("name,quant", [
+    ("Qwen2.5-7B-Instruct-Q4_K_M.gguf", "Q4_K_M"), ("model.Q8_0.gguf", "Q8_0"),
+    ("llama-3-8b-IQ4_XS-00001-of-00003.gguf", "IQ4_XS"), ("phi-f16.gguf", "F16"), ("plain.gguf", ""),
+])
+def test_quantization_is_read_from_the_file_name(name, quant):
+    assert quantization_of(name) == quant
+
+
+def test_a_split_model_with_a_missing_part_is_not_offered():
+    files = [RemoteFile("m-Q4_K_M-00001-of-00003.gguf", 1, None), RemoteFile("m-Q4_K_M-00003-of-00003.gguf", 1, None)]
+    assert group_models("r", "c", files) == []
+
+
+def test_download_reports_progress_verifies_and_installs_a_loadable_model(hub, core, starter):
+    remote = Hub().model(REPO, quant="Q4_1")
+    events = download_events(core, remote)
+    transfers = [e for e in events if isinstance(e, Transfer)]
+    assert transfers and transfers[-1].done == transfers[-1].total == starter.path.stat().st_size
+    assert all(a.done <= b.done for a, b in zip(transfers, transfers[1:]))
+    assert "MB/s" in transfers[-1].label
+    result = events[-1].result
+    assert isinstance(events[-1], Finished) and result.status == "done"
+    assert sha256_of(result.path) == sha256_of(starter.path)
+    assert not list(result.path.parent.glob("*.part*"))  # nothing left behind
+    [row] = [r for r in core.models.installed() if r.model.path == result.path]
+    assert row.model.source == "downloaded" and row.info.quantization == "Q4_1"
+    # It really loads (first through the child-process trial load).
+    job = core.host.load(core.resolve_model(str(result.path)))
+    loaded = [e for e in job.events() if isinstance(e, Finished)][0].result
+    assert loaded.model.path == result.path and loaded.device == "CPU"
+
+
+def test_a_cut_transfer_resumes_and_resends_little(hub, core, starter):
+    size = starter.path.stat().st_size
+    remote = Hub().model(REPO, quant="Q4_1")
+    hub.state.cut_after = size // 3
+    events = download_events(core, remote)
+    assert isinstance(events[-1], Failed) and "connection dropped" in events[-1].user_message
+    [(pending, have)] = paused_downloads(core.models.models_dir)
+    assert pending.name == remote.name and 0 < have <= size // 3
+    sent_before = hub.state.body_bytes_sent
+    events = download_events(core, remote)  # a new run, as after a restart
+    result = events[-1].result
+    assert result.status == "done" and result.resumed_from == have
+    resent = hub.state.body_bytes_sent - sent_before - (size - size // 3)
+    assert 0 <= resent <= size // 100
+    assert sha256_of(result.path) == sha256_of(starter.path)
+
+
+def test_pause_keeps_the_part_and_resume_finishes(hub, core, starter):
+    remote = Hub().model(REPO, quant="Q4_1")
+    control = DownloadControl()
+    events = []
+    for event in core.models.download(remote, control):
+        events.append(event)
+        if isinstance(event, Transfer) and event.done > 0:
+            control.pause()
+    assert events[-1].result.status == "paused"
+    assert paused_downloads(core.models.models_dir)
+    result = download_events(core, remote)[-1].result
+    assert result.status == "done" and result.resumed_from > 0
+    assert sha256_of(result.path) == sha256_of(starter.path)
+
+
+def test_corrupted_bytes_are_refused_and_discarded(hub, core, capsys):
+    hub.state.corrupt = True
+    code, _, err = run_cli(capsys, "models", "download", REPO, "--quant", "Q4_1")
+    assert code == 1 and "damaged in transit" in err and "sha256" in err
+    folder = core.models.models_dir / REPO.replace("/", "__")
+    assert not list(folder.glob("*.gguf")) and not list(folder.glob("*.part*"))
+    assert not [r for r in core.models.installed() if r.model.source == "downloaded"]
+
+
+def test_gated_repo_explains_401_and_works_with_a_token(hub, core, capsys, monkeypatch):
+    code, _, err = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1")
+    assert code == 1
+    assert f"{hub.url}/test-org/Gated-GGUF" in err and "token" in err and "license" in err
+    monkeypatch.setenv("HF_TOKEN", hub.state.token)
+    code, out, _ = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1", "--json")
+    assert code == 0 and json.loads(out)["status"] == "done"
+
+
+def test_not_enough_disk_space_is_refused_before_any_transfer(hub, core, capsys):
+    code, _, err = run_cli(capsys, "models", "download", "test-org/Huge-GGUF")
+    assert code == 1 and "Not enough disk space" in err
+    assert hub.state.body_bytes_sent == 0
+    assert not any("/resolve/" in r for r in hub.state.requests)
+
+
+def test_offline_mode_makes_no_connection(hub, core, capsys):
+    for argv in (["models", "search", "qwen"], ["models", "files", REPO],
+                 ["models", "download", REPO, "--quant", "Q4_1"]):
+        code, _, err = run_cli(capsys, "--offline", *argv)
+        assert code == 1 and "Offline mode is on" in err
+    code, out, _ = run_cli(capsys, "--offline", "models", "catalog", "--json")
+    assert code == 0 and len(json.loads(out)) >= 10  # the catalog still browses
+    core.settings.offline = True
+    core.save_settings()
+    with pytest.raises(UserError, match="Offline mode"):
+        AppCore().models.hub().search("x")
+    assert hub.state.requests == []
+
+
+def test_split_model_downloads_as_one_model(hub, core):
+    """The served parts are plain halves of a GGUF (not real gguf-split
+    shards): every part arrives verified, then inspection says the model is
+    unusable instead of letting llama.cpp find out."""
+    remote = Hub().model("test-org/Tiny-Split-GGUF", quant="Q8_0")
+    events = download_events(core, remote)
+    assert isinstance(events[-1], Failed) and "not a usable model" in events[-1].user_message
+    assert events[-2].done == remote.size  # both parts, as one progress bar
+    folder = core.models.models_dir / "test-org__Tiny-Split-GGUF"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "tiny-Q8_0-00001-of-00002.gguf", "tiny-Q8_0-00002-of-00002.gguf"]
+    downloaded = [m for m in core.registry.installed() if m.source == "downloaded"]
+    assert [m.path.name for m in downloaded] == ["tiny-Q8_0-00001-of-00002.gguf"]
+    assert core.models.remove(downloaded[0].name) and not folder.exists()
+
+
+def test_catalog_id_downloads_its_file(hub, core, capsys):
+    code, _, err = run_cli(capsys, "models", "download", "qwen2.5-0.5b")
+    assert code == 1 and "No model repository 'bartowski/Qwen2.5-0.5B-Instruct-GGUF'" in err
+
+
+def test_unknown_quant_lists_what_exists(hub):
+    with pytest.raises(NotFound, match="Available: Q4_1"):
+        Hub().model(REPO, quant="Q5_K_M")

@@ -26,6 +26,7 @@ test: setup
 bench: setup
 	$(PY) bench/bench_decode.py
 	$(PY) bench/bench_ui.py
+	$(PY) bench/bench_download.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

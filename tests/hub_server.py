@@ -7,7 +7,7 @@ huggingface_hub and our downloader use, serving real files.
 
 Tests point huggingface_hub at it with HF_ENDPOINT. Knobs let a test cut a
 transfer, corrupt bytes, require a token, or count what was sent.
-Run as a program (`python -m tests.hub_server FILE`) it serves FILE as
+Run as a program (`python -m tests.hub_server FILE [BYTES_PER_S]`) it serves FILE as
 `local/test-GGUF` and prints its URL: used by bench/bench_download.py.
 """
 
@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,6 +69,7 @@ class HubState:
     token: str = "hf_test_token"
     cut_after: int | None = None  # close the next GET's connection after this many body bytes
     corrupt: bool = False  # flip one byte in every file body served
+    rate_limit: int | None = None  # bytes per second per response, like a real network link
     requests: list[str] = field(default_factory=list)
     body_bytes_sent: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -220,6 +222,19 @@ class HubHandler(BaseHTTPRequestHandler):
                     body[len(body) // 2] ^= 0xFF
                 self.wfile.write(body)
                 sent = len(body)
+            elif self.state.rate_limit:
+                self.wfile.flush()
+                piece = max(1 << 16, self.state.rate_limit // 50)
+                began = time.monotonic()
+                with open(f.path, "rb") as src:
+                    while sent < count:
+                        n = self.connection.sendfile(src, start + sent, min(piece, count - sent)) or 0
+                        if n == 0:
+                            break
+                        sent += n
+                        ahead = sent / self.state.rate_limit - (time.monotonic() - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
             else:
                 self.wfile.flush()
                 with open(f.path, "rb") as src:
@@ -252,7 +267,7 @@ class LocalHub:
 
 def main(argv: list[str]) -> None:
     file = Path(argv[0])
-    state = HubState()
+    state = HubState(rate_limit=int(argv[1]) if len(argv) > 1 else None)
     state.add_repo("local/test-GGUF", {file.name: ServedFile(path=file)})
     with LocalHub(state) as hub:
         print(hub.url, flush=True)

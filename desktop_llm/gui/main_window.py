@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
         self.input.set_hint("The model is loading — you can type already.")
         self.core.host.load(self.model, listener=self._load_bridge.deliver)
 
+    _gpu_notice_shown = False
+
     def _on_model_loaded(self, loaded: LoadedModel) -> None:
         self.model_ready = True
         self.progress_bar.setVisible(False)
@@ -227,6 +229,9 @@ class MainWindow(QMainWindow):
             f"{info.name}\n{info.architecture}, context {info.context_length} tokens\n{info.path}"
         )
         self.input.set_hint("Message the assistant — Enter sends, Shift+Enter for a new line")
+        if loaded.notice and not self._gpu_notice_shown:  # said once per session, not per load
+            self._gpu_notice_shown = True
+            self.chat_view.add("notice", loaded.notice)
 
     def _on_model_failed(self, message: str, detail: str) -> None:
         self.progress_bar.setVisible(False)

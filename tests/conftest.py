@@ -86,7 +86,7 @@ def hub_server(starter):
 def hub(hub_server, app_home, monkeypatch):
     """The local Hub, reset, with HF_ENDPOINT pointing at it."""
     state = hub_server.state
-    state.cut_after, state.corrupt = None, False
+    state.cut_after, state.corrupt, state.rate_limit = None, False, None
     state.requests.clear()
     state.body_bytes_sent = 0
     monkeypatch.setenv("HF_ENDPOINT", hub_server.url)

@@ -202,3 +202,35 @@ def test_catalog_id_downloads_its_file(hub, core, capsys):
 def test_unknown_quant_lists_what_exists(hub):
     with pytest.raises(NotFound, match="Available: Q4_1"):
         Hub().model(REPO, quant="Q5_K_M")
+
+
+def test_a_download_killed_mid_way_resumes_in_a_new_process(hub, core, starter):
+    """SIGKILL the CLI mid-download (no cleanup at all); the next run carries on."""
+    import subprocess
+    import sys
+    import time
+
+    hub.state.rate_limit = 25_000_000  # bytes/s: the 98 MB file takes about 4 s
+    folder = core.models.models_dir / REPO.replace("/", "__")
+    state_file = folder / f"{starter.path.name}.part.json"
+    argv = [sys.executable, "-m", "desktop_llm", "models", "download", REPO, "--quant", "Q4_1", "--json"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if state_file.exists() and json.loads(state_file.read_text() or "{}").get("synced", 0) > 0:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("no bytes were synced to disk")
+        proc.kill()
+    finally:
+        proc.wait(10)
+    synced = json.loads(state_file.read_text())["synced"]
+    assert 0 < synced < starter.path.stat().st_size
+    hub.state.rate_limit = None
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "done" and report["resumed_from"] >= synced
+    assert sha256_of(Path(report["path"])) == sha256_of(starter.path)

@@ -28,7 +28,8 @@ from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteFile, RemoteModel
 from desktop_llm.core.paths import atomic_write_text
 
 CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
-SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost
+SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...
+SYNC_EVERY_S = 1.0  # ...or seconds, whichever comes first
 PROGRESS_EVERY_S = 0.1
 DISK_MARGIN = 200 << 20  # keep this much free after the download
 STATE_SUFFIX = ".part.json"
@@ -310,7 +311,7 @@ class _FileTransfer:
         try:
             speed = _Speed()
             last_progress = 0.0
-            synced = offset
+            synced, synced_at = offset, time.monotonic()
             with open(self.part_file, "ab") as out:
                 while offset < self.part.size and not self.control.stopped:
                     try:
@@ -330,9 +331,9 @@ class _FileTransfer:
                             f"The connection dropped after {format_size(offset)} of "
                             f"{format_size(self.part.size)}. What arrived is kept: press Resume (or run "
                             "the command again) to carry on from there.", detail=repr(cut))
-                    if offset - synced >= SYNC_EVERY:
-                        synced = self._sync(out, offset)
                     now = time.monotonic()
+                    if offset - synced >= SYNC_EVERY or now - synced_at >= SYNC_EVERY_S:
+                        synced, synced_at = self._sync(out, offset), now
                     if now - last_progress >= PROGRESS_EVERY_S:
                         last_progress = now
                         yield Transfer(self.part.name, offset, self.part.size, speed.add(offset), None)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from desktop_llm.core.errors import ModelFileError
-from desktop_llm.core.paths import atomic_write_text
+from desktop_llm.core.paths import atomic_write_text, read_json
 
 log = logging.getLogger(__name__)
 
@@ -165,11 +165,7 @@ class ModelInfoCache:
         return f"v2|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
     def _load(self) -> dict:
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return read_json(self.file, dict)
 
     def inspect(self, path: str | os.PathLike) -> ModelInfo:
         path = Path(path)

@@ -182,8 +182,7 @@ class ModelHost:
             model.path, n_ctx=n_ctx, n_threads=self.config.n_threads, n_gpu_layers=plan.n_gpu_layers,
         )
         engine.load()
-        self._device = (f"GPU: {plan.n_gpu_layers}/{plan.total_layers} layers on {gpu_name}"
-                        if plan.n_gpu_layers else "CPU")
+        self._device = engine.device_summary + (f" on {gpu_name}" if plan.n_gpu_layers and gpu_name else "")
         self._engine, self._model, self._model_info = engine, model, info
         self._loaded_config = self.config
         yield Progress(2, 2, f"{model.name} ready")
@@ -234,10 +233,10 @@ def plan_for(info: ModelInfo, n_ctx: int, config: EngineConfig) -> tuple[fit.Off
     hw = hardware.detect()
     arch = info.architecture_facts
     plan = fit.plan_offload(info.file_size, arch, n_ctx, hw, config.gpu_mode, config.n_gpu_layers)
-    if plan.n_gpu_layers == 0 and fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only()).verdict == "too_large":
-        need = fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only()).needed_bytes
+    on_cpu = fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only())
+    if plan.n_gpu_layers == 0 and on_cpu.verdict == "too_large":
         raise ModelFileError(
-            f"{info.name} needs about {need / fit.GiB:.1f} GB of memory, more than this computer has "
+            f"{info.name} needs about {on_cpu.needed_bytes / fit.GiB:.1f} GB of memory, more than this computer has "
             f"({hw.total_ram / fit.GiB:.1f} GB). Choose a smaller model or a smaller context size in Settings."
         )
     gpu = hw.gpu

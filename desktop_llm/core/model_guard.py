@@ -17,7 +17,7 @@ from pathlib import Path
 from desktop_llm.core.errors import ModelFileError
 from desktop_llm.core.gguf_info import ModelInfo, ModelInfoCache
 from desktop_llm.core.models import InstalledModel
-from desktop_llm.core.paths import AppPaths, atomic_write_text
+from desktop_llm.core.paths import AppPaths, atomic_write_text, read_json
 
 TRIAL_TIMEOUT_S = 300
 
@@ -34,10 +34,7 @@ class ModelGuard:
         self._lock = threading.Lock()
 
     def _trusted(self) -> set[str]:
-        try:
-            return set(json.loads(self.paths.trusted_models_file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return set()
+        return set(read_json(self.paths.trusted_models_file, list))
 
     def _trust(self, key: str) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ data and history under one folder instead (tests, portable installs).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -96,3 +97,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: Path, kind: type):
+    """The JSON value stored in `path` when it is a `kind` (dict, list...);
+    an empty `kind()` when the file is missing, unreadable or holds something else."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return kind()
+    return data if isinstance(data, kind) else kind()

@@ -25,7 +25,7 @@ from typing import Iterator
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
 from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteFile, RemoteModel, access_error, endpoint
-from desktop_llm.core.paths import atomic_write_text
+from desktop_llm.core.paths import atomic_write_text, read_json
 
 CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
 SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...
@@ -53,7 +53,7 @@ class Transfer:
 
 @dataclass(frozen=True)
 class DownloadResult:
-    status: str  # "done", "paused", "cancelled"
+    status: str  # "done" or "paused"
     path: Path | None
     repo: str
     name: str
@@ -62,18 +62,12 @@ class DownloadResult:
 
 
 class DownloadControl:
-    """Pause or cancel a running download from another thread."""
+    """Pause a running download from another thread (what arrived is kept)."""
 
     def __init__(self):
         self._stop = threading.Event()
-        self.reason = ""
 
     def pause(self) -> None:
-        self.reason = self.reason or "paused"
-        self._stop.set()
-
-    def cancel(self) -> None:
-        self.reason = "cancelled"
         self._stop.set()
 
     @property
@@ -145,20 +139,9 @@ class _Speed:
         return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
 
 
-def _read_state(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def _discard(*paths: Path) -> None:
     for p in paths:
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
+        p.unlink(missing_ok=True)
 
 
 def check_disk_space(folder: Path, needed: int) -> None:
@@ -174,14 +157,26 @@ def check_disk_space(folder: Path, needed: int) -> None:
         )
 
 
+def _in_place(final: Path, part: RemoteFile) -> bool:
+    return final.exists() and final.stat().st_size == part.size
+
+
+def _synced_bytes(final: Path, part: RemoteFile) -> int:
+    """Bytes of `part` safely on disk in its .part file: 0 unless the state
+    beside it describes this very file and the part holds that much."""
+    part_file, state_file = part_paths(final)
+    state = read_json(state_file, dict)
+    if (state.get("sha256"), state.get("size"), state.get("file")) != (part.sha256, part.size, part.name):
+        return 0
+    synced = int(state.get("synced", 0))
+    if not part_file.exists() or synced > part_file.stat().st_size or synced > part.size:
+        return 0
+    return synced
+
+
 def pending_bytes(final: Path, part: RemoteFile) -> int:
     """Bytes still to fetch for one file (0 when it is already in place)."""
-    if final.exists() and final.stat().st_size == part.size:
-        return 0
-    part_file, state_file = part_paths(final)
-    state = _read_state(state_file)
-    have = int(state.get("synced", 0)) if state.get("sha256") == part.sha256 else 0
-    return max(0, part.size - have)
+    return 0 if _in_place(final, part) else part.size - _synced_bytes(final, part)
 
 
 def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | None = None,
@@ -198,7 +193,7 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
         folder.mkdir(parents=True, exist_ok=True)
         done_before, resumed_from, transferred = 0, 0, 0
         for final, part in zip(finals, remote.parts):
-            if final.exists() and final.stat().st_size == part.size:
+            if _in_place(final, part):
                 done_before += part.size
                 continue
             fetch = _FileTransfer(remote, part, final, token, control)
@@ -208,7 +203,7 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
             resumed_from += fetch.resumed_from
             transferred += fetch.transferred
             if control.stopped:
-                yield Finished(DownloadResult(control.reason, None, remote.repo, remote.name,
+                yield Finished(DownloadResult("paused", None, remote.repo, remote.name,
                                               resumed_from, transferred))
                 return
             done_before += part.size
@@ -244,18 +239,12 @@ class _FileTransfer:
         self.transferred = 0
 
     def _state(self, synced: int) -> dict:
-        return {"repo": self.remote.repo, "commit": self.remote.commit, "file": self.part.name,
-                "size": self.part.size, "sha256": self.part.sha256, "synced": synced,
+        return {"file": self.part.name, "size": self.part.size, "sha256": self.part.sha256, "synced": synced,
                 "model": {"repo": self.remote.repo, "commit": self.remote.commit,
                           "parts": [asdict(p) for p in self.remote.parts]}}
 
     def _resume_offset(self) -> int:
-        state = _read_state(self.state_file)
-        same = (state.get("sha256") == self.part.sha256 and state.get("size") == self.part.size
-                and state.get("file") == self.part.name)
-        synced = int(state.get("synced", 0)) if same else 0
-        if not self.part_file.exists() or synced > self.part_file.stat().st_size or synced > self.part.size:
-            synced = 0
+        synced = _synced_bytes(self.final, self.part)
         if synced == 0:
             _discard(self.part_file)
         else:  # bytes after the last fsync may not have reached the disk: drop them
@@ -297,7 +286,7 @@ class _FileTransfer:
             return response
         response.close()
         if status in (401, 403):
-            raise access_error(self.remote.repo, f"{endpoint()}/{self.remote.repo}", f"HTTP {status}")
+            raise access_error(self.remote.repo, f"HTTP {status}")
         if status == 404:
             raise NotFound(f"{self.part.name} is no longer in {self.remote.repo}.")
         raise UserError(f"The Hub answered {status} for {self.part.name}. Try again later.")
@@ -414,7 +403,7 @@ def paused_downloads(models_dir: Path) -> list[tuple[RemoteModel, int]]:
     and the bytes already safely stored."""
     found: dict[tuple, list] = {}
     for state_file in Path(models_dir).glob(f"*/*{STATE_SUFFIX}"):
-        state = _read_state(state_file)
+        state = read_json(state_file, dict)
         model = state.get("model")
         if not isinstance(model, dict):
             continue

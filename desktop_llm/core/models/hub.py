@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from desktop_llm.core.errors import NotFound, UserError
@@ -152,23 +153,16 @@ class Hub:
         quants = ", ".join(sorted({m.quant or m.name for m in models}))
         raise NotFound(f"{repo} has no {wanted} file. Available: {quants}. Use --file or --quant.")
 
-    def page_url(self, repo: str) -> str:
-        return f"{endpoint()}/{repo}"
 
-
-class explained:
+@contextmanager
+def explained(repo: str):
     """Turn huggingface_hub and network errors into messages a person can act on."""
-
-    def __init__(self, what: str):
-        self.what = what
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, UserError):
-            return False
-        raise explain(exc, self.what) from exc
+    try:
+        yield
+    except UserError:
+        raise
+    except Exception as exc:
+        raise explain(exc, repo) from exc
 
 
 def explain(exc: BaseException, repo: str) -> UserError:
@@ -180,11 +174,10 @@ def explain(exc: BaseException, repo: str) -> UserError:
         RevisionNotFoundError,
     )
 
-    page = f"{endpoint()}/{repo}"
     if isinstance(exc, OfflineModeIsEnabled):
         return UserError(OFFLINE_MESSAGE)
     if isinstance(exc, GatedRepoError):
-        return access_error(repo, page, detail=str(exc))
+        return access_error(repo, detail=str(exc))
     if isinstance(exc, RepositoryNotFoundError):
         return NotFound(f"No model repository '{repo}' on the Hub (or it is private: add your "
                         "Hugging Face token in Settings).", detail=str(exc))
@@ -192,7 +185,7 @@ def explain(exc: BaseException, repo: str) -> UserError:
         return NotFound(f"{repo} has no such revision.", detail=str(exc))
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(exc, HfHubHTTPError) and status in (401, 403):
-        return access_error(repo, page, detail=str(exc))
+        return access_error(repo, detail=str(exc))
     if isinstance(exc, HfHubHTTPError):
         return UserError(f"The Hub answered with an error ({status}). Try again later.", detail=str(exc))
     if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore"):
@@ -201,9 +194,9 @@ def explain(exc: BaseException, repo: str) -> UserError:
     return UserError(f"Talking to the Hub failed: {exc}", detail=repr(exc))
 
 
-def access_error(repo: str, page: str, detail: str = "") -> UserError:
+def access_error(repo: str, detail: str = "") -> UserError:
     return UserError(
-        f"{repo} needs permission: open {page} , accept the model's license with your Hugging Face "
+        f"{repo} needs permission: open {endpoint()}/{repo} , accept the model's license with your Hugging Face "
         "account, then add an access token (Settings → Hugging Face token, or `HF_TOKEN`).",
         detail=detail,
     )

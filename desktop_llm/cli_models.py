@@ -70,17 +70,11 @@ def cmd_files(args) -> int:
 
 def cmd_download(args) -> int:
     from desktop_llm.core.events import Failed, Finished
-    from desktop_llm.core.models.catalog import find_entry
     from desktop_llm.core.models.downloads import DownloadControl, Transfer
 
     cli = _cli()
     with cli._core() as core:
-        repo, file = args.repo, args.file
-        entry = find_entry(repo)
-        if entry is not None:  # a catalog id or repo: its file for the quantization
-            repo = entry.repo
-            file = file or entry.file_for(args.quant)
-        remote = core.models.hub().model(repo, file=file, quant=args.quant)
+        remote = core.models.remote(args.repo, file=args.file, quant=args.quant)
         control = DownloadControl()
         show = sys.stderr.isatty() and not args.json
         result = None

@@ -78,6 +78,9 @@ def hub_server(starter):
     state.add_repo("test-org/Huge-GGUF", {"huge-Q4_K_M.gguf": ServedFile(data=b"GGUF", declared_size=10**16)},
                    downloads=3, likes=0)
     state.add_repo("test-org/no-models", {"README.md": ServedFile(data=b"none")})
+    # A catalog entry's real repo and file name, served with the starter's bytes.
+    state.add_repo("bartowski/Qwen2.5-0.5B-Instruct-GGUF", {"Qwen2.5-0.5B-Instruct-Q4_K_M.gguf": gguf},
+                   downloads=90_000, likes=400)
     with LocalHub(state) as hub:
         yield hub
 

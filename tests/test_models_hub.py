@@ -3,6 +3,7 @@ the Hub's protocol and serves the real starter GGUF."""
 
 import hashlib
 import json
+import re
 import signal
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from desktop_llm import cli
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.models.downloads import DownloadControl, Transfer, paused_downloads
+from desktop_llm.core.models.downloads import DownloadControl, Transfer, format_size, paused_downloads
 from desktop_llm.core.models.hub import Hub, group_models, quantization_of, RemoteFile
 
 REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
@@ -46,7 +47,7 @@ def core(app_home):
 
 
 def test_search_lists_gguf_repos_by_downloads(hub, capsys):
-    code, out, _ = run_cli(capsys, "models", "search", "GGUF", "--json")
+    code, out, _ = run_cli(capsys, "models", "search", "test-org", "--json")
     assert code == 0
     hits = json.loads(out)
     assert [h["repo"] for h in hits] == [
@@ -94,7 +95,8 @@ def test_download_reports_progress_verifies_and_installs_a_loadable_model(hub, c
     transfers = [e for e in events if isinstance(e, Transfer)]
     assert transfers and transfers[-1].done == transfers[-1].total == starter.path.stat().st_size
     assert all(a.done <= b.done for a, b in zip(transfers, transfers[1:]))
-    assert "MB/s" in transfers[-1].label
+    size = format_size(starter.path.stat().st_size)
+    assert re.match(rf"{size} of {size}, [\d.]+ [KMG]?B/s", transfers[-1].label)
     result = events[-1].result
     assert isinstance(events[-1], Finished) and result.status == "done"
     assert sha256_of(result.path) == sha256_of(starter.path)
@@ -195,8 +197,13 @@ def test_split_model_downloads_as_one_model(hub, core):
 
 
 def test_catalog_id_downloads_its_file(hub, core, capsys):
-    code, _, err = run_cli(capsys, "models", "download", "qwen2.5-0.5b")
-    assert code == 1 and "No model repository 'bartowski/Qwen2.5-0.5B-Instruct-GGUF'" in err
+    code, out, _ = run_cli(capsys, "models", "download", "qwen2.5-0.5b", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["repo"] == "bartowski/Qwen2.5-0.5B-Instruct-GGUF"
+    assert Path(result["path"]).name == "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"
+    code, _, err = run_cli(capsys, "models", "download", "qwen2.5-0.5b", "--quant", "Q8_0")
+    assert code == 1 and "has no file Qwen2.5-0.5B-Instruct-Q8_0.gguf" in err
 
 
 def test_unknown_quant_lists_what_exists(hub):

@@ -8,6 +8,7 @@ from desktop_llm.core.chat import ChatService
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import InstalledModel, ModelRegistry
+from desktop_llm.core.models.download_queue import DownloadQueue
 from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.settings import Settings
@@ -39,6 +40,10 @@ class AppCore:
         return ModelManager(self.registry, self.guard, self.settings)
 
     @cached_property
+    def downloads(self) -> DownloadQueue:
+        return DownloadQueue(self.models)
+
+    @cached_property
     def chat(self) -> ChatService:
         return ChatService(self.history, self.host, self.settings)
 
@@ -56,6 +61,8 @@ class AppCore:
         return self.registry.resolve(name_or_path, self.settings.default_model)
 
     def close(self) -> None:
+        if "downloads" in self.__dict__:
+            self.downloads.shutdown()  # a running download is paused, kept for next time
         if "host" in self.__dict__:
             self.host.shutdown()
         if "history" in self.__dict__:

@@ -398,6 +398,22 @@ class _HttpStream:
         self.connection.close()
 
 
+def discard_download(remote: RemoteModel, models_dir: Path) -> None:
+    """Cancel for good: delete what arrived of every part (and, for a split
+    model left incomplete, the parts already in place)."""
+    folder = repo_folder(models_dir, remote.repo)
+    finals = [folder / Path(p.name).name for p in remote.parts]
+    complete = all(_in_place(f, p) for f, p in zip(finals, remote.parts))
+    for final in finals:
+        _discard(*part_paths(final))
+        if not complete and len(finals) > 1:
+            _discard(final)
+    try:
+        folder.rmdir()  # the repo folder, once empty
+    except OSError:
+        pass
+
+
 def paused_downloads(models_dir: Path) -> list[tuple[RemoteModel, int]]:
     """Unfinished downloads left on disk (paused, crashed, cut): the model
     and the bytes already safely stored."""

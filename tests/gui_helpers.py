@@ -1,6 +1,7 @@
 """Helpers for driving the main window in pytest-qt tests."""
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 WAIT_MS = 60_000
 
@@ -30,3 +31,16 @@ def choose(qtbot, window, item):
 def send_and_wait(qtbot, window, text):
     type_and_send(qtbot, window, text)
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+
+
+def answer_message_box(qtbot, seen: list, choice=None):
+    """Close the next modal message box, remembering its text; `choice`
+    (a QMessageBox.StandardButton) is the button pressed, else it is accepted."""
+    def close():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.button(choice).click() if choice is not None else box.accept()
+        else:
+            QTimer.singleShot(20, close)
+    QTimer.singleShot(20, close)

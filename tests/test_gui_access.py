@@ -3,21 +3,32 @@ export and import from the window."""
 
 import json
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QListWidget,
-    QMessageBox, QPlainTextEdit, QWidget,
+    QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
+    QWidget,
 )
 
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
+from tests.gui_helpers import answer_message_box
 
-CONTROLS = (QAbstractButton, QLineEdit, QPlainTextEdit, QListWidget, QComboBox, QAbstractSpinBox)
+CONTROLS = (QAbstractButton, QLineEdit, QPlainTextEdit, QAbstractItemView, QComboBox, QAbstractSpinBox)
+
+
+def part_of_a_control(w: QWidget) -> bool:
+    """A combo box's popup list, a spin box's line edit..."""
+    parent = w.parent()
+    while parent is not None:
+        if isinstance(parent, (QAbstractSpinBox, QComboBox, QLineEdit)):
+            return True
+        parent = parent.parent()
+    return False
 
 
 def unnamed_controls(root: QWidget) -> list[str]:
     missing = []
     for w in root.findChildren(QWidget):
-        if not isinstance(w, CONTROLS) or isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QLineEdit)):
+        if not isinstance(w, CONTROLS) or part_of_a_control(w):
             continue
         if type(w).__name__ in ("QScrollBar",) or w.objectName().startswith("qt_"):
             continue
@@ -61,18 +72,6 @@ def test_tab_leaves_the_input_and_reaches_the_buttons(qtbot, make_window):
         seen.add(QApplication.focusWidget())
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
     assert {window.send_button, window.sidebar.search_box, window.sidebar.list, window.input} <= seen
-
-
-def answer_message_box(qtbot, seen: list):
-    """Close the next modal message box, remembering its text."""
-    def close():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box.text())
-            box.accept()
-        else:
-            QTimer.singleShot(20, close)
-    QTimer.singleShot(20, close)
 
 
 def test_export_and_import_from_the_window(qtbot, make_window, tmp_path):

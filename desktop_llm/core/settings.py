@@ -26,6 +26,7 @@ class Settings:
     theme: str = "system"  # system, light or dark
     font_size: int = 0  # points; 0: the system's size
     offline: bool = False  # never touch the network (Hub search and downloads off)
+    welcome_shown: bool = False  # the first-run welcome was seen (and maybe skipped)
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")

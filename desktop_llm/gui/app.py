@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(core)
     window.show()
     QTimer.singleShot(0, window.start_loading)
+    QTimer.singleShot(0, window.maybe_welcome)
     try:
         return app.exec()
     finally:

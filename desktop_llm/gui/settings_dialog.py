@@ -5,30 +5,25 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdit,
-    QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+    QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation
+from desktop_llm.gui.widgets import named
 
 CUSTOM = "Custom"
 NONE = "None"
-
-
-def _named(widget: QWidget, name: str, tip: str) -> QWidget:
-    widget.setAccessibleName(name)
-    widget.setToolTip(tip)
-    return widget
 
 
 def _save_cancel(dialog: QDialog) -> QDialogButtonBox:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                | QDialogButtonBox.StandardButton.Cancel)
     for button in buttons.buttons():
-        _named(button, button.text().replace("&", ""), button.text().replace("&", ""))
+        named(button, button.text().replace("&", ""), button.text().replace("&", ""))
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons
@@ -39,7 +34,7 @@ def _spin(lo: float, hi: float, step: float, decimals: int, name: str, tip: str)
     box.setRange(lo, hi)
     box.setSingleStep(step)
     box.setDecimals(decimals)
-    return _named(box, name, tip)
+    return named(box, name, tip)
 
 
 class SystemPromptEditor(QWidget):
@@ -49,10 +44,10 @@ class SystemPromptEditor(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.preset = _named(QComboBox(), "System prompt preset",
+        self.preset = named(QComboBox(), "System prompt preset",
                              "Start from a built-in system prompt")
         self.preset.addItems([NONE, *SYSTEM_PRESETS, CUSTOM])
-        self.text = _named(QPlainTextEdit(), "System prompt",
+        self.text = named(QPlainTextEdit(), "System prompt",
                            "Instructions the model follows for the whole conversation")
         self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText("No system prompt")
@@ -85,13 +80,14 @@ class SystemPromptEditor(QWidget):
 class SettingsDialog(QDialog):
     """Defaults for new conversations, the model and the look of the app."""
 
-    def __init__(self, settings: Settings, models: list[InstalledModel], parent=None):
+    def __init__(self, settings: Settings, models: list[InstalledModel], parent=None,
+                 has_token: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self._settings = settings
         form = QFormLayout()
-        self.model = _named(QComboBox(), "Model", "The model that answers (loaded when you save)")
+        self.model = named(QComboBox(), "Model", "The model that answers (loaded when you save)")
         self.model.addItem("Bundled starter model", "")
         for m in models:
             if not m.bundled:
@@ -104,21 +100,21 @@ class SettingsDialog(QDialog):
         self.top_p = _spin(0.05, 1, 0.05, 2, "Top-p", "Sample only from the most likely words "
                            "whose probabilities add up to this")
         self.top_p.setValue(settings.top_p)
-        self.max_tokens = _named(QSpinBox(), "Maximum reply length",
+        self.max_tokens = named(QSpinBox(), "Maximum reply length",
                                  "The longest reply, in tokens (about ¾ of a word each)")
         self.max_tokens.setRange(16, 32768)
         self.max_tokens.setValue(settings.max_tokens)
-        self.n_ctx = _named(QSpinBox(), "Context size",
+        self.n_ctx = named(QSpinBox(), "Context size",
                             "How much of the conversation the model sees, in tokens; more uses more memory")
         self.n_ctx.setRange(512, 262144)
         self.n_ctx.setSingleStep(512)
         self.n_ctx.setValue(settings.n_ctx)
         self.system_prompt = SystemPromptEditor(settings.system_prompt)
-        self.theme = _named(QComboBox(), "Theme", "Follow the system, or always light or dark")
+        self.theme = named(QComboBox(), "Theme", "Follow the system, or always light or dark")
         for value, label in (("system", "System"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, value)
         self.theme.setCurrentIndex(self.theme.findData(settings.theme))
-        self.font_size = _named(QSpinBox(), "Font size", "Text size in points; 0 uses the system's size")
+        self.font_size = named(QSpinBox(), "Font size", "Text size in points; 0 uses the system's size")
         self.font_size.setRange(0, 32)
         self.font_size.setSpecialValueText("System")
         self.font_size.setValue(settings.font_size)
@@ -130,10 +126,64 @@ class SettingsDialog(QDialog):
         form.addRow("&System prompt for new chats:", self.system_prompt)
         form.addRow("T&heme:", self.theme)
         form.addRow("&Font size:", self.font_size)
+        self._add_hardware_rows(form, settings)
+        self._add_hub_rows(form, settings, has_token)
         buttons = _save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def _add_hardware_rows(self, form: QFormLayout, settings: Settings) -> None:
+        self.gpu_mode = named(QComboBox(), "GPU offload",
+                               "Automatic puts as many layers on the GPU as fit in its free memory")
+        for value, label in (("auto", "Automatic"), ("cpu", "CPU only"), ("manual", "Fixed number of layers")):
+            self.gpu_mode.addItem(label, value)
+        self.gpu_mode.setCurrentIndex(max(0, self.gpu_mode.findData(settings.gpu_mode)))
+        self.gpu_layers = named(QSpinBox(), "GPU layers", "Layers to put on the GPU (Fixed number of layers)")
+        self.gpu_layers.setRange(0, 999)
+        self.gpu_layers.setValue(settings.n_gpu_layers)
+        self.gpu_mode.currentIndexChanged.connect(self._on_gpu_mode)
+        self._on_gpu_mode()
+        row = QHBoxLayout()
+        row.addWidget(self.gpu_mode, 1)
+        row.addWidget(self.gpu_layers)
+        form.addRow("&GPU offload:", row)
+
+    def _on_gpu_mode(self) -> None:
+        self.gpu_layers.setEnabled(self.gpu_mode.currentData() == "manual")
+
+    def _add_hub_rows(self, form: QFormLayout, settings: Settings, has_token: bool) -> None:
+        self.offline = named(QCheckBox("Never connect to the internet"), "Offline mode",
+                              "Hub search and downloads are off; installed models and the catalog still work")
+        self.offline.setChecked(settings.offline)
+        self.token = named(QLineEdit(), "Hugging Face token",
+                            "For gated or private models; kept in the system keyring, never in the settings file")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("A token is stored — type a new one to replace it" if has_token
+                                      else "hf_… (only for gated or private models)")
+        self.forget_token = QPushButton("Forget")
+        named(self.forget_token, "Forget token", "Delete the stored Hugging Face token")
+        self.forget_token.setEnabled(has_token)
+        self.forget_token.clicked.connect(self._forget_token)
+        self._forget = False
+        row = QHBoxLayout()
+        row.addWidget(self.token, 1)
+        row.addWidget(self.forget_token)
+        form.addRow("&Offline mode:", self.offline)
+        form.addRow("Hugging Face to&ken:", row)
+
+    def _forget_token(self) -> None:
+        self._forget = True
+        self.token.clear()
+        self.token.setPlaceholderText("The token will be forgotten when you save")
+        self.forget_token.setEnabled(False)
+
+    def token_change(self) -> str | None:
+        """A new token, "" to forget the stored one, or None for no change."""
+        typed = self.token.text().strip()
+        if typed:
+            return typed
+        return "" if self._forget else None
 
     def result_settings(self) -> Settings:
         return replace(
@@ -146,6 +196,9 @@ class SettingsDialog(QDialog):
             system_prompt=self.system_prompt.value(),
             theme=self.theme.currentData(),
             font_size=self.font_size.value(),
+            gpu_mode=self.gpu_mode.currentData(),
+            n_gpu_layers=self.gpu_layers.value(),
+            offline=self.offline.isChecked(),
         )
 
 
@@ -169,7 +222,7 @@ class ConversationSettingsDialog(QDialog):
         self.top_p = _spin(0, 1, 0.05, 2, "Top-p", f"Default uses {defaults.top_p}")
         self.top_p.setSpecialValueText(f"Default ({defaults.top_p})")
         self.top_p.setValue(_or(own.get("top_p"), 0))
-        self.max_tokens = _named(QSpinBox(), "Maximum reply length",
+        self.max_tokens = named(QSpinBox(), "Maximum reply length",
                                  f"The longest reply, in tokens; Default uses {defaults.max_tokens}")
         self.max_tokens.setRange(0, 32768)
         self.max_tokens.setSpecialValueText(f"Default ({defaults.max_tokens})")

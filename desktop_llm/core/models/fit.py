@@ -70,6 +70,16 @@ def estimate(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware) -> Fi
     return Fit("too_large", need, 0, layers)
 
 
+# Before a search result is downloaded its shape is unknown: assume a KV cache
+# as large as Llama 3.1 8B's (128 KB per token), more than most GGUFs need.
+UNKNOWN_SHAPE = Architecture(layers=32, kv_heads=8, head_dim=128)
+
+
+def estimate_file(file_size: int, n_ctx: int, hw: Hardware) -> Fit:
+    """The fit of a Hub file whose architecture is not known yet (a safe guess)."""
+    return estimate(file_size, UNKNOWN_SHAPE, n_ctx, hw)
+
+
 def gpu_layers_that_fit(file_size: int, kv_bytes: int, layers: int, free_vram: int) -> int:
     """How many of `layers` (weights and their KV cache) fit in free VRAM."""
     if free_vram <= COMPUTE_OVERHEAD:

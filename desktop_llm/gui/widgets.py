@@ -1,0 +1,70 @@
+"""Small widget helpers shared by the windows and dialogs."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QTreeWidget, QWidget
+
+URL_RE = re.compile(r"https?://[^\s,;]+[^\s,;.)]")
+
+
+def named(widget: QWidget, name: str, tip: str) -> QWidget:
+    """Give a control its accessible name and tooltip (screen readers, hover)."""
+    widget.setAccessibleName(name)
+    widget.setToolTip(tip)
+    return widget
+
+
+def button(text: str, tip: str, slot=None) -> QPushButton:
+    b = named(QPushButton(text), text.replace("&", "").rstrip("…"), tip)
+    if slot is not None:
+        b.clicked.connect(slot)
+    return b
+
+
+def linkify(text: str) -> str:
+    """Plain text as HTML with its web addresses clickable."""
+    out, last = [], 0
+    for m in URL_RE.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f'<a href="{html.escape(m.group())}">{html.escape(m.group())}</a>')
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+class MessageLine(QLabel):
+    """Where a view says what happened: a failure with what to do, or a note."""
+
+    def __init__(self, name: str = "Message", parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setOpenExternalLinks(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.setAccessibleName(name)
+        self.setVisible(False)
+        self.plain = ""
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.plain = text
+        self.setVisible(bool(text))
+        body = linkify(text)
+        self.setText(f'<span style="color:#c62828">{body}</span>' if error else body)
+
+    def clear_message(self) -> None:
+        self.say("")
+
+
+def tree(name: str, tip: str, columns: list[str]) -> QTreeWidget:
+    view = named(QTreeWidget(), name, tip)
+    view.setColumnCount(len(columns))
+    view.setHeaderLabels(columns)
+    view.setRootIsDecorated(False)
+    view.setUniformRowHeights(True)
+    view.setAlternatingRowColors(True)
+    view.setSortingEnabled(False)
+    return view

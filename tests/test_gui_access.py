@@ -6,7 +6,7 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
-    QWidget,
+    QTabBar, QWidget,
 )
 
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
@@ -16,10 +16,10 @@ CONTROLS = (QAbstractButton, QLineEdit, QPlainTextEdit, QAbstractItemView, QComb
 
 
 def part_of_a_control(w: QWidget) -> bool:
-    """A combo box's popup list, a spin box's line edit..."""
+    """A combo box's popup list, a spin box's line edit, a list's header, a tab bar's arrows..."""
     parent = w.parent()
     while parent is not None:
-        if isinstance(parent, (QAbstractSpinBox, QComboBox, QLineEdit)):
+        if isinstance(parent, (QAbstractSpinBox, QComboBox, QLineEdit, QAbstractItemView, QTabBar)):
             return True
         parent = parent.parent()
     return False

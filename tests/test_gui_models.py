@@ -21,7 +21,7 @@ SLOW = 20 << 20  # bytes per second: the starter takes about five seconds
 
 
 def open_models(qtbot, window, view=CATALOG):
-    models = window.open_models(view)
+    models = window.models_ui.open(view)
     qtbot.waitUntil(lambda: models.catalog.list.topLevelItemCount() > 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: models.installed.list.topLevelItemCount() > 0, timeout=WAIT_MS)
     return models
@@ -83,10 +83,10 @@ def test_download_from_the_catalog_then_use_the_model(qtbot, make_window, hub, s
     row = row_of(models)
     assert row.pause_button.isVisible() and row.cancel_button.isVisible() and not row.use_button.isVisible()
     assert " of " in row.status.text() and "/s" in row.status.text()  # bytes, speed (and time left)
-    qtbot.waitUntil(lambda: window.download_button.isVisible(), timeout=WAIT_MS)
-    assert "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.download_button.text()
+    qtbot.waitUntil(lambda: window.models_ui.download_button.isVisible(), timeout=WAIT_MS)
+    assert "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.models_ui.download_button.text()
     qtbot.waitUntil(lambda: row.item.status == DONE, timeout=WAIT_MS)
-    assert not window.download_button.isVisible()
+    assert not window.models_ui.download_button.isVisible()
     assert "Downloaded Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: any("✓ Installed" in t for t in catalog_texts(models, 0)), timeout=WAIT_MS)
     qtbot.mouseClick(row.use_button, Qt.MouseButton.LeftButton)
@@ -230,7 +230,7 @@ def test_dropping_a_gguf_on_the_main_window_imports_it(qtbot, make_window, tmp_p
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    models = window.models_window
+    models = window.models_ui.models_window
     assert models.tabs.currentIndex() == INSTALLED
     qtbot.waitUntil(lambda: "Imported dropped" in models.installed.message.plain, timeout=WAIT_MS)
     assert [m.name for m in window.core.registry.installed() if m.source == "imported"] == ["dropped"]
@@ -250,24 +250,24 @@ def press_in_modal(qtbot, find_button):
 def test_first_run_welcome_offers_the_recommended_model_once(qtbot, make_window, hub, app_home):
     window = make_window()
     press_in_modal(qtbot, lambda d: d.not_now)
-    window.maybe_welcome()
-    assert window.welcome.result() == QDialog.DialogCode.Rejected
+    window.models_ui.maybe_welcome()
+    assert window.models_ui.welcome.result() == QDialog.DialogCode.Rejected
     assert window.core.settings.welcome_shown
     assert '"welcome_shown": true' in (app_home / "config" / "settings.json").read_text()
-    window.welcome = None
-    window.maybe_welcome()  # seen once: not again
-    assert window.welcome is None
+    window.models_ui.welcome = None
+    window.models_ui.maybe_welcome()  # seen once: not again
+    assert window.models_ui.welcome is None
 
 
 def test_welcome_download_starts_the_recommended_model(qtbot, make_window, hub, app_home):
     window = make_window()
     press_in_modal(qtbot, lambda d: d.download)
-    window.maybe_welcome()
-    models = window.models_window
+    window.models_ui.maybe_welcome()
+    models = window.models_ui.models_window
     qtbot.waitUntil(lambda: models.tabs.currentIndex() == DOWNLOADS or models.catalog.message.plain.startswith(
         "No model repository"), timeout=WAIT_MS)
     recommended = window.core.models.recommend()
-    assert f"Download {recommended.name}" in window.welcome.download.text()
+    assert f"Download {recommended.name}" in window.models_ui.welcome.download.text()
     # The local Hub serves only Qwen2.5 0.5B of the catalog; whichever was recommended was asked for.
     assert any(f"/api/models/{recommended.repo}" in r for r in hub.state.requests)
 

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(core)
     window.show()
     QTimer.singleShot(0, window.start_loading)
-    QTimer.singleShot(0, window.maybe_welcome)
+    QTimer.singleShot(0, window.models_ui.maybe_welcome)
     try:
         return app.exec()
     finally:

@@ -19,22 +19,18 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import TurnResult
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
-from desktop_llm.core.models import InstalledModel, fit, hardware, hub_token
-from desktop_llm.core.models.download_queue import DONE, FAILED, QUEUED, RUNNING, DownloadItem
+from desktop_llm.core.models import InstalledModel, hub_token
 from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.chat_view import ChatView
 from desktop_llm.gui.conversation_files import ConversationFiles
 from desktop_llm.gui.conversation_list import ConversationSidebar
 from desktop_llm.gui.input_box import InputBox
 from desktop_llm.gui.message_bubble import MessageBubble, details_text
-from desktop_llm.gui.models_catalog import DownloadRequest
 from desktop_llm.gui.models_installed import gguf_paths
-from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, SEARCH, DownloadsBridge, ModelsWindow
+from desktop_llm.gui.models_ui import ModelsUi
+from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
 from desktop_llm.gui.theme import ThemeKeeper
-from desktop_llm.gui.welcome_dialog import BROWSE as WELCOME_BROWSE
-from desktop_llm.gui.welcome_dialog import DOWNLOAD as WELCOME_DOWNLOAD
-from desktop_llm.gui.welcome_dialog import WelcomeDialog
 from desktop_llm.gui.widgets import button
 
 FLUSH_MS = 30  # streamed text is appended to the view at most this often
@@ -84,11 +80,7 @@ class MainWindow(QMainWindow):
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
         self._undo_timer.timeout.connect(self._forget_undo)
-        self.models_window: ModelsWindow | None = None
-        self.downloads_bridge = DownloadsBridge(self)
-        self.downloads_bridge.changed.connect(self._on_download, Qt.ConnectionType.QueuedConnection)
-        core.downloads.add_listener(self.downloads_bridge.deliver)
-        self.setAcceptDrops(True)  # a .gguf dropped on the window is imported
+        self.setAcceptDrops(True)
         core.history.empty_trash()  # what a previous session deleted is gone for good
         self.refresh_conversations()
         self._update_controls()
@@ -155,12 +147,8 @@ class MainWindow(QMainWindow):
         self.undo_button = button("Undo delete", "Bring back the conversation you deleted (Ctrl+Z)",
                                       self.undo_delete)
         self.undo_button.setVisible(False)
-        self.download_button = button("", "Downloads: open the list (Ctrl+J)", lambda: self.open_models(DOWNLOADS))
-        self.download_button.setAccessibleName("Downloads in progress")
-        self.download_button.setFlat(True)
-        self.download_button.setVisible(False)
         self.statusBar().addWidget(self.model_label)
-        self.statusBar().addPermanentWidget(self.download_button)
+        self.models_ui = ModelsUi(self)  # adds its downloads indicator to the status bar
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.speed_label)
@@ -196,13 +184,13 @@ class MainWindow(QMainWindow):
                                               lambda: self._act_on_last("previous"))
         self.next_version_action = action("Ne&xt version of reply", "Alt+Right", lambda: self._act_on_last("next"))
         self.focus_input_action = action("&Write a message", "Ctrl+L", self.input.setFocus)
-        self.models_action = action("&Models…", "Ctrl+M", lambda: self.open_models(CATALOG))
+        models = self.models_ui
+        self.models_action = action("&Models…", "Ctrl+M", lambda: models.open(CATALOG))
         self.search_models_action = action("&Search the Hugging Face Hub…", "Ctrl+Shift+F",
-                                           lambda: self.open_models(SEARCH))
-        self.installed_models_action = action("&Installed models…", "Ctrl+Shift+M",
-                                              lambda: self.open_models(INSTALLED))
-        self.import_model_action = action("Import model &file…", "Ctrl+Shift+O", self.import_model_dialog)
-        self.downloads_action = action("&Downloads…", "Ctrl+J", lambda: self.open_models(DOWNLOADS))
+                                           lambda: models.open(SEARCH))
+        self.installed_models_action = action("&Installed models…", "Ctrl+Shift+M", lambda: models.open(INSTALLED))
+        self.import_model_action = action("Import model &file…", "Ctrl+Shift+O", models.import_dialog)
+        self.downloads_action = action("&Downloads…", "Ctrl+J", lambda: models.open(DOWNLOADS))
 
         menus = {
             "&File": [self.new_chat_action, None, self.import_action, self.export_action, None,
@@ -255,71 +243,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText("No model loaded")
         self.chat_view.add("notice", message)
 
-    # -- models window, downloads, welcome ---------------------------------------------
-    def open_models(self, view: int = CATALOG) -> ModelsWindow:
-        if self.models_window is None:
-            self.models_window = ModelsWindow(self.core, self.downloads_bridge, self)
-            self.models_window.use_requested.connect(self.use_model)
-            self.models_window.models_changed.connect(self._on_models_changed)
-        else:
-            self.models_window.refresh()
-        self.models_window.show_view(view)
-        return self.models_window
-
-    def import_model_dialog(self) -> None:
-        self.open_models(INSTALLED).installed.import_dialog()
-
-    def use_model(self, name: str) -> None:
-        """Make a model the default and load it."""
-        try:
-            self.core.models.set_default(name)
-            self.core.save_settings()
-        except (UserError, OSError) as exc:
-            self.statusBar().showMessage(getattr(exc, "message", str(exc)), 6000)
-            return
-        self.start_loading()
-
-    def _on_models_changed(self) -> None:
-        if self.model is not None and not self.model.path.exists():  # the loaded model was removed
-            self.start_loading()
-
-    def _on_download(self, item: DownloadItem) -> None:
-        active = [i for i in self.core.downloads.items() if i.status in (QUEUED, RUNNING)]
-        running = next((i for i in active if i.status == RUNNING), None)
-        if running is not None:
-            percent = 100 * running.done // max(1, running.total)
-            more = f" (+{len(active) - 1})" if len(active) > 1 else ""
-            self.download_button.setText(f"⬇ {running.remote.name} {percent}%{more}")
-        self.download_button.setVisible(running is not None)
-        if item.status == DONE:
-            self.statusBar().showMessage(f"Downloaded {item.remote.name}. Models → Installed (Ctrl+Shift+M) "
-                                         "or Downloads (Ctrl+J) to use it.", 10_000)
-        elif item.status == FAILED:
-            self.statusBar().showMessage(f"The download of {item.remote.name} failed: see Downloads (Ctrl+J).",
-                                         10_000)
-
-    def maybe_welcome(self) -> None:
-        """On first run, with only the starter model, offer the recommended download."""
-        settings = self.core.settings
-        if settings.welcome_shown or any(not m.bundled for m in self.core.registry.installed()):
-            return
-        settings.welcome_shown = True
-        try:
-            self.core.save_settings()
-        except OSError:
-            pass  # shown again next time; nothing lost
-        hw = hardware.detect()
-        entry = self.core.models.recommend(hw)
-        verdict = fit.estimate(entry.estimated_size(), entry.architecture, settings.n_ctx, hw) if entry else None
-        self.welcome = WelcomeDialog(entry, verdict, self)
-        choice = self.welcome.exec()
-        if choice == WELCOME_DOWNLOAD:
-            window = self.open_models(CATALOG)
-            window.catalog.select(entry.id)
-            window.start_download(DownloadRequest(entry.id, None, None, entry.name, verdict))
-        elif choice == WELCOME_BROWSE:
-            self.open_models(CATALOG)
-
+    # -- a .gguf dropped on the window is imported ---------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if gguf_paths(event):
             event.acceptProposedAction()
@@ -327,7 +251,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         paths = gguf_paths(event)
         if paths:
-            self.open_models(INSTALLED).import_files(paths)
+            self.models_ui.open(INSTALLED).import_files(paths)
             event.acceptProposedAction()
 
     # -- conversations ---------------------------------------------------------------
@@ -663,9 +587,7 @@ class MainWindow(QMainWindow):
         self._flush_timer.stop()
         self._chat_bridge.blockSignals(True)
         self._load_bridge.blockSignals(True)
-        self.core.downloads.remove_listener(self.downloads_bridge.deliver)
-        if self.models_window is not None:
-            self.models_window.close()
+        self.models_ui.close()
         try:
             self.core.history.empty_trash()
         except UserError:

@@ -1,6 +1,8 @@
-"""Regenerate the README screenshots: chat, search and settings.
+"""Regenerate the README screenshots: chat, search, settings and models.
 
-Runs the real app on a throw-away home with the bundled model:
+Runs the real app on a throw-away home with the bundled model; the Models
+window downloads from the tests' local Hub server (the starter's bytes under
+a catalog model's file name, paced like a home connection):
     .venv/bin/python docs/make_screenshots.py
 """
 
@@ -68,8 +70,35 @@ def main() -> None:
     for _ in range(20):
         app.processEvents()
     dialog.grab().save(str(OUT / "screenshot-settings.png"))
+    dialog.close()
+    models_screenshots(app, window)
     print("saved", *sorted(p.name for p in OUT.glob("screenshot*.png")), flush=True)
     os._exit(0)
+
+
+def models_screenshots(app, window) -> None:
+    from desktop_llm.core.models import bundled_starter
+    from desktop_llm.gui.models_window import CATALOG, DOWNLOADS
+    from tests.hub_server import HubState, LocalHub, ServedFile
+
+    state = HubState(rate_limit=6 << 20)
+    state.add_repo("bartowski/Qwen2.5-0.5B-Instruct-GGUF",
+                   {"Qwen2.5-0.5B-Instruct-Q4_K_M.gguf": ServedFile(path=bundled_starter().path)})
+    hub = LocalHub(state).__enter__()
+    os.environ["HF_ENDPOINT"] = hub.url
+    models = window.models_ui.open(CATALOG)
+    models.resize(960, 620)
+    wait(app, lambda: models.catalog.list.topLevelItemCount() > 0, 30)
+    for _ in range(20):
+        app.processEvents()
+    models.grab().save(str(OUT / "screenshot-models.png"))
+    models.catalog.select("qwen2.5-0.5b")
+    models.catalog.download()
+    wait(app, lambda: models.tabs.currentIndex() == DOWNLOADS, 30)
+    wait(app, lambda: any(r.item.done > 40e6 for r in models.downloads.rows.values()), 60)
+    for _ in range(20):
+        app.processEvents()
+    models.grab().save(str(OUT / "screenshot-downloads.png"))
 
 
 if __name__ == "__main__":

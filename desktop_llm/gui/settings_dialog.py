@@ -147,7 +147,7 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.gpu_mode, 1)
         row.addWidget(self.gpu_layers)
-        form.addRow("&GPU offload:", row)
+        form.addRow(QLabel("&GPU offload:", buddy=self.gpu_mode), row)
 
     def _on_gpu_mode(self) -> None:
         self.gpu_layers.setEnabled(self.gpu_mode.currentData() == "manual")
@@ -170,7 +170,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.token, 1)
         row.addWidget(self.forget_token)
         form.addRow("&Offline mode:", self.offline)
-        form.addRow("Hugging Face to&ken:", row)
+        form.addRow(QLabel("Hugging Face to&ken:", buddy=self.token), row)
 
     def _forget_token(self) -> None:
         self._forget = True

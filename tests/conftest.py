@@ -59,21 +59,42 @@ def app_home(tmp_path, info_cache_file, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hub_server(starter):
+def split_starter(starter, tmp_path_factory) -> list[Path]:
+    """The starter rewritten as a real two-part split GGUF (what gguf-split makes)."""
+    import gguf
+
+    reader = gguf.GGUFReader(starter.path)
+    writer = gguf.GGUFWriter(tmp_path_factory.mktemp("split") / "tiny-Q4_1.gguf",
+                             reader.fields["general.architecture"].contents(),
+                             split_max_tensors=len(reader.tensors) // 2 + 1)
+    for field in reader.fields.values():
+        if field.name != "general.architecture" and not field.name.startswith("GGUF."):
+            kind = field.types[0]
+            writer.add_key_value(field.name, field.contents(), kind,
+                                 sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None)
+    for tensor in reader.tensors:
+        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    parts = sorted(Path(writer.path).parent.glob("tiny-Q4_1-*-of-00002.gguf"))
+    assert len(parts) == 2
+    return parts
+
+
+@pytest.fixture(scope="session")
+def hub_server(starter, split_starter):
     """A local server speaking the Hub's protocol, serving the real starter GGUF."""
     from tests.hub_server import HubState, LocalHub, ServedFile
 
     state = HubState()
     gguf = ServedFile(path=starter.path)
-    half = starter.path.stat().st_size // 2
-    data = starter.path.read_bytes()
     state.add_repo("test-org/SmolLM2-135M-Instruct-GGUF",
                    {starter.path.name: gguf, "README.md": ServedFile(data=b"# card")},
                    downloads=1200, likes=30)
-    state.add_repo("test-org/Tiny-Split-GGUF", {
-        "tiny-Q8_0-00001-of-00002.gguf": ServedFile(data=data[:half]),
-        "tiny-Q8_0-00002-of-00002.gguf": ServedFile(data=data[half:]),
-    }, downloads=50, likes=2)
+    state.add_repo("test-org/Tiny-Split-GGUF", {p.name: ServedFile(path=p) for p in split_starter},
+                   downloads=50, likes=2)
     state.add_repo("test-org/Gated-GGUF", {starter.path.name: gguf}, downloads=700, likes=9, gated=True)
     state.add_repo("test-org/Huge-GGUF", {"huge-Q4_K_M.gguf": ServedFile(data=b"GGUF", declared_size=10**16)},
                    downloads=3, likes=0)

@@ -102,12 +102,13 @@ def test_cancel_of_a_paused_download_found_on_disk(hub, app_home):
     core = AppCore()
     try:
         watch = Watcher(core.downloads)
-        item = core.downloads.add(core.models.remote("test-org/Tiny-Split-GGUF", quant="Q8_0"))
-        watch.wait(lambda i: i.status == RUNNING and i.done > i.total // 2 + (1 << 20))  # into part 2
+        remote = core.models.remote("test-org/Tiny-Split-GGUF", quant="Q4_1")
+        item = core.downloads.add(remote)
+        watch.wait(lambda i: i.status == RUNNING and i.done > remote.parts[0].size + (1 << 20))  # into part 2
     finally:
         core.close()  # pauses it
     folder = core.models.models_dir / "test-org__Tiny-Split-GGUF"
-    assert (folder / "tiny-Q8_0-00001-of-00002.gguf").exists()
+    assert (folder / "tiny-Q4_1-00001-of-00002.gguf").exists()
     core = AppCore()
     try:  # half a split model is not offered as a model
         assert not [m for m in core.registry.installed() if m.source == "downloaded"]

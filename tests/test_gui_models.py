@@ -148,7 +148,7 @@ def test_search_lists_repos_and_files_with_split_models_as_one(qtbot, make_windo
     assert models.search.repos.topLevelItem(1).text(3).startswith("Gated")
     choose_repo(qtbot, models, "test-org/Tiny-Split-GGUF")
     [item] = [models.search.files.topLevelItem(i) for i in range(models.search.files.topLevelItemCount())]
-    assert item.text(0) == "tiny-Q8_0.gguf  (2 parts)" and item.text(2) == "Q8_0"
+    assert item.text(0) == "tiny-Q4_1.gguf  (2 parts)" and item.text(2) == "Q4_1"
     assert item.text(3).startswith("Fits")
     choose_repo(qtbot, models, "test-org/Huge-GGUF")
     assert models.search.files.topLevelItem(0).text(3).startswith("Too large")

@@ -57,16 +57,16 @@ def test_search_lists_gguf_repos_by_downloads(hub, capsys):
     assert any(r.startswith("GET /api/models?") and "filter=gguf" in r for r in hub.state.requests)
 
 
-def test_files_show_size_and_quant_and_group_split_parts(hub, capsys, starter):
+def test_files_show_size_and_quant_and_group_split_parts(hub, capsys, starter, split_starter):
     code, out, _ = run_cli(capsys, "models", "files", REPO, "--json")
     assert code == 0
     assert json.loads(out) == [{"file": starter.path.name, "size": starter.path.stat().st_size,
                                 "quant": "Q4_1", "parts": [starter.path.name]}]  # README left out
     code, out, _ = run_cli(capsys, "models", "files", "test-org/Tiny-Split-GGUF", "--json")
     [split] = json.loads(out)
-    assert split["file"] == "tiny-Q8_0.gguf" and split["quant"] == "Q8_0"
-    assert split["parts"] == ["tiny-Q8_0-00001-of-00002.gguf", "tiny-Q8_0-00002-of-00002.gguf"]
-    assert split["size"] == starter.path.stat().st_size
+    assert split["file"] == "tiny-Q4_1.gguf" and split["quant"] == "Q4_1"
+    assert split["parts"] == ["tiny-Q4_1-00001-of-00002.gguf", "tiny-Q4_1-00002-of-00002.gguf"]
+    assert split["size"] == sum(p.stat().st_size for p in split_starter)
 
 
 def test_unknown_repo_and_repo_without_models_are_explained(hub, capsys):
@@ -180,20 +180,25 @@ def test_offline_mode_makes_no_connection(hub, core, capsys):
     assert hub.state.requests == []
 
 
-def test_split_model_downloads_as_one_model(hub, core):
-    """The served parts are plain halves of a GGUF (not real gguf-split
-    shards): every part arrives verified, then inspection says the model is
-    unusable instead of letting llama.cpp find out."""
-    remote = Hub().model("test-org/Tiny-Split-GGUF", quant="Q8_0")
+def test_split_model_downloads_as_one_model_and_loads(hub, core, split_starter):
+    """A real gguf-split model: both parts verified, one model listed, its
+    size the sum of the parts, loaded (from part 1) by llama.cpp."""
+    remote = Hub().model("test-org/Tiny-Split-GGUF", quant="Q4_1")
     events = download_events(core, remote)
-    assert isinstance(events[-1], Failed) and "not a usable model" in events[-1].user_message
-    assert events[-2].done == remote.size  # both parts, as one progress bar
+    assert isinstance(events[-1], Finished) and events[-1].result.status == "done"
+    assert events[-2].done == remote.size == sum(p.stat().st_size for p in split_starter)  # one progress bar
     folder = core.models.models_dir / "test-org__Tiny-Split-GGUF"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "tiny-Q8_0-00001-of-00002.gguf", "tiny-Q8_0-00002-of-00002.gguf"]
-    downloaded = [m for m in core.registry.installed() if m.source == "downloaded"]
-    assert [m.path.name for m in downloaded] == ["tiny-Q8_0-00001-of-00002.gguf"]
-    assert core.models.remove(downloaded[0].name) and not folder.exists()
+    assert sorted(p.name for p in folder.iterdir()) == [p.name for p in split_starter]
+    [row] = [r for r in core.models.installed() if r.model.source == "downloaded"]
+    assert row.model.path.name == "tiny-Q4_1-00001-of-00002.gguf" and row.info.file_size == remote.size
+    job = core.host.load(row.model)
+    loaded = [e for e in job.events() if isinstance(e, (Finished, Failed))][-1]
+    assert isinstance(loaded, Finished) and loaded.result.model.path == row.model.path
+    (folder / "tiny-Q4_1-00002-of-00002.gguf").rename(folder / "elsewhere.gguf")  # a part gone missing
+    with pytest.raises(UserError, match="first of 2 parts.*tiny-Q4_1-00002-of-00002.gguf cannot be found"):
+        core.models.import_file(folder / "tiny-Q4_1-00001-of-00002.gguf")
+    (folder / "elsewhere.gguf").rename(folder / "tiny-Q4_1-00002-of-00002.gguf")
+    assert core.models.remove(row.model.name) and not folder.exists()
 
 
 def test_catalog_id_downloads_its_file(hub, core, capsys):

@@ -127,6 +127,7 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
     arch = _field(reader, "general.architecture")
     if not arch:
         raise ModelFileError(f"{path.name} lacks general.architecture; it is not a usable model.")
+    size = _split_model_size(path, reader, size)
     ctx = _field(reader, f"{arch}.context_length")
     if _field(reader, "tokenizer.ggml.model") is None:
         raise ModelFileError(f"{path.name} has no tokenizer; it is not a usable chat model.")
@@ -152,6 +153,33 @@ def read_model_info(path: str | os.PathLike) -> ModelInfo:
     )
 
 
+def file_identity(path: Path) -> str:
+    """Path, size and mtime of a model file (and of every part of a split
+    model): what cached facts about it are keyed by. Raises OSError when a
+    file is missing."""
+    from desktop_llm.core.models.registry import split_parts
+
+    stats = [(p, p.stat()) for p in split_parts(Path(path))]
+    return "|".join(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}" for p, st in stats)
+
+
+def _split_model_size(path: Path, reader, size: int) -> int:
+    """A split model (gguf-split) loads from its first part: every part must be there."""
+    count = int(_field(reader, "split.count") or 1)
+    if count <= 1:
+        return size
+    from desktop_llm.core.models.registry import split_parts
+
+    parts = split_parts(path)
+    missing = [p.name for p in parts if not p.exists()]
+    if len(parts) != count or missing:
+        raise ModelFileError(
+            f"{path.name} is the first of {count} parts of a split model, and "
+            f"{', '.join(missing) or 'the other parts'} cannot be found beside it. "
+            "Put all parts in one folder, or download the model again.")
+    return sum(p.stat().st_size for p in parts)
+
+
 class ModelInfoCache:
     """Inspection results on disk, keyed by path, size and mtime."""
 
@@ -161,8 +189,7 @@ class ModelInfoCache:
 
     @staticmethod
     def _key(path: Path) -> str:
-        st = path.stat()
-        return f"v2|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        return "v2|" + file_identity(path)
 
     def _load(self) -> dict:
         return read_json(self.file, dict)

@@ -15,16 +15,11 @@ import threading
 from pathlib import Path
 
 from desktop_llm.core.errors import ModelFileError
-from desktop_llm.core.gguf_info import ModelInfo, ModelInfoCache
+from desktop_llm.core.gguf_info import ModelInfo, ModelInfoCache, file_identity
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.paths import AppPaths, atomic_write_text, read_json
 
 TRIAL_TIMEOUT_S = 300
-
-
-def _identity(path: Path) -> str:
-    st = path.stat()
-    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
 class ModelGuard:
@@ -46,7 +41,7 @@ class ModelGuard:
         info = self.info_cache.inspect(model.path)
         if model.bundled:
             return info
-        key = _identity(model.path)
+        key = file_identity(model.path)
         if key not in self._trusted():
             trial_load(model.path)
             self._trust(key)

@@ -182,6 +182,28 @@ def cmd_catalog(args) -> int:
         return 0
 
 
+def cmd_token(args) -> int:
+    """Keep a Hugging Face token (for gated or private models) in the system keyring."""
+    import getpass
+
+    from desktop_llm.core.models import hub_token
+
+    if args.forget:
+        hub_token.set_token(None)
+        print("The Hugging Face token is forgotten.", file=sys.stderr)
+        return 0
+    prompt = "Hugging Face token (typing is hidden): "
+    token = (getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()).strip()
+    if not token:
+        raise UserError("No token given. Create a read token on your Hugging Face account "
+                        "(Settings → Access Tokens) and paste it here.")
+    if not hub_token.set_token(token):
+        raise UserError("No system keyring is available, so the token cannot be kept. "
+                        "Set HF_TOKEN in the environment instead.")
+    print("The Hugging Face token is stored in the system keyring.", file=sys.stderr)
+    return 0
+
+
 def add_parser(sub, common) -> None:
     models = sub.add_parser("models", help="installed models, the catalog, Hub search and downloads")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -213,3 +235,7 @@ def add_parser(sub, common) -> None:
     p.set_defaults(func=cmd_default)
     p = msub.add_parser("recommend", parents=[common], help="the best catalog model for this computer")
     p.set_defaults(func=cmd_recommend)
+    p = msub.add_parser("token", parents=[common], help="store a Hugging Face token (read from the terminal "
+                        "or stdin) in the system keyring, for gated models")
+    p.add_argument("--forget", action="store_true", help="delete the stored token")
+    p.set_defaults(func=cmd_token)

@@ -2,11 +2,14 @@
 the Hub's protocol and serves the real starter GGUF."""
 
 import hashlib
+import io
 import json
 import re
 import signal
 from pathlib import Path
 
+import keyring
+import keyring.backend
 import pytest
 
 from desktop_llm import cli
@@ -14,6 +17,7 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
 from desktop_llm.core.models.downloads import DownloadControl, Transfer, format_size, paused_downloads
+from desktop_llm.core.models import hub_token
 from desktop_llm.core.models.hub import Hub, group_models, quantization_of, RemoteFile
 
 REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
@@ -246,3 +250,45 @@ def test_a_download_killed_mid_way_resumes_in_a_new_process(hub, core, starter):
     report = json.loads(done.stdout)
     assert report["status"] == "done" and report["resumed_from"] >= synced
     assert sha256_of(Path(report["path"])) == sha256_of(starter.path)
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring kept in memory: the system keyring's part, in tests."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.stored = {}
+
+    def get_password(self, service, username):
+        return self.stored.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.stored[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.stored.pop((service, username), None)
+
+
+def test_token_command_stores_the_token_in_the_keyring(hub, core, capsys, monkeypatch):
+    monkeypatch.setattr(hub_token, "_session_token", None)
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO(hub.state.token + "\n"))
+        code, _, err = run_cli(capsys, "models", "token")
+        assert code == 0 and "stored in the system keyring" in err
+        assert memory.stored == {(hub_token.SERVICE, hub_token.ACCOUNT): hub.state.token}
+        assert hub.state.token not in core.paths.settings_file.read_text()
+        monkeypatch.setattr(hub_token, "_session_token", None)  # a new process: only the keyring has it
+        code, out, _ = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1", "--json")
+        assert code == 0 and json.loads(out)["status"] == "done"
+        code, _, err = run_cli(capsys, "models", "token", "--forget")
+        assert code == 0 and memory.stored == {} and hub_token.get_token() is None
+    finally:
+        keyring.set_keyring(previous)
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_abc\n"))  # the tests' keyring refuses everything
+    code, _, err = run_cli(capsys, "models", "token")
+    assert code == 1 and "No system keyring is available" in err and "HF_TOKEN" in err

@@ -40,21 +40,21 @@ def _core():
 
 
 # -- chat ------------------------------------------------------------------------
-def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool):
-    """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply."""
+def follow(job, as_json: bool, show_tokens: bool = True):
+    """Print a job's tokens to stdout and its progress to stderr; Ctrl+C
+    stops it. Returns the result; a failure becomes a UserError."""
     from desktop_llm.core.events import Failed, Finished, Progress, Token
 
-    job = core.chat.send(text, model, conversation_id)
     result = None
 
-    def stop_reply(_signum, _frame):
+    def stop(_signum, _frame):
         job.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C quits
 
-    previous = signal.signal(signal.SIGINT, stop_reply)
+    previous = signal.signal(signal.SIGINT, stop)
     try:
         for event in job.events():
-            if isinstance(event, Token) and not as_json:
+            if isinstance(event, Token) and show_tokens and not as_json:
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
@@ -68,6 +68,12 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
                 result = event.result
     finally:
         signal.signal(signal.SIGINT, previous)
+    return result
+
+
+def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool):
+    """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply."""
+    result = follow(core.chat.send(text, model, conversation_id), as_json)
     if not as_json:
         sys.stdout.write("\n")
         if result is not None and result.status == "stopped":
@@ -253,9 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     hdelete.add_argument("id", type=int)
     hdelete.set_defaults(func=cmd_history_delete)
 
-    from desktop_llm import cli_models
+    from desktop_llm import cli_models, cli_writing
 
     cli_models.add_parser(sub, common)
+    cli_writing.add_parsers(sub, common)
     return parser
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from desktop_llm.core.chat import ChatService
+from desktop_llm.core.drafting.templates import Template, load_templates
+from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import InstalledModel, ModelRegistry
@@ -46,6 +48,14 @@ class AppCore:
     @cached_property
     def chat(self) -> ChatService:
         return ChatService(self.history, self.host, self.settings)
+
+    @cached_property
+    def writer(self) -> Writer:
+        return Writer(self.host, self.settings)
+
+    def templates(self) -> dict[str, Template]:
+        """Built-in writing templates and the user's own (which win on the same id)."""
+        return load_templates(self.paths.templates_dir)
 
     def engine_config(self) -> EngineConfig:
         s = self.settings

@@ -9,6 +9,8 @@ even while a long prompt is being read.
 from __future__ import annotations
 
 import codecs
+import functools
+import json
 import os
 import threading
 import time
@@ -38,6 +40,7 @@ class GenerationParams:
     min_p: float = 0.05
     repeat_penalty: float = 1.0
     seed: int | None = None
+    json_schema: dict | None = None  # constrain the reply to JSON of this shape (llama.cpp grammar)
 
 
 @dataclass
@@ -234,6 +237,7 @@ class LlamaCppEngine:
                 top_k=params.top_k,
                 min_p=params.min_p,
                 repeat_penalty=params.repeat_penalty,
+                grammar=_grammar(params.json_schema),
             ):
                 now = time.perf_counter()
                 if cancel.is_set():
@@ -263,3 +267,17 @@ class LlamaCppEngine:
             if stats.completion_tokens > 1 and t_last > t_first:
                 stats.tokens_per_second = (stats.completion_tokens - 1) / (t_last - t_first)
         yield Finished(Reply("".join(pieces), finish, stats), stats)
+
+
+@functools.lru_cache(maxsize=32)
+def _grammar_for(schema_json: str):
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+def _grammar(schema: dict | None):
+    """A llama.cpp grammar that only lets the model write JSON of this shape."""
+    if schema is None:
+        return None
+    return _grammar_for(json.dumps(schema, sort_keys=True))

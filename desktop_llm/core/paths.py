@@ -54,6 +54,11 @@ class AppPaths:
         return self.data_dir / "imported-models.json"
 
     @property
+    def templates_dir(self) -> Path:
+        """The user's own writing templates (TOML), next to the built-in ones."""
+        return self.data_dir / "templates"
+
+    @property
     def trusted_models_file(self) -> Path:
         """Model files that passed a trial load in a child process."""
         return self.data_dir / "trusted-models.json"

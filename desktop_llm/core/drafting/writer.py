@@ -1,0 +1,303 @@
+"""Drafting from templates, rewriting a passage, and labelling feedback —
+as jobs on the model host, with the constraints enforced by the app:
+structured answers are decoded under a JSON-schema grammar (so the number
+of variants and the labels are exact), and lengths are checked afterwards
+(one retry, then a cut at a sentence boundary that the user is told about).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+from desktop_llm.core.drafting.limits import cut_to_length
+from desktop_llm.core.drafting.templates import Template
+from desktop_llm.core.chat import params_from
+from desktop_llm.core.engine import GenerationParams
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Event, Finished, Progress, Token
+from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.settings import Settings
+
+REWRITE_STYLES = {
+    "shorter": "Make it shorter: keep every key point, drop the rest.",
+    "longer": "Make it longer: add useful detail and examples, same voice.",
+    "simpler": "Make it simpler: short sentences and everyday words.",
+    "formal": "Make it more formal and professional.",
+    "persuasive": "Make it more persuasive, without exaggerated claims.",
+    "grammar": "Fix spelling, grammar and punctuation only; change nothing else.",
+    "continue": "Continue the text in the same voice; give only the continuation.",
+}
+LABELS = ("positive", "neutral", "negative")
+ROWS_PER_REQUEST = 8
+REASON_CHARS = 100
+
+
+@dataclass(frozen=True)
+class Draft:
+    template: str
+    variants: list[str]
+    notes: list[str] = field(default_factory=list)  # what the app had to do (a cut, a retry)
+    data: dict | None = None  # the named parts of a JSON-shaped template
+
+    def as_dict(self) -> dict:
+        d = {"template": self.template, "variants": self.variants, "notes": self.notes}
+        if self.data is not None:
+            d["data"] = self.data
+        return d
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    rows: list[Labelled]
+    trends: str
+
+    @property
+    def counts(self) -> dict:
+        return {label: sum(r.label == label for r in self.rows) for label in LABELS}
+
+    def as_dict(self) -> dict:
+        return {"rows": [r.__dict__ for r in self.rows], "counts": self.counts, "trends": self.trends}
+
+
+def _complete(ctx: HostContext, messages: list[dict], params: GenerationParams,
+              stream: bool = False) -> Iterator[Event]:
+    """Run one generation; yields its tokens when asked; returns the text."""
+    text = ""
+    for event in ctx.engine.stream_chat(messages, params, ctx.cancel):
+        if isinstance(event, Token):
+            text += event.text
+            if stream:
+                yield event
+        elif isinstance(event, Progress):
+            yield event
+    if ctx.cancel.is_set():
+        raise UserError("Stopped.")
+    return text.strip()
+
+
+def _parse_json(text: str) -> dict:
+    try:
+        return json.loads(text, strict=False)  # raw newlines inside strings are fine
+    except ValueError as exc:  # the grammar ends only at a token limit
+        raise UserError("The model's answer was cut off before it was complete. Try again, or "
+                        "raise the maximum reply length in Settings.", detail=text[-200:]) from exc
+
+
+UNLIMITED_CHARS = 2000  # a JSON string's cap when the template sets none
+
+
+def text_schema(limit: int | None, shortest: int = 1) -> dict:
+    """A string the grammar ends by the limit: a small model cannot ramble on forever."""
+    return {"type": "string", "minLength": shortest, "maxLength": limit or UNLIMITED_CHARS}
+
+
+def variants_schema(count: int, limit: int | None) -> dict:
+    """Exactly `count` texts, each at least a short sentence long."""
+    return {"type": "object", "required": ["variants"], "properties": {"variants": {
+        "type": "array", "minItems": count, "maxItems": count,
+        "items": text_schema(limit, min(40, (limit or 160) // 4))}}}
+
+
+def json_token_budget(chars: int) -> int:
+    """Tokens for `chars` characters of JSON strings: a token is at least one
+    character, and escapes (\\n, \\u00e9) take a few more."""
+    return 2 * chars + 64
+
+
+def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Iterator[Event]:
+    """A JSON answer under the grammar; one more try (another seed) if the
+    token budget ran out before the JSON was complete."""
+    try:
+        return _parse_json((yield from _complete(ctx, messages, params)))
+    except UserError:
+        seed = None if params.seed is None else params.seed + 1
+        return _parse_json((yield from _complete(ctx, messages, replace(params, seed=seed))))
+
+
+def parts_schema(template: Template) -> dict:
+    props = {}
+    for part in template.output.parts:
+        if part.items:
+            props[part.name] = {"type": "array", "minItems": part.items, "maxItems": part.items,
+                                "items": text_schema(part.max_chars or 40)}
+        else:
+            props[part.name] = text_schema(part.max_chars)
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def _end_cleanly(texts: list[str], limit: int, what: str) -> tuple[list[str], list[str]]:
+    """Texts that ran into their length limit (the grammar stops them there)
+    end at a sentence boundary instead of mid-word; the user is told."""
+    out, cut = [], []
+    for i, text in enumerate(texts):
+        text = text.strip()
+        if len(text) >= limit:
+            text = cut_to_length(text, limit - 1)
+            cut.append(i + 1)
+        out.append(text)
+    if not cut:
+        return out, []
+    which = f"{what} {', '.join(map(str, cut))}" if len(texts) > 1 else what
+    return out, [f"{which} reached the {limit}-character limit and was cut at a sentence boundary."]
+
+
+class Writer:
+    def __init__(self, host: ModelHost, settings: Settings):
+        self.host = host
+        self.settings = settings
+
+    @property
+    def params(self) -> GenerationParams:
+        return params_from(self.settings)
+
+    # -- drafting --------------------------------------------------------------------
+    def draft(self, template: Template, given: dict, model: InstalledModel, variants: int | None = None,
+              tone: str = "", listener=None) -> Job:
+        values = template.values({**given, **({"tone": tone} if tone and "tone" in template.field_names() else {})})
+        count = variants or template.output.variants
+        if not 1 <= count <= template.output.max_variants:
+            raise UserError(f"Ask for 1 to {template.output.max_variants} variants of {template.id}.")
+        limit = template.output.limit_for(values)
+
+        def job(ctx: HostContext) -> Iterator[Event]:
+            yield from ctx.engine_for(model)
+            shape = template.output.shape
+            if shape == "json":
+                result = yield from self._draft_parts(ctx, template, values)
+            elif shape == "variants":
+                result = yield from self._draft_variants(ctx, template, values, count, limit)
+            else:
+                result = yield from self._draft_texts(ctx, template, values, count, limit)
+            yield Finished(result)
+
+        return self.host.submit(job, listener, label="draft", info={"template": template.id})
+
+    def _draft_texts(self, ctx, template, values, count, limit) -> Iterator[Event]:
+        texts, notes = [], []
+        for i in range(count):
+            yield Progress(i, count, f"Writing variant {i + 1} of {count}")
+            params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
+            text = yield from _complete(ctx, template.messages(values), params, stream=count == 1)
+            text, note = yield from self._within(ctx, template, values, text, limit, params)
+            texts.append(text)
+            notes += note
+        return Draft(template.id, texts, notes)
+
+    def _within(self, ctx, template, values, text, limit, params) -> Iterator[Event]:
+        """Hold a text to its length limit: one retry, then a cut."""
+        if limit is None or len(text) <= limit:
+            return text, []
+        messages = template.messages(values) + [
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": f"That is {len(text)} characters. Rewrite it in at most {limit} characters."}]
+        again = yield from _complete(ctx, messages, params)
+        if len(again) <= limit:
+            return again, [f"The first answer was too long ({len(text)} characters); it was rewritten."]
+        return cut_to_length(again, limit), [f"Cut to {limit} characters at a sentence boundary."]
+
+    def _draft_variants(self, ctx, template, values, count, limit) -> Iterator[Event]:
+        """All variants in one JSON answer when the context has room for the
+        longest possible answer, else one request per variant."""
+        messages = template.messages(values, count)
+        ask = messages[-1]["content"]
+        per_variant = json_token_budget(limit or UNLIMITED_CHARS)
+        room = ctx.engine.n_ctx - ctx.engine.count_tokens(messages) - 32
+        batch = count if per_variant * count <= room else 1
+        variants: list[str] = []
+        while len(variants) < count:
+            n = min(batch, count - len(variants))
+            yield Progress(len(variants), count, f"Writing variant {len(variants) + 1} of {count}")
+            avoid = "".join(f"\n- {v}" for v in variants)
+            messages[-1] = {**messages[-1], "content": ask + (
+                f"\nGive exactly {n} different variants as JSON: {{\"variants\": [...]}}." +
+                (f"\nMake them different from these:{avoid}" if avoid else ""))}
+            params = replace(self.params, json_schema=variants_schema(n, limit), max_tokens=per_variant * n)
+            variants += (yield from _structured(ctx, messages, params))["variants"]
+        variants, notes = _end_cleanly(variants, limit or UNLIMITED_CHARS, "Variant")
+        return Draft(template.id, variants, notes)
+
+    def _draft_parts(self, ctx, template, values) -> Iterator[Event]:
+        budget = sum((p.max_chars or 40) * (p.items or 1) for p in template.output.parts)
+        params = replace(self.params, json_schema=parts_schema(template), max_tokens=json_token_budget(budget))
+        yield Progress(0, 1, f"Writing {template.title}")
+        data = yield from _structured(ctx, template.messages(values), params)
+        notes = []
+        for part in template.output.parts:
+            if not part.items:
+                [data[part.name]], note = _end_cleanly([data[part.name]], part.max_chars or UNLIMITED_CHARS,
+                                                       f"The {part.name}")
+                notes += note
+        data = {part.name: data[part.name] for part in template.output.parts}
+        text = "\n".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in data.items())
+        return Draft(template.id, [text], notes, data)
+
+    # -- rewriting ---------------------------------------------------------------------
+    def rewrite(self, text: str, style: str, model: InstalledModel, listener=None) -> Job:
+        if style not in REWRITE_STYLES:
+            raise UserError(f"Unknown style “{style}”. Styles: {', '.join(REWRITE_STYLES)}.")
+        if not text.strip():
+            raise UserError("There is no text to rewrite.")
+        messages = [{"role": "system", "content": "You are a careful editor. Answer with the rewritten text only."},
+                    {"role": "user", "content": f"{REWRITE_STYLES[style]}\n\nText:\n{text.strip()}"}]
+
+        def job(ctx: HostContext) -> Iterator[Event]:
+            yield from ctx.engine_for(model)
+            result = yield from _complete(ctx, messages, self.params, stream=True)
+            yield Finished(result)
+
+        return self.host.submit(job, listener, label="rewrite", info={"style": style})
+
+    # -- sentiment -----------------------------------------------------------------------
+    def analyze(self, lines: list[str], model: InstalledModel, listener=None) -> Job:
+        rows = [line.strip() for line in lines if line.strip()]
+        if not rows:
+            raise UserError("There is no feedback to analyse: the text is empty.")
+
+        def job(ctx: HostContext) -> Iterator[Event]:
+            yield from ctx.engine_for(model)
+            labelled: list[Labelled] = []
+            for start in range(0, len(rows), ROWS_PER_REQUEST):
+                yield Progress(start, len(rows), f"Labelling {start + 1}–{min(start + ROWS_PER_REQUEST, len(rows))} "
+                                                 f"of {len(rows)}")
+                labelled += yield from self._label(ctx, rows[start:start + ROWS_PER_REQUEST])
+            yield Progress(len(rows), len(rows), "Summarizing the trends")
+            trends = yield from self._trends(ctx, labelled)
+            yield Finished(Analysis(labelled, trends))
+
+        return self.host.submit(job, listener, label="analyze", info={"rows": len(rows)})
+
+    def _label(self, ctx, batch: list[str]) -> Iterator[Event]:
+        item = {"type": "object", "required": ["label", "reason"], "properties": {
+            "label": {"type": "string", "enum": list(LABELS)}, "reason": text_schema(REASON_CHARS)}}
+        schema = {"type": "object", "required": ["results"], "properties": {"results": {
+            "type": "array", "minItems": len(batch), "maxItems": len(batch), "items": item}}}
+        numbered = "\n".join(f"{i + 1}. {text}" for i, text in enumerate(batch))
+        messages = [
+            {"role": "system", "content": "You label customer feedback as positive, neutral or negative, "
+                                          "with a reason of a few words."},
+            {"role": "user", "content": f"Label each of these {len(batch)} messages, in order:\n{numbered}\n"
+                                        "Answer in JSON: {\"results\": [{\"label\": ..., \"reason\": ...}]}."}]
+        params = replace(self.params, json_schema=schema, temperature=0.2,
+                         max_tokens=json_token_budget((REASON_CHARS + 30) * len(batch)))
+        results = (yield from _structured(ctx, messages, params))["results"]
+        return [Labelled(text, r["label"], r["reason"].strip()) for text, r in zip(batch, results)]
+
+    def _trends(self, ctx, rows: list[Labelled]) -> Iterator[Event]:
+        counts = {label: sum(r.label == label for r in rows) for label in LABELS}
+        sample = "\n".join(f"- {r.label}: {r.reason}" for r in rows[:60])
+        messages = [{"role": "user", "content": (
+            f"Customer feedback: {counts['positive']} positive, {counts['neutral']} neutral, "
+            f"{counts['negative']} negative. Reasons given:\n{sample}\n"
+            "In two or three sentences, summarize the main trends: what customers like and what they complain about.")}]
+        params = replace(self.params, max_tokens=min(self.params.max_tokens, 200))
+        return (yield from _complete(ctx, messages, params))

@@ -186,3 +186,50 @@ def test_cli_analyze_csv_column_and_bad_files(app_home, capsys, tmp_path):
     binary.write_bytes(b"\x89PNG\0\0\0")
     code, _, err = run_cli(capsys, "analyze", str(binary))
     assert code == 1 and "not a text file" in err
+
+
+# -- drafts, formats, diff ------------------------------------------------------------
+def test_drafts_autosave_and_keep_versions(core, monkeypatch):
+    from desktop_llm.core.store import drafts as drafts_module
+
+    drafts = core.drafts
+    draft = drafts.create(template="blog-outline", fields={"topic": "Tea"})
+    drafts.save(draft.id, "first words")
+    drafts.save(draft.id, "first words, more")  # an autosave moments later: no new version
+    assert [v.body for v in drafts.versions(draft.id)] == ["first words"]
+    drafts.save(draft.id, "# Tea\n\nUsed variant 2", note="Used variant 2")
+    assert [v.note for v in drafts.versions(draft.id)] == ["Used variant 2", "Autosave"]
+    monkeypatch.setattr(drafts_module, "VERSION_EVERY_S", 0)
+    drafts.save(draft.id, "# Tea\n\nlater edit")
+    assert len(drafts.versions(draft.id)) == 3
+    again = drafts.get(draft.id)
+    assert again.body == "# Tea\n\nlater edit" and again.fields == {"topic": "Tea"}
+    assert again.display_title == "Tea"
+    assert [d.id for d in drafts.list()] == [draft.id]
+    drafts.delete(draft.id)
+    assert drafts.list() == [] and drafts.versions(draft.id) == []
+
+
+def test_a_draft_as_plain_text_html_and_docx(tmp_path):
+    import docx
+
+    from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
+
+    text = "# Tea\n\nSome **bold** words\nwrapped.\n\n- one\n- two\n\n1. first\n"
+    assert to_plain(text) == "Tea\nSome bold words wrapped.\n• one\n• two\n1. first\n"
+    assert "<h1>Tea</h1>" in to_html(text) and "<strong>bold</strong>" in to_html(text)
+    path = tmp_path / "tea.docx"
+    path.write_bytes(to_docx(text))
+    paragraphs = docx.Document(str(path)).paragraphs
+    assert [(p.style.name, p.text) for p in paragraphs] == [
+        ("Heading 1", "Tea"), ("Normal", "Some bold words wrapped."), ("List Bullet", "one"),
+        ("List Bullet", "two"), ("List Number", "first")]
+    assert any(r.bold for r in paragraphs[1].runs if r.text == "bold")
+
+
+def test_word_diff_marks_what_changed():
+    from desktop_llm.core.drafting.diff import diff_html, word_diff
+
+    assert word_diff("The cat sat.", "The dog sat.") == [
+        ("equal", "The "), ("delete", "cat"), ("insert", "dog"), ("equal", " sat.")]
+    assert "line-through\">cat</span>" in diff_html("The cat sat.", "The dog sat.")

@@ -15,6 +15,7 @@ from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import History
+from desktop_llm.core.store.drafts import Drafts
 
 
 class AppCore:
@@ -48,6 +49,10 @@ class AppCore:
     @cached_property
     def chat(self) -> ChatService:
         return ChatService(self.history, self.host, self.settings)
+
+    @cached_property
+    def drafts(self) -> Drafts:
+        return Drafts(self.history)
 
     @cached_property
     def writer(self) -> Writer:

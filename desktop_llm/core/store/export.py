@@ -158,9 +158,12 @@ def render(history: History, conversation_id: int, fmt: str) -> bytes:
 
 
 def export_conversation(history: History, conversation_id: int, fmt: str, path: Path) -> Path:
-    """Write the export atomically; a bad destination gives a clear message."""
+    return write_file(path, render(history, conversation_id, fmt))
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    """Write a file the user asked for, atomically; a bad destination gives a clear message."""
     path = Path(path)
-    data = render(history, conversation_id, fmt)
     if not path.parent.is_dir():
         raise UserError(f"The folder {path.parent} does not exist. Choose another place to save.")
     try:

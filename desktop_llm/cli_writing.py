@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 
+from desktop_llm.core.drafting.feedback import feedback_rows, labelled_csv, read_text_file
 from desktop_llm.core.drafting.templates import find_template
 from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.store.export import write_file
 
 
 def _cli():
@@ -26,24 +26,6 @@ def _fields(pairs: list[str]) -> dict:
             raise UserError(f"--field takes key=value (got “{pair}”).")
         values[key.strip()] = value
     return values
-
-
-def _read_text(name: str) -> str:
-    """A file's text, or stdin for "-"."""
-    if name == "-":
-        return sys.stdin.read()
-    path = Path(name)
-    if not path.is_file():
-        raise UserError(f"No file {name}. Check the path.")
-    data = path.read_bytes()
-    if b"\0" in data[:4096]:
-        raise UserError(f"{path.name} is not a text file. Give a .txt or .csv file (or - for stdin).")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def cmd_draft(args) -> int:
@@ -82,7 +64,7 @@ def cmd_draft(args) -> int:
 
 def cmd_rewrite(args) -> int:
     cli = _cli()
-    text = _read_text(args.file)
+    text = read_text_file(args.file)
     with cli._core() as core:
         job = core.writer.rewrite(text, args.style, core.resolve_model(args.model))
         result = cli.follow(job, args.json)
@@ -93,34 +75,15 @@ def cmd_rewrite(args) -> int:
         return 0
 
 
-def feedback_rows(text: str, column: str | None, is_csv: bool) -> list[str]:
-    """The feedback to label: a CSV column, or one message per line."""
-    if not text.strip():
-        raise UserError("The file is empty: there is no feedback to analyse.")
-    if not is_csv:
-        if column:
-            raise UserError("--column is for CSV files; this file is read one message per line.")
-        return [line for line in text.splitlines() if line.strip()]
-    rows = list(csv.DictReader(io.StringIO(text)))
-    columns = list(rows[0].keys()) if rows else next(csv.reader(io.StringIO(text)), [])
-    if column is None:
-        if len(columns) != 1:
-            raise UserError(f"Choose the column with the feedback: --column NAME. Columns: {', '.join(columns)}.")
-        column = columns[0]
-    if column not in columns:
-        raise UserError(f"The CSV has no column “{column}”. Columns: {', '.join(columns)}.")
-    return [row[column] or "" for row in rows]
-
-
 def cmd_analyze(args) -> int:
     cli = _cli()
-    text = _read_text(args.file)
+    text = read_text_file(args.file)
     is_csv = args.file.lower().endswith(".csv")
     rows = feedback_rows(text, args.column, is_csv)
     with cli._core() as core:
         analysis = cli.follow(core.writer.analyze(rows, core.resolve_model(args.model)), args.json)
     if args.output:
-        _write_csv(Path(args.output), analysis)
+        write_file(Path(args.output), labelled_csv(analysis).encode("utf-8"))
     if args.json:
         cli._print_json(analysis.as_dict())
     else:
@@ -130,20 +93,6 @@ def cmd_analyze(args) -> int:
         print(f"\n{counts['positive']} positive, {counts['neutral']} neutral, {counts['negative']} negative.")
         print(analysis.trends)
     return 0
-
-
-def _write_csv(path: Path, analysis) -> None:
-    from desktop_llm.core.paths import atomic_write_text
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["text", "label", "reason"])
-    for row in analysis.rows:
-        writer.writerow([row.text, row.label, row.reason])
-    try:
-        atomic_write_text(path, out.getvalue())
-    except OSError as exc:
-        raise UserError(f"Could not write {path}: {exc.strerror or exc}.") from exc
 
 
 def add_parsers(sub, common) -> None:

@@ -24,6 +24,7 @@ from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.chat_view import ChatView
 from desktop_llm.gui.conversation_files import ConversationFiles
 from desktop_llm.gui.conversation_list import ConversationSidebar
+from desktop_llm.gui.feedback_dialog import FeedbackDialog
 from desktop_llm.gui.input_box import InputBox
 from desktop_llm.gui.message_bubble import MessageBubble, details_text
 from desktop_llm.gui.models_installed import gguf_paths
@@ -32,6 +33,7 @@ from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
 from desktop_llm.gui.theme import ThemeKeeper
 from desktop_llm.gui.widgets import button
+from desktop_llm.gui.workspace_window import WorkspaceWindow
 
 FLUSH_MS = 30  # streamed text is appended to the view at most this often
 UNDO_MS = 15_000  # how long the Undo button stays after a delete
@@ -191,6 +193,8 @@ class MainWindow(QMainWindow):
         self.installed_models_action = action("&Installed models…", "Ctrl+Shift+M", lambda: models.open(INSTALLED))
         self.import_model_action = action("Import model &file…", "Ctrl+Shift+O", models.import_dialog)
         self.downloads_action = action("&Downloads…", "Ctrl+J", lambda: models.open(DOWNLOADS))
+        self.workspace_action = action("&Writing workspace…", "Ctrl+Shift+D", self.open_workspace)
+        self.feedback_action = action("&Analyze feedback…", "Ctrl+Shift+A", self.open_feedback)
 
         menus = {
             "&File": [self.new_chat_action, None, self.import_action, self.export_action, None,
@@ -200,6 +204,7 @@ class MainWindow(QMainWindow):
             "&Chat": [self.stop_action, self.regenerate_action, self.continue_action, self.edit_last_action,
                       self.copy_last_action, self.previous_version_action, self.next_version_action, None,
                       self.focus_input_action, self.conversation_settings_action],
+            "&Write": [self.workspace_action, self.feedback_action],
             "&Models": [self.models_action, self.search_models_action, self.installed_models_action,
                         self.import_model_action, self.downloads_action],
         }
@@ -242,6 +247,25 @@ class MainWindow(QMainWindow):
         self.progress_bar.setVisible(False)
         self.model_label.setText("No model loaded")
         self.chat_view.add("notice", message)
+
+    # -- writing tools -----------------------------------------------------------------
+    workspace = None
+    feedback = None
+
+    def open_workspace(self) -> WorkspaceWindow:
+        if self.workspace is None:
+            self.workspace = WorkspaceWindow(self.core, self._require_model, self)
+        self.workspace.show()
+        self.workspace.raise_()
+        self.workspace.activateWindow()
+        return self.workspace
+
+    def open_feedback(self) -> FeedbackDialog:
+        if self.feedback is None:
+            self.feedback = FeedbackDialog(self.core, self._require_model, self)
+        self.feedback.show()
+        self.feedback.raise_()
+        return self.feedback
 
     # -- a .gguf dropped on the window is imported ---------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -588,6 +612,9 @@ class MainWindow(QMainWindow):
         self._chat_bridge.blockSignals(True)
         self._load_bridge.blockSignals(True)
         self.models_ui.close()
+        for window in (self.workspace, self.feedback):
+            if window is not None:
+                window.close()
         try:
             self.core.history.empty_trash()
         except UserError:

@@ -9,7 +9,7 @@ fields need no conditionals: "Audience: {audience}." simply disappears.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 try:
@@ -157,6 +157,32 @@ def user_template_problems(user_dir: Path) -> list[str]:
         except UserError as exc:
             problems.append(exc.message)
     return problems
+
+
+def save_user_template(user_dir: Path, text: str) -> Template:
+    """Check a template's TOML and store it among the user's templates
+    (named after its id); a template that cannot be read is refused."""
+    user_dir = Path(user_dir)
+    user_dir.mkdir(parents=True, exist_ok=True)
+    probe = user_dir / ".checking.toml"
+    probe.write_text(text, encoding="utf-8")
+    try:
+        template = _parse(probe, "user")
+        template.values({f.name: f.choices[0] if f.choices else "x" for f in template.fields})
+    finally:
+        probe.unlink(missing_ok=True)
+    if not template.id or not all(c.isalnum() or c in "-_" for c in template.id):
+        raise UserError("A template's id uses letters, digits, - and _ only (it names the file).")
+    target = user_dir / f"{template.id}.toml"
+    from desktop_llm.core.paths import atomic_write_text
+
+    atomic_write_text(target, text)
+    return replace(template, path=target)
+
+
+def template_source(template: Template) -> str:
+    """The TOML a template was read from (the starting point for editing it)."""
+    return template.path.read_text(encoding="utf-8") if template.path else ""
 
 
 def find_template(templates: dict[str, Template], template_id: str) -> Template:

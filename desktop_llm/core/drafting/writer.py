@@ -114,14 +114,21 @@ def json_token_budget(chars: int) -> int:
     return 2 * chars + 64
 
 
+STRUCTURED_TRIES = 3
+
+
 def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Iterator[Event]:
-    """A JSON answer under the grammar; one more try (another seed) if the
-    token budget ran out before the JSON was complete."""
-    try:
-        return _parse_json((yield from _complete(ctx, messages, params)))
-    except UserError:
-        seed = None if params.seed is None else params.seed + 1
-        return _parse_json((yield from _complete(ctx, messages, replace(params, seed=seed))))
+    """A JSON answer under the grammar. If the token budget ran out before
+    the JSON was complete (a small model repeating itself), try again with
+    another seed and a penalty on repetition."""
+    for attempt in range(STRUCTURED_TRIES):
+        try:
+            return _parse_json((yield from _complete(ctx, messages, params)))
+        except UserError:
+            if attempt == STRUCTURED_TRIES - 1:
+                raise
+            seed = None if params.seed is None else params.seed + 1
+            params = replace(params, seed=seed, repeat_penalty=max(params.repeat_penalty, 1.15))
 
 
 def parts_schema(template: Template) -> dict:

@@ -71,9 +71,24 @@ def main() -> None:
         app.processEvents()
     dialog.grab().save(str(OUT / "screenshot-settings.png"))
     dialog.close()
+    workspace_screenshot(app, window)
     models_screenshots(app, window)
     print("saved", *sorted(p.name for p in OUT.glob("screenshot*.png")), flush=True)
     os._exit(0)
+
+
+def workspace_screenshot(app, window) -> None:
+    workspace = window.open_workspace()
+    workspace.resize(1200, 760)
+    workspace.form.select("product-description")
+    workspace.form.set_values({"product": "a hand-blown glass teapot, 1 litre",
+                               "features": "heat-proof borosilicate glass, stainless steel infuser, dishwasher safe"})
+    workspace.form.generate_button.click()
+    wait(app, lambda: workspace.job is None and workspace.variants.cards, 120)
+    for _ in range(20):
+        app.processEvents()
+    workspace.grab().save(str(OUT / "screenshot-workspace.png"))
+    workspace.close()
 
 
 def models_screenshots(app, window) -> None:

@@ -41,6 +41,7 @@ class GenerationParams:
     repeat_penalty: float = 1.0
     seed: int | None = None
     json_schema: dict | None = None  # constrain the reply to JSON of this shape (llama.cpp grammar)
+    grammar: str | None = None  # or to this GBNF grammar
 
 
 @dataclass
@@ -237,7 +238,7 @@ class LlamaCppEngine:
                 top_k=params.top_k,
                 min_p=params.min_p,
                 repeat_penalty=params.repeat_penalty,
-                grammar=_grammar(params.json_schema),
+                grammar=_grammar(params),
             ):
                 now = time.perf_counter()
                 if cancel.is_set():
@@ -270,14 +271,18 @@ class LlamaCppEngine:
 
 
 @functools.lru_cache(maxsize=32)
-def _grammar_for(schema_json: str):
+def _compiled_grammar(kind: str, source: str):
     from llama_cpp import LlamaGrammar
 
-    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+    if kind == "json":
+        return LlamaGrammar.from_json_schema(source, verbose=False)
+    return LlamaGrammar.from_string(source, verbose=False)
 
 
-def _grammar(schema: dict | None):
-    """A llama.cpp grammar that only lets the model write JSON of this shape."""
-    if schema is None:
-        return None
-    return _grammar_for(json.dumps(schema, sort_keys=True))
+def _grammar(params: GenerationParams):
+    """The llama.cpp grammar the reply must follow: JSON of a shape, or GBNF."""
+    if params.json_schema is not None:
+        return _compiled_grammar("json", json.dumps(params.json_schema, sort_keys=True))
+    if params.grammar is not None:
+        return _compiled_grammar("gbnf", params.grammar)
+    return None

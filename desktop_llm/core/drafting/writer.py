@@ -101,11 +101,13 @@ def text_schema(limit: int | None, shortest: int = 1) -> dict:
     return {"type": "string", "minLength": shortest, "maxLength": limit or UNLIMITED_CHARS}
 
 
-def variants_schema(count: int, limit: int | None) -> dict:
-    """Exactly `count` texts, each at least a short sentence long."""
-    return {"type": "object", "required": ["variants"], "properties": {"variants": {
-        "type": "array", "minItems": count, "maxItems": count,
-        "items": text_schema(limit, min(40, (limit or 160) // 4))}}}
+def prose_grammar(limit: int) -> str:
+    """GBNF for one text of at most `limit` characters that starts like a
+    sentence and holds no markup brackets (where small models start JSON)."""
+    shortest = min(20, limit // 4)
+    most = f"{limit - 1}" if limit <= 1000 else ""  # long texts: the token budget bounds them
+    return (r'root ::= [A-Za-z0-9"(#*] '
+            rf'[^\x00-\x09\x0b-\x1f{{}}<>\[\]]{{{shortest - 1},{most}}}')
 
 
 def json_token_budget(chars: int) -> int:
@@ -115,6 +117,7 @@ def json_token_budget(chars: int) -> int:
 
 
 STRUCTURED_TRIES = 3
+AVOID_CHARS = 100  # of each earlier variant, shown so the next one differs
 
 
 def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Iterator[Event]:
@@ -213,24 +216,21 @@ class Writer:
         return cut_to_length(again, limit), [f"Cut to {limit} characters at a sentence boundary."]
 
     def _draft_variants(self, ctx, template, values, count, limit) -> Iterator[Event]:
-        """All variants in one JSON answer when the context has room for the
-        longest possible answer, else one request per variant."""
+        """Exactly `count` short texts, one request each, under a grammar that
+        admits only prose within the length limit (no markup, no rambling on)."""
         messages = template.messages(values, count)
         ask = messages[-1]["content"]
-        per_variant = json_token_budget(limit or UNLIMITED_CHARS)
-        room = ctx.engine.n_ctx - ctx.engine.count_tokens(messages) - 32
-        batch = count if per_variant * count <= room else 1
+        limit = limit or UNLIMITED_CHARS
+        params = replace(self.params, grammar=prose_grammar(limit), max_tokens=json_token_budget(limit))
         variants: list[str] = []
-        while len(variants) < count:
-            n = min(batch, count - len(variants))
-            yield Progress(len(variants), count, f"Writing variant {len(variants) + 1} of {count}")
-            avoid = "".join(f"\n- {v}" for v in variants)
+        for i in range(count):
+            yield Progress(i, count, f"Writing variant {i + 1} of {count}")
+            avoid = "".join(f"\n- {v[:AVOID_CHARS]}" for v in variants)  # their openings are enough
             messages[-1] = {**messages[-1], "content": ask + (
-                f"\nGive exactly {n} different variants as JSON: {{\"variants\": [...]}}." +
-                (f"\nMake them different from these:{avoid}" if avoid else ""))}
-            params = replace(self.params, json_schema=variants_schema(n, limit), max_tokens=per_variant * n)
-            variants += (yield from _structured(ctx, messages, params))["variants"]
-        variants, notes = _end_cleanly(variants, limit or UNLIMITED_CHARS, "Variant")
+                f"\nWrite it differently from these:{avoid}" if avoid else "")}
+            seed = None if params.seed is None else params.seed + i
+            variants.append((yield from _complete(ctx, messages, replace(params, seed=seed))))
+        variants, notes = _end_cleanly(variants, limit, "Variant")
         return Draft(template.id, variants, notes)
 
     def _draft_parts(self, ctx, template, values) -> Iterator[Event]:

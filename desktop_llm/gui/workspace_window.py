@@ -81,17 +81,22 @@ class WorkspaceWindow(QMainWindow):
         center = QSplitter(Qt.Orientation.Vertical)
         center.addWidget(self.editor)
         center.addWidget(self.variants)
-        center.setSizes([380, 340])
+        center.setSizes([330, 390])
         middle = QWidget()
         mcol = QVBoxLayout(middle)
         mcol.setContentsMargins(0, 0, 0, 0)
         mcol.addWidget(center, 1)
         mcol.addWidget(self.status)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self.split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(middle)
         split.addWidget(self.side)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
         split.setSizes([180, 700, 320])
+        self.side.setMinimumWidth(300)
+        self.side.setMaximumWidth(400)
         self.setCentralWidget(split)
 
     def _rewrite_panel(self) -> QWidget:
@@ -377,6 +382,11 @@ class WorkspaceWindow(QMainWindow):
             return False
         self.status.say(f"Saved {Path(path).name}.")
         return True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        width = self.split.width()
+        self.split.setSizes([180, max(300, width - 180 - 360), 360])  # the editor takes what is left
 
     def closeEvent(self, event) -> None:
         """Nothing is lost: the draft is saved (a running job is stopped)."""

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from desktop_llm.core.drafting.limits import cut_to_length
+from desktop_llm.core.drafting.limits import SENTENCE_END, cut_to_length
 from desktop_llm.core.drafting.templates import Template
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.engine import GenerationParams
@@ -151,14 +151,15 @@ def _end_cleanly(texts: list[str], limit: int, what: str) -> tuple[list[str], li
     out, cut = [], []
     for i, text in enumerate(texts):
         text = text.strip()
-        if len(text) >= limit:
-            text = cut_to_length(text, limit - 1)
+        if len(text) >= limit - 2 and not SENTENCE_END.search(text[-3:]):  # stopped by the limit
+            text = cut_to_length(text, max(1, len(text) - 1))
             cut.append(i + 1)
         out.append(text)
     if not cut:
         return out, []
     which = f"{what} {', '.join(map(str, cut))}" if len(texts) > 1 else what
-    return out, [f"{which} reached the {limit}-character limit and was cut at a sentence boundary."]
+    return out, [f"{which} reached the {limit}-character limit and was shortened to end at a sentence "
+                 "(or word) boundary."]
 
 
 class Writer:

@@ -233,3 +233,15 @@ def test_word_diff_marks_what_changed():
     assert word_diff("The cat sat.", "The dog sat.") == [
         ("equal", "The "), ("delete", "cat"), ("insert", "dog"), ("equal", " sat.")]
     assert "line-through\">cat</span>" in diff_html("The cat sat.", "The dog sat.")
+
+
+def test_tone_reaches_templates_without_a_tone_field(core):
+    template = core.templates()["faq"]
+    assert "tone" not in template.field_names()
+    toned = template.with_tone()
+    values = toned.values({"topic": "tea", "facts": "We sell green tea.", "tone": "playful"})
+    assert toned.messages(values)[-1]["content"].endswith("Tone: playful.")
+    assert toned.with_tone() is toned
+    job = core.writer.draft(template, {"topic": "tea", "facts": "We sell green tea."}, core.resolve_model(),
+                            tone="playful")
+    assert result_of(job).variants[0]

@@ -75,6 +75,12 @@ class Template:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    def with_tone(self) -> "Template":
+        """This template with a Tone field (every template can take a tone)."""
+        if "tone" in self.field_names():
+            return self
+        return replace(self, prompt=self.prompt + "\nTone: {tone}.", fields=self.fields + (Field("tone", "Tone"),))
+
     def values(self, given: dict) -> dict:
         """The given values with defaults filled in; unknown or missing fields are errors."""
         unknown = [k for k in given if k not in self.field_names()]

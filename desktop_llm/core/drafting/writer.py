@@ -157,9 +157,13 @@ def _end_cleanly(texts: list[str], limit: int, what: str) -> tuple[list[str], li
         out.append(text)
     if not cut:
         return out, []
-    which = f"{what} {', '.join(map(str, cut))}" if len(texts) > 1 else what
-    return out, [f"{which} reached the {limit}-character limit and was shortened to end at a sentence "
-                 "(or word) boundary."]
+    if len(texts) == 1:
+        which, verbs = what, ("reached", "was")
+    else:
+        which = f"{what}{'s' if len(cut) > 1 else ''} {', '.join(map(str, cut))}"
+        verbs = ("reached", "were") if len(cut) > 1 else ("reached", "was")
+    return out, [f"{which} {verbs[0]} the {limit}-character limit and {verbs[1]} shortened to end at a "
+                 "sentence (or word) boundary."]
 
 
 class Writer:
@@ -174,7 +178,9 @@ class Writer:
     # -- drafting --------------------------------------------------------------------
     def draft(self, template: Template, given: dict, model: InstalledModel, variants: int | None = None,
               tone: str = "", listener=None) -> Job:
-        values = template.values({**given, **({"tone": tone} if tone and "tone" in template.field_names() else {})})
+        if tone:
+            template = template.with_tone()
+        values = template.values({**given, **({"tone": tone} if tone else {})})
         count = variants or template.output.variants
         if not 1 <= count <= template.output.max_variants:
             raise UserError(f"Ask for 1 to {template.output.max_variants} variants of {template.id}.")

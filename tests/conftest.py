@@ -23,6 +23,18 @@ TEST_N_CTX = 1024
 TEST_SETTINGS = {"n_ctx": TEST_N_CTX, "max_tokens": 48, "temperature": 0.7}
 
 
+@pytest.fixture(autouse=True)
+def empty_clipboard_after():
+    """Qt's offscreen platform crashes at exit when the clipboard still holds
+    rich (HTML) data; real platforms hand it to the system. Tests leave it empty."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
+
+
 @pytest.fixture(scope="session")
 def starter():
     model = bundled_starter()

@@ -9,7 +9,6 @@ even while a long prompt is being read.
 from __future__ import annotations
 
 import codecs
-import functools
 import json
 import os
 import threading
@@ -270,7 +269,6 @@ class LlamaCppEngine:
         yield Finished(Reply("".join(pieces), finish, stats), stats)
 
 
-@functools.lru_cache(maxsize=32)
 def _compiled_grammar(kind: str, source: str):
     from llama_cpp import LlamaGrammar
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -213,6 +214,20 @@ def cmd_history_delete(args) -> int:
         return 0
 
 
+# -- API server ------------------------------------------------------------------
+def cmd_serve(args) -> int:
+    from desktop_llm.core.server.runner import ApiServer
+
+    with _core() as core:
+        key = args.api_key or os.environ.get("DESKTOP_LLM_API_KEY") or None
+        server = ApiServer(core, args.host, args.port, key, tuple(args.cors or ()))
+        model = core.resolve_model(args.model)
+        print(f"Serving the OpenAI API at {server.url} — default model {model.name}"
+              f"{', API key required' if key else ''}. Ctrl+C stops.", file=sys.stderr)
+        server.run()
+        return 0
+
+
 # -- parser ----------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -258,6 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     hdelete = hsub.add_parser("delete", parents=[common], help="delete a conversation for good")
     hdelete.add_argument("id", type=int)
     hdelete.set_defaults(func=cmd_history_delete)
+
+    serve = sub.add_parser("serve", parents=[common], help="serve the OpenAI-compatible API (loopback by default)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=4891, help="port (default 4891)")
+    serve.add_argument("--api-key", metavar="KEY", help="require 'Authorization: Bearer KEY' "
+                       "(or set DESKTOP_LLM_API_KEY); needed for a non-loopback address")
+    serve.add_argument("--cors", action="append", metavar="ORIGIN", help="allow browser pages from ORIGIN")
+    serve.set_defaults(func=cmd_serve)
 
     from desktop_llm import cli_models, cli_writing
 

@@ -41,6 +41,7 @@ class GenerationParams:
     seed: int | None = None
     json_schema: dict | None = None  # constrain the reply to JSON of this shape (llama.cpp grammar)
     grammar: str | None = None  # or to this GBNF grammar
+    stop: tuple[str, ...] = ()  # end the reply where one of these would begin
 
 
 @dataclass
@@ -208,7 +209,18 @@ class LlamaCppEngine:
         """Yield Started, Progress while reading the prompt, Token per piece of
         text, then Finished(Reply). Errors surface as exceptions."""
         t0 = time.perf_counter()
-        tokens = self.tokenize_prompt(messages, prefill)
+        yield from self._generate(self.tokenize_prompt(messages, prefill), params, cancel, t0)
+
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]:
+        """Carry on from raw text, no chat template (an API's /v1/completions)."""
+        t0 = time.perf_counter()
+        if self._llm is None:
+            self.load()
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        yield from self._generate(tokens, params, cancel, t0)
+
+    def _generate(self, tokens: list[int], params: GenerationParams, cancel: threading.Event,
+                  t0: float) -> Iterator[Event]:
         llm = self._llm
         stats = GenerationStats(prompt_tokens=len(tokens))
         room = self.n_ctx - len(tokens)
@@ -224,6 +236,7 @@ class LlamaCppEngine:
             llm.set_seed(params.seed)
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopFilter(params.stop)
         pieces: list[str] = []
         finish = "length"
         t_first = t_last = None
@@ -250,13 +263,17 @@ class LlamaCppEngine:
                 if t_first is None:
                     t_first = now
                 stats.completion_tokens += 1
-                text = decoder.decode(llm.detokenize([token]))
+                text = stops.feed(decoder.decode(llm.detokenize([token])))
                 if text:
                     pieces.append(text)
                     yield Token(text)
+                if stops.stopped:
+                    finish = "stop"
+                    break
                 if stats.completion_tokens >= max_tokens:
                     break
-        tail = decoder.decode(b"", final=True)
+        tail = stops.feed(decoder.decode(b"", final=True))
+        tail += "" if stops.stopped else stops.flush()
         if tail:
             pieces.append(tail)
             yield Token(tail)
@@ -267,6 +284,33 @@ class LlamaCppEngine:
             if stats.completion_tokens > 1 and t_last > t_first:
                 stats.tokens_per_second = (stats.completion_tokens - 1) / (t_last - t_first)
         yield Finished(Reply("".join(pieces), finish, stats), stats)
+
+
+class StopFilter:
+    """Holds back text that may be the start of a stop sequence, and cuts
+    the reply where one begins (so a stop string is never shown)."""
+
+    def __init__(self, stops: tuple[str, ...] = ()):
+        self.stops = [s for s in stops if s]
+        self.buffer = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        if not self.stops or self.stopped:
+            return "" if self.stopped else text
+        self.buffer += text
+        found = [self.buffer.find(s) for s in self.stops if s in self.buffer]
+        if found:
+            out, self.buffer, self.stopped = self.buffer[: min(found)], "", True
+            return out
+        hold = next((n for n in range(min(len(self.buffer), max(map(len, self.stops)) - 1), 0, -1)
+                     if any(s.startswith(self.buffer[-n:]) for s in self.stops)), 0)
+        out, self.buffer = self.buffer[: len(self.buffer) - hold], self.buffer[len(self.buffer) - hold:]
+        return out
+
+    def flush(self) -> str:
+        out, self.buffer = self.buffer, ""
+        return out
 
 
 def _compiled_grammar(kind: str, source: str):

@@ -133,6 +133,12 @@ class ModelHost:
         self._jobs.put(job)
         return job
 
+    @property
+    def current_label(self) -> str:
+        """What the host is doing now ("chat", "api", "draft"...), or ""."""
+        job = self._current
+        return job.label if job is not None else ""
+
     def load(self, model: InstalledModel, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)

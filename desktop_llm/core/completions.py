@@ -1,0 +1,32 @@
+"""Generation that is not a saved conversation: what the API server (and
+any tool) asks of the loaded model. Jobs run on the model host like chat
+turns, so requests from the window and from the API queue behind each other."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from desktop_llm.core.engine import GenerationParams
+from desktop_llm.core.events import Event
+from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.models import InstalledModel
+
+API_LABEL = "api"  # the host's current job label while the API generates
+
+
+def chat_job(host: ModelHost, model: InstalledModel, messages: list[dict], params: GenerationParams,
+             listener=None) -> Job:
+    def job(ctx: HostContext) -> Iterator[Event]:
+        yield from ctx.engine_for(model)
+        yield from ctx.engine.stream_chat(messages, params, ctx.cancel)
+
+    return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
+
+
+def text_job(host: ModelHost, model: InstalledModel, prompt: str, params: GenerationParams,
+             listener=None) -> Job:
+    def job(ctx: HostContext) -> Iterator[Event]:
+        yield from ctx.engine_for(model)
+        yield from ctx.engine.stream_text(prompt, params, ctx.cancel)
+
+    return host.submit(job, listener, label=API_LABEL, info={"model": model.name})

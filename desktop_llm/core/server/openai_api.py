@@ -1,0 +1,172 @@
+"""The OpenAI-compatible HTTP API (Starlette), over the same model host as
+the window: requests queue on the one worker; a client that goes away
+mid-stream stops its generation."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request as HttpRequest
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from desktop_llm.core.completions import chat_job, text_job
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Failed, Finished, Token
+from desktop_llm.core.server.requests import (
+    MAX_BODY_BYTES, ApiError, Request, chat_request, completion_request,
+)
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+class OpenAIApi:
+    def __init__(self, core, api_key: str | None = None, cors_origins: tuple[str, ...] = ()):
+        self.core = core
+        self.api_key = api_key or None
+        middleware = [Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                                 allow_headers=["Authorization", "Content-Type"])] if cors_origins else []
+        self.app = Starlette(routes=[
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/v1/completions", self.completions, methods=["POST"]),
+            Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+        ], middleware=middleware, exception_handlers={
+            ApiError: lambda _r, e: _error(e),
+            Exception: lambda _r, e: _error(ApiError(500, f"The server failed: {e}. It keeps running.",
+                                                     "internal_error")),
+        })
+
+    # -- checks ---------------------------------------------------------------------------
+    def _authorize(self, request: HttpRequest) -> None:
+        if self.api_key is None:
+            return
+        given = request.headers.get("authorization", "")
+        token = given[7:] if given.lower().startswith("bearer ") else ""
+        if not hmac.compare_digest(token.encode(), self.api_key.encode()):
+            raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>'.", "invalid_api_key")
+
+    async def _body(self, request: HttpRequest):
+        self._authorize(request)
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            raise ApiError(400, f"The request body is larger than {MAX_BODY_BYTES >> 20} MB.")
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY_BYTES:
+                raise ApiError(400, f"The request body is larger than {MAX_BODY_BYTES >> 20} MB.")
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}.") from exc
+
+    def _model(self, name: str):
+        """An installed model by name; "default" (or the default's name) is the app's model."""
+        try:
+            if name in ("default", "desktop-llm"):
+                return self.core.resolve_model(None)
+            return next(m for m in self.core.registry.installed() if name in (m.name, m.path.name))
+        except (StopIteration, UserError):
+            raise ApiError(404, f"The model '{name}' does not exist here. GET /v1/models lists them.",
+                           "model_not_found", "model") from None
+
+    # -- routes ------------------------------------------------------------------------------
+    async def models(self, request: HttpRequest) -> JSONResponse:
+        self._authorize(request)
+        created = int(time.time())
+        data = [{"id": m.name, "object": "model", "created": created, "owned_by": "desktop-llm"}
+                for m in self.core.registry.installed()]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def chat(self, request: HttpRequest):
+        req = chat_request(await self._body(request), self.core.settings)
+        model = self._model(req.model)
+        return await self._run(request, req, lambda listener: chat_job(
+            self.core.host, model, req.messages, req.params, listener), chat=True)
+
+    async def completions(self, request: HttpRequest):
+        req = completion_request(await self._body(request), self.core.settings)
+        model = self._model(req.model)
+        return await self._run(request, req, lambda listener: text_job(
+            self.core.host, model, req.prompt, req.params, listener), chat=False)
+
+    async def embeddings(self, request: HttpRequest):
+        body = await self._body(request)
+        self._model(body.get("model", "") if isinstance(body, dict) else "")
+        raise ApiError(400, "This server does not compute embeddings: its models are loaded for chat. "
+                       "Use a dedicated embedding model server.", "embeddings_unsupported")
+
+    # -- running a job -----------------------------------------------------------------------
+    async def _run(self, request: HttpRequest, req: Request, submit, chat: bool):
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        job = submit(lambda event: loop.call_soon_threadsafe(events.put_nowait, event))
+        ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
+        created = int(time.time())
+        if req.stream:
+            return StreamingResponse(self._stream(request, job, events, ident, created, req.model, chat),
+                                     media_type="text/event-stream")
+        text, reply = "", None
+        try:
+            while True:
+                event = await events.get()
+                if isinstance(event, Token):
+                    text += event.text
+                elif isinstance(event, Failed):
+                    raise ApiError(500, event.user_message, "generation_failed")
+                elif isinstance(event, Finished):
+                    reply = event.result
+                    break
+        finally:
+            job.cancel()  # no-op once finished; stops the work if this request was dropped
+        usage = {"prompt_tokens": reply.stats.prompt_tokens, "completion_tokens": reply.stats.completion_tokens,
+                 "total_tokens": reply.stats.prompt_tokens + reply.stats.completion_tokens}
+        finish = _finish(reply.finish_reason)
+        choice = ({"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": finish}
+                  if chat else {"index": 0, "text": reply.text, "finish_reason": finish, "logprobs": None})
+        return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
+                             "created": created, "model": req.model, "choices": [choice], "usage": usage})
+
+    async def _stream(self, request, job, events, ident, created, model, chat):
+        obj = "chat.completion.chunk" if chat else "text_completion"
+
+        def chunk(delta: dict | None, text: str | None, finish) -> str:
+            choice = ({"index": 0, "delta": delta, "finish_reason": finish} if chat
+                      else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
+            return "data: " + json.dumps({"id": ident, "object": obj, "created": created, "model": model,
+                                          "choices": [choice]}) + "\n\n"
+
+        try:
+            if chat:
+                yield chunk({"role": "assistant", "content": ""}, None, None)
+            while True:
+                try:
+                    event = await asyncio.wait_for(events.get(), timeout=1.0)
+                except asyncio.TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    continue
+                if isinstance(event, Token):
+                    yield chunk({"content": event.text}, event.text, None)
+                elif isinstance(event, Failed):
+                    yield "data: " + json.dumps(ApiError(500, event.user_message, "generation_failed").body()) + "\n\n"
+                    return
+                elif isinstance(event, Finished):
+                    yield chunk({}, "", _finish(event.result.finish_reason))
+                    yield "data: [DONE]\n\n"
+                    return
+        finally:
+            job.cancel()  # the client went away (or we are done): stop generating
+
+
+def _finish(reason: str) -> str:
+    return {"stop": "stop", "length": "length"}.get(reason, "stop")

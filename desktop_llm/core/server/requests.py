@@ -1,0 +1,119 @@
+"""OpenAI request bodies checked into our own terms, with a clear error for
+anything malformed (never a traceback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop_llm.core.engine import GenerationParams
+from desktop_llm.core.settings import Settings
+
+ROLES = ("system", "user", "assistant")
+MAX_BODY_BYTES = 4 << 20
+MAX_STOPS = 4
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's JSON shape."""
+
+    def __init__(self, status: int, message: str, code: str = "invalid_request_error", param: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+    def body(self) -> dict:
+        kind = {401: "authentication_error", 404: "invalid_request_error"}.get(self.status,
+                                                                          "invalid_request_error")
+        if self.status >= 500:
+            kind = "server_error"
+        return {"error": {"message": self.message, "type": kind, "param": self.param, "code": self.code}}
+
+
+@dataclass(frozen=True)
+class Request:
+    model: str
+    params: GenerationParams
+    stream: bool
+    messages: list[dict] | None = None  # chat
+    prompt: str | None = None  # completions
+
+
+def _number(body: dict, name: str, lo: float, hi: float, default: float) -> float:
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ApiError(400, f"'{name}' must be a number from {lo} to {hi}.", param=name)
+    return float(value)
+
+
+def _params(body: dict, settings: Settings) -> GenerationParams:
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is None:
+        max_tokens = settings.max_tokens
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise ApiError(400, "'max_tokens' must be a positive whole number.", param="max_tokens")
+    stop = body.get("stop") or ()
+    if isinstance(stop, str):
+        stop = (stop,)
+    if not isinstance(stop, (list, tuple)) or len(stop) > MAX_STOPS or not all(isinstance(s, str) for s in stop):
+        raise ApiError(400, f"'stop' must be a string or a list of up to {MAX_STOPS} strings.", param="stop")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ApiError(400, "'seed' must be a whole number.", param="seed")
+    return GenerationParams(
+        max_tokens=max_tokens,
+        temperature=_number(body, "temperature", 0, 2, settings.temperature),
+        top_p=_number(body, "top_p", 0, 1, settings.top_p),
+        seed=seed, stop=tuple(stop))
+
+
+def _content(message: dict, index: int) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": ...}]
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if all(isinstance(p, str) for p in parts) and parts:
+            return "".join(parts)
+    raise ApiError(400, f"messages[{index}].content must be text.", param=f"messages[{index}].content")
+
+
+def _common(body, settings: Settings) -> tuple[str, GenerationParams, bool]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ApiError(400, "'model' is required: a name from GET /v1/models.", param="model")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(400, "'stream' must be true or false.", param="stream")
+    return model.strip(), _params(body, settings), stream
+
+
+def chat_request(body, settings: Settings) -> Request:
+    model, params, stream = _common(body, settings)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "'messages' must be a non-empty list.", param="messages")
+    checked = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise ApiError(400, f"messages[{i}] must be an object with 'role' and 'content'.", param="messages")
+        role = m.get("role")
+        if role == "developer":
+            role = "system"
+        if role not in ROLES:
+            raise ApiError(400, f"messages[{i}].role must be one of {', '.join(ROLES)} (got {role!r}).",
+                           param=f"messages[{i}].role")
+        checked.append({"role": role, "content": _content(m, i)})
+    return Request(model, params, stream, messages=checked)
+
+
+def completion_request(body, settings: Settings) -> Request:
+    model, params, stream = _common(body, settings)
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str) or not prompt:
+        raise ApiError(400, "'prompt' must be a non-empty string.", param="prompt")
+    return Request(model, params, stream, prompt=prompt)

@@ -24,6 +24,16 @@ TEST_SETTINGS = {"n_ctx": TEST_N_CTX, "max_tokens": 48, "temperature": 0.7}
 
 
 @pytest.fixture(autouse=True)
+def no_session_secrets():
+    """Secrets kept in memory (no keyring in tests) do not leak between tests."""
+    from desktop_llm.core import secrets
+
+    secrets._session.clear()
+    yield
+    secrets._session.clear()
+
+
+@pytest.fixture(autouse=True)
 def empty_clipboard_after():
     """Qt's offscreen platform crashes at exit when the clipboard still holds
     rich (HTML) data; real platforms hand it to the system. Tests leave it empty."""

@@ -3,7 +3,6 @@ local Hub server: catalog, search, downloads, installed models, welcome."""
 
 import shutil
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -50,11 +49,6 @@ def choose_repo(qtbot, models, repo):
     item = next(view.topLevelItem(i) for i in range(view.topLevelItemCount()) if view.topLevelItem(i).text(0) == repo)
     view.setCurrentItem(item)
     qtbot.waitUntil(lambda: models.search.files.topLevelItemCount() > 0, timeout=WAIT_MS)
-
-
-@pytest.fixture(autouse=True)
-def no_stored_token(monkeypatch):
-    monkeypatch.setattr(hub_token, "_session_token", None)
 
 
 def test_catalog_shows_every_model_with_a_fit_badge_and_a_recommendation(qtbot, make_window, hub):

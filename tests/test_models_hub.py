@@ -17,6 +17,7 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
 from desktop_llm.core.models.downloads import DownloadControl, Transfer, format_size, paused_downloads
+from desktop_llm.core import secrets
 from desktop_llm.core.models import hub_token
 from desktop_llm.core.models.hub import Hub, group_models, quantization_of, RemoteFile
 
@@ -272,7 +273,6 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 def test_token_command_stores_the_token_in_the_keyring(hub, core, capsys, monkeypatch):
-    monkeypatch.setattr(hub_token, "_session_token", None)
     previous = keyring.get_keyring()
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
@@ -282,7 +282,7 @@ def test_token_command_stores_the_token_in_the_keyring(hub, core, capsys, monkey
         assert code == 0 and "stored in the system keyring" in err
         assert memory.stored == {(hub_token.SERVICE, hub_token.ACCOUNT): hub.state.token}
         assert hub.state.token not in core.paths.settings_file.read_text()
-        monkeypatch.setattr(hub_token, "_session_token", None)  # a new process: only the keyring has it
+        secrets._session.clear()  # a new process: only the keyring has it
         code, out, _ = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1", "--json")
         assert code == 0 and json.loads(out)["status"] == "done"
         code, _, err = run_cli(capsys, "models", "token", "--forget")

@@ -27,6 +27,8 @@ class Settings:
     font_size: int = 0  # points; 0: the system's size
     offline: bool = False  # never touch the network (Hub search and downloads off)
     welcome_shown: bool = False  # the first-run welcome was seen (and maybe skipped)
+    api_server: bool = False  # serve the OpenAI-compatible API while the window is open
+    api_port: int = 4891  # on 127.0.0.1; its key (optional) is kept in the keyring
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")

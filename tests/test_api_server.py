@@ -144,3 +144,34 @@ def test_non_loopback_needs_a_key(core):
 def test_port_in_use_is_explained(core, api):
     with pytest.raises(UserError, match=f"Port {api.port} on 127.0.0.1 is in use"):
         ApiServer(core, "127.0.0.1", api.port).start()
+
+
+def test_the_window_serves_the_api_when_settings_say_so(qtbot, make_window):
+    from dataclasses import replace
+
+    from desktop_llm.gui.settings_dialog import SettingsDialog
+    from tests.gui_helpers import loaded
+
+    window = loaded(qtbot, make_window())
+    port = free_port()
+    dialog = SettingsDialog(window.core.settings, [], window, api_key="")
+    qtbot.addWidget(dialog)
+    dialog.api_server.setChecked(True)
+    dialog.api_port.setValue(port)
+    window.apply_settings(dialog.result_settings())
+    assert window.api_ui.server is not None and window.api_ui.label.isVisible()
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=120)
+    seen = []
+    timer_check = lambda: seen.append(window.api_ui.label.text())  # noqa: E731
+    window.api_ui.timer.timeout.connect(timer_check)
+    done = []
+    threading.Thread(target=lambda: done.append(client.chat.completions.create(
+        model="default", messages=[{"role": "user", "content": "Tell me about tea."}], max_tokens=120)),
+        daemon=True).start()
+    qtbot.waitUntil(lambda: bool(done), timeout=120_000)
+    assert done[0].choices[0].message.content
+    assert any("generating" in text for text in seen)  # the window showed the API at work
+    window.apply_settings(replace(window.core.settings, api_server=False))
+    assert window.api_ui.server is None and not window.api_ui.label.isVisible()
+    with pytest.raises(openai.APIConnectionError):
+        client.models.list()

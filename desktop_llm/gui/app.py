@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(core)
     window.show()
     QTimer.singleShot(0, window.start_loading)
+    QTimer.singleShot(0, window.api_ui.sync)
     QTimer.singleShot(0, window.models_ui.maybe_welcome)
     try:
         return app.exec()

@@ -20,6 +20,8 @@ from desktop_llm.core.chat import TurnResult
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
 from desktop_llm.core.models import InstalledModel, hub_token
+from desktop_llm.core.secrets import get_secret, set_secret
+from desktop_llm.gui.api_server_ui import API_KEY_ACCOUNT, ApiServerUi
 from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.chat_view import ChatView
 from desktop_llm.gui.conversation_files import ConversationFiles
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
         self.undo_button.setVisible(False)
         self.statusBar().addWidget(self.model_label)
         self.models_ui = ModelsUi(self)  # adds its downloads indicator to the status bar
+        self.api_ui = ApiServerUi(self)  # and the API server's
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.speed_label)
@@ -387,8 +390,10 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.core.settings, self.core.registry.installed(), self,
-                                has_token=hub_token.get_token() is not None)
+                                has_token=hub_token.get_token() is not None,
+                                api_key=get_secret(API_KEY_ACCOUNT) or "")
         if dialog.exec() == QDialog.DialogCode.Accepted:
+            set_secret(API_KEY_ACCOUNT, dialog.api_key.text())
             self.apply_settings(dialog.result_settings())
             self.apply_token(dialog.token_change())
 
@@ -417,6 +422,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Settings not saved", f"The settings could not be saved: {exc}")
             return
         self.theme.apply(old.theme, old.font_size)
+        self.api_ui.sync()
         if reload:
             self.start_loading()
 
@@ -612,6 +618,7 @@ class MainWindow(QMainWindow):
         self._chat_bridge.blockSignals(True)
         self._load_bridge.blockSignals(True)
         self.models_ui.close()
+        self.api_ui.stop()
         for window in (self.workspace, self.feedback):
             if window is not None:
                 window.close()

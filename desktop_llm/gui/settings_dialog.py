@@ -81,7 +81,7 @@ class SettingsDialog(QDialog):
     """Defaults for new conversations, the model and the look of the app."""
 
     def __init__(self, settings: Settings, models: list[InstalledModel], parent=None,
-                 has_token: bool = False):
+                 has_token: bool = False, api_key: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
@@ -128,6 +128,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Font size:", self.font_size)
         self._add_hardware_rows(form, settings)
         self._add_hub_rows(form, settings, has_token)
+        self._add_api_rows(form, settings, api_key)
         buttons = _save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -172,6 +173,24 @@ class SettingsDialog(QDialog):
         form.addRow("&Offline mode:", self.offline)
         form.addRow(QLabel("Hugging Face to&ken:", buddy=self.token), row)
 
+    def _add_api_rows(self, form: QFormLayout, settings: Settings, api_key: str) -> None:
+        self.api_server = named(QCheckBox("Serve the OpenAI API to other apps on this computer"), "API server",
+                                "Editors, scripts and extensions can use the model at http://127.0.0.1:PORT/v1")
+        self.api_server.setChecked(settings.api_server)
+        self.api_port = named(QSpinBox(), "API port", "The port the API listens on (127.0.0.1 only)")
+        self.api_port.setRange(1024, 65535)
+        self.api_port.setValue(settings.api_port)
+        self.api_key = named(QLineEdit(api_key), "API key",
+                             "Optional: clients must send 'Authorization: Bearer <key>' (kept in the keyring)")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("none (this computer only)")
+        row = QHBoxLayout()
+        row.addWidget(self.api_server, 1)
+        row.addWidget(QLabel("Port:"))
+        row.addWidget(self.api_port)
+        form.addRow(QLabel("&API server:", buddy=self.api_server), row)
+        form.addRow(QLabel("API ke&y:", buddy=self.api_key), self.api_key)
+
     def _forget_token(self) -> None:
         self._forget = True
         self.token.clear()
@@ -199,6 +218,8 @@ class SettingsDialog(QDialog):
             gpu_mode=self.gpu_mode.currentData(),
             n_gpu_layers=self.gpu_layers.value(),
             offline=self.offline.isChecked(),
+            api_server=self.api_server.isChecked(),
+            api_port=self.api_port.value(),
         )
 
 

@@ -27,6 +27,7 @@ bench: setup
 	$(PY) bench/bench_decode.py
 	$(PY) bench/bench_ui.py
 	$(PY) bench/bench_download.py
+	$(PY) bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

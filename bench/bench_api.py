@@ -1,0 +1,99 @@
+"""Streamed decode speed through the OpenAI-compatible API vs in process.
+
+One app core, one loaded starter model; the same prompt, seed and sampling
+go (interleaved, several rounds) to the engine directly and through the
+local server with the official `openai` client (in its own process). Tokens per second are
+counted from the first to the last streamed piece. Goal: api/in-process >= 0.95.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop_llm.core.paths import HOME_ENV  # noqa: E402
+
+PROMPT = "Write a detailed blog post about the history of tea, with several sections."
+MAX_TOKENS = 200
+ROUNDS = 3
+
+
+def rate(times: list[float]) -> float:
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+
+
+def in_process(core, model, seed: int) -> float:
+    from desktop_llm.core.completions import chat_job
+    from desktop_llm.core.engine import GenerationParams
+    from desktop_llm.core.events import Token
+
+    params = GenerationParams(max_tokens=MAX_TOKENS, temperature=0.7, seed=seed)
+    times = [time.perf_counter() for e in chat_job(core.host, model, [{"role": "user", "content": PROMPT}],
+                                                  params).events() if isinstance(e, Token)]
+    return rate(times)
+
+
+CLIENT = """
+import json, sys, time, openai
+client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", max_retries=0, timeout=300)
+times = []
+stream = client.chat.completions.create(model="default", messages=[{"role": "user", "content": sys.argv[2]}],
+                                        max_tokens=int(sys.argv[3]), temperature=0.7, seed=int(sys.argv[4]),
+                                        stream=True)
+for chunk in stream:
+    if chunk.choices and chunk.choices[0].delta.content:
+        times.append(time.perf_counter())
+print(json.dumps(times))
+"""
+
+
+def through_api(url: str, seed: int) -> float:
+    """The official client in its own process, as an editor or a script would be."""
+    out = subprocess.run([sys.executable, "-c", CLIENT, url, PROMPT, str(MAX_TOKENS), str(seed)],
+                         capture_output=True, text=True, check=True, timeout=600).stdout
+    return rate(json.loads(out))
+
+
+def main() -> None:
+    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-api-")
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.core.server.runner import ApiServer
+
+    core = AppCore()
+    core.settings.n_ctx = 2048
+    core.save_settings()
+    model = core.resolve_model()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ApiServer(core, "127.0.0.1", port)
+    server.start()
+    try:
+        in_process(core, model, 0)  # load and warm up
+        direct, api = [], []
+        for seed in range(1, ROUNDS + 1):
+            direct.append(in_process(core, model, seed))
+            api.append(through_api(server.url, seed))
+    finally:
+        server.stop()
+        core.close()
+    d, a = statistics.median(direct), statistics.median(api)
+    print(json.dumps({
+        "bench": "api_streaming", "model": model.name, "max_tokens": MAX_TOKENS, "rounds": ROUNDS,
+        "in_process_tokens_per_s": round(d, 1), "api_tokens_per_s": round(a, 1),
+        "ratio": round(a / d, 3) if d else None, "goal_ratio": 0.95,
+        "in_process_runs": [round(x, 1) for x in direct], "api_runs": [round(x, 1) for x in api],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -85,9 +85,20 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
     return result
 
 
+def _chat_model(core, args):
+    """The model for a chat command: a --backend server for this run, or a local or configured remote one."""
+    if args.backend:
+        model = core.use_backend(args.backend, args.api_key, args.api_model or "")
+    else:
+        model = core.resolve_model(args.model)
+    if model.source == "remote":
+        print(f"[{model.name} is a remote model: what you send leaves this computer]", file=sys.stderr)
+    return model
+
+
 def cmd_chat(args) -> int:
     with _core() as core:
-        model = core.resolve_model(args.model)
+        model = _chat_model(core, args)
         conversation_id = args.conversation
         if conversation_id is not None:
             core.history.get_conversation(conversation_id)
@@ -214,6 +225,40 @@ def cmd_history_delete(args) -> int:
         return 0
 
 
+# -- remote models -----------------------------------------------------------------
+def cmd_remote_add(args) -> int:
+    with _core() as core:
+        key = args.api_key or os.environ.get("DESKTOP_LLM_REMOTE_KEY") or None
+        kept = core.remote_models.add(args.name, args.url, args.api_model or args.name, key, args.context)
+        print(f"Added {args.name}: use it with --model {args.name} (your text is sent to {args.url}).",
+              file=sys.stderr)
+        if not kept:
+            print("No system keyring is available: the API key was not stored.", file=sys.stderr)
+        return 0
+
+
+def cmd_remote_list(args) -> int:
+    with _core() as core:
+        configs = core.remote_models.list()
+        if args.json:
+            _print_json([{"name": c.name, "base_url": c.base_url, "model": c.model, "context": c.n_ctx}
+                         for c in configs])
+        else:
+            for c in configs:
+                print(f"{c.name:<20} {c.model:<30} {c.base_url}")
+            if not configs:
+                print("No remote models. Add one with `desktop-llm remote add NAME URL --api-model MODEL`.",
+                      file=sys.stderr)
+        return 0
+
+
+def cmd_remote_remove(args) -> int:
+    with _core() as core:
+        core.remote_models.remove(args.name)
+        print(f"Removed {args.name} (and its API key).", file=sys.stderr)
+        return 0
+
+
 # -- API server ------------------------------------------------------------------
 def cmd_serve(args) -> int:
     from desktop_llm.core.server.runner import ApiServer
@@ -245,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", parents=[common], help="one chat turn, or a REPL without a prompt")
     chat.add_argument("prompt", nargs="?", help="the message (read from stdin when omitted and piped)")
     chat.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+    chat.add_argument("--backend", metavar="URL", help="an OpenAI-compatible server (base URL, e.g. "
+                      "http://127.0.0.1:11434/v1) to answer instead of a local model")
+    chat.add_argument("--api-key", metavar="KEY", help="the --backend server's API key")
+    chat.add_argument("--api-model", metavar="NAME", help="the model name the --backend server expects")
     chat.set_defaults(func=cmd_chat)
 
     history = sub.add_parser("history", help="saved conversations")
@@ -273,6 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     hdelete = hsub.add_parser("delete", parents=[common], help="delete a conversation for good")
     hdelete.add_argument("id", type=int)
     hdelete.set_defaults(func=cmd_history_delete)
+
+    remote = sub.add_parser("remote", help="OpenAI-compatible servers used as models")
+    rsub = remote.add_subparsers(dest="remote_command", metavar="ACTION", required=True)
+    radd = rsub.add_parser("add", parents=[common], help="add a remote model")
+    radd.add_argument("name", help="a short name, used with --model")
+    radd.add_argument("url", help="the server's base URL, e.g. https://api.example.com/v1")
+    radd.add_argument("--api-model", metavar="NAME", help="the model name the server expects (default: NAME)")
+    radd.add_argument("--api-key", metavar="KEY", help="kept in the system keyring (or DESKTOP_LLM_REMOTE_KEY)")
+    radd.add_argument("--context", type=int, default=8192, metavar="TOKENS", help="the model's context size")
+    radd.set_defaults(func=cmd_remote_add)
+    rlist = rsub.add_parser("list", parents=[common], help="list remote models")
+    rlist.set_defaults(func=cmd_remote_list)
+    rremove = rsub.add_parser("remove", parents=[common], help="remove a remote model and its key")
+    rremove.add_argument("name")
+    rremove.set_defaults(func=cmd_remote_remove)
 
     serve = sub.add_parser("serve", parents=[common], help="serve the OpenAI-compatible API (loopback by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

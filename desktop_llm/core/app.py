@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from desktop_llm.core.chat import ChatService
 from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
+from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.model_guard import ModelGuard
 from desktop_llm.core.models import InstalledModel, ModelRegistry
 from desktop_llm.core.models.download_queue import DownloadQueue
 from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.remote import REMOTE_PREFIX, RemoteEngine, RemoteModelConfig, RemoteModels, check_url
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import History
 from desktop_llm.core.store.drafts import Drafts
@@ -23,6 +27,7 @@ class AppCore:
 
     def __init__(self, paths: AppPaths | None = None):
         self.paths = (paths or AppPaths.from_env()).ensure()
+        self._adhoc_remotes: dict = {}  # name -> (config, key): backends given on the command line
         self.settings = Settings.load(self.paths.settings_file)
         self.registry = ModelRegistry(self.paths)
 
@@ -36,7 +41,34 @@ class AppCore:
 
     @cached_property
     def host(self) -> ModelHost:
-        return ModelHost(self.guard, self.engine_config())
+        host = ModelHost(self.guard, self.engine_config())
+        host.remote_engine = self._remote_engine
+        return host
+
+    @cached_property
+    def remote_models(self) -> RemoteModels:
+        return RemoteModels(self.paths.data_dir / "remote-models.json")
+
+    def use_backend(self, base_url: str, api_key: str | None = None, model: str = "") -> InstalledModel:
+        """An OpenAI-compatible server for this session only (`chat --backend URL`)."""
+        url = check_url(base_url)
+        config = RemoteModelConfig(f"{urlsplit(url).netloc}", url, model or "default")
+        self._adhoc_remotes[config.name] = (config, api_key)
+        return InstalledModel(config.name, Path(REMOTE_PREFIX + config.name), "remote")
+
+    def _remote_config(self, name: str):
+        name = name.removeprefix(REMOTE_PREFIX)
+        if name in self._adhoc_remotes:
+            return self._adhoc_remotes[name]
+        config = next((c for c in self.remote_models.list() if c.name == name), None)
+        return (config, None) if config else None
+
+    def _remote_engine(self, model: InstalledModel) -> RemoteEngine:
+        found = self._remote_config(model.name)
+        if found is None:
+            raise UserError(f"The remote model {model.name} is no longer configured.")
+        config, key = found
+        return RemoteEngine(config, key, offline=self.settings.offline)
 
     @cached_property
     def models(self) -> ModelManager:
@@ -73,6 +105,11 @@ class AppCore:
             self.host.reconfigure(self.engine_config())
 
     def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
+        """A local model (name, alias or path), or a remote model by its name."""
+        wanted = (name_or_path or self.settings.default_model or "").strip()
+        if wanted and self._remote_config(wanted) is not None:
+            name = wanted.removeprefix(REMOTE_PREFIX)
+            return InstalledModel(name, Path(REMOTE_PREFIX + name), "remote")
         return self.registry.resolve(name_or_path, self.settings.default_model)
 
     def close(self) -> None:

@@ -114,6 +114,7 @@ class ModelHost:
         self.guard = guard
         self.config = config
         self._engine_factory = engine_factory
+        self.remote_engine: Callable[[InstalledModel], Engine] | None = None  # set by the app
         self._engine: Engine | None = None
         self._model: InstalledModel | None = None
         self._model_info: ModelInfo | None = None
@@ -170,6 +171,9 @@ class ModelHost:
         self.config = config
 
     def _ensure_loaded(self, model: InstalledModel) -> Iterator[Event]:
+        if model.source == "remote":  # nothing to load: a fresh client each time (the key may have changed)
+            yield from self._use_remote(model)
+            return
         if (self._engine is not None and self._model is not None and self._model.path == model.path
                 and self._loaded_config == self.config):
             return
@@ -192,6 +196,21 @@ class ModelHost:
         self._engine, self._model, self._model_info = engine, model, info
         self._loaded_config = self.config
         yield Progress(2, 2, f"{model.name} ready")
+
+    def _use_remote(self, model: InstalledModel) -> Iterator[Event]:
+        """A remote model: no file, no memory; the server does the work."""
+        from desktop_llm.core.remote import remote_info
+
+        if self.remote_engine is None:
+            raise UserError("Remote models are not available here.")
+        engine = self.remote_engine(model)
+        engine.load()  # refuses in offline mode
+        if self._engine is not None:
+            self._engine.close()
+        self._engine, self._model, self._model_info = engine, model, remote_info(engine.config)
+        self._device, self._notice = engine.device_summary, ""
+        self._loaded_config = self.config
+        yield Progress(1, 1, f"{model.name} ready")
 
     def _run(self) -> None:
         while True:

@@ -97,3 +97,13 @@ def test_export_and_import_from_the_window(qtbot, make_window, tmp_path):
     assert window.files.import_from(bad) is None
     assert "no text content" in seen[1]
     assert len(h.list_conversations()) == 2
+
+
+def test_the_newer_dialogs_name_their_controls(qtbot, make_window):
+    from desktop_llm.gui.remote_models_dialog import RemoteModelsDialog
+
+    window = make_window()
+    for dialog in (RemoteModelsDialog(window.core.remote_models, window),
+                   SettingsDialog(window.core.settings, [], window, api_key="k")):
+        qtbot.addWidget(dialog)
+        assert unnamed_controls(dialog) == [], type(dialog).__name__

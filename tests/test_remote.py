@@ -163,3 +163,39 @@ def test_remote_cli_add_list_remove(app_home, capsys):
     assert code == 0 and json.loads(out) == []
     with pytest.raises(UserError, match="No remote model named"):
         AppCore().remote_models.get("lab")
+
+
+def test_the_window_marks_a_remote_model_and_asks_before_the_first_send(qtbot, make_window, llama_server):
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_llm.gui.remote_models_dialog import RemoteModelsDialog
+    from tests.gui_helpers import WAIT_MS, answer_message_box, type_and_send
+
+    window = make_window()
+    dialog = RemoteModelsDialog(window.core.remote_models, window)
+    qtbot.addWidget(dialog)
+    dialog.url.setText("not an address")
+    dialog.name.setText("lab")
+    dialog.add()
+    assert "is not a web address" in dialog.message.plain
+    dialog.url.setText(llama_server)
+    dialog.model.setText("starter")
+    dialog.context.setValue(1024)
+    dialog.add()
+    assert dialog.list.count() == 1 and dialog.list.item(0).text().startswith("☁ lab")
+    window.apply_settings(replace(window.core.settings, default_model="lab"))
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    assert window.model_label.text().startswith("☁ lab") and "leaves this computer" in window.model_label.text()
+    seen = []
+    answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)
+    type_and_send(qtbot, window, "Hello there")
+    assert "leave this computer" in seen[0] and window.input.toPlainText() == "Hello there"  # nothing sent, kept
+    answer_message_box(qtbot, seen, QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._job is None and window.conversation_id is not None, timeout=WAIT_MS)
+    messages = window.core.history.messages(window.conversation_id)
+    assert [m.role for m in messages] == ["user", "assistant"] and messages[1].content
+    assert len(seen) == 2  # asked once per model, not at every message

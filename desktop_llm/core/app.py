@@ -56,7 +56,7 @@ class AppCore:
         self._adhoc_remotes[config.name] = (config, api_key)
         return InstalledModel(config.name, Path(REMOTE_PREFIX + config.name), "remote")
 
-    def _remote_config(self, name: str):
+    def remote_config(self, name: str):
         name = name.removeprefix(REMOTE_PREFIX)
         if name in self._adhoc_remotes:
             return self._adhoc_remotes[name]
@@ -64,7 +64,7 @@ class AppCore:
         return (config, None) if config else None
 
     def _remote_engine(self, model: InstalledModel) -> RemoteEngine:
-        found = self._remote_config(model.name)
+        found = self.remote_config(model.name)
         if found is None:
             raise UserError(f"The remote model {model.name} is no longer configured.")
         config, key = found
@@ -107,7 +107,7 @@ class AppCore:
     def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
         """A local model (name, alias or path), or a remote model by its name."""
         wanted = (name_or_path or self.settings.default_model or "").strip()
-        if wanted and self._remote_config(wanted) is not None:
+        if wanted and self.remote_config(wanted) is not None:
             name = wanted.removeprefix(REMOTE_PREFIX)
             return InstalledModel(name, Path(REMOTE_PREFIX + name), "remote")
         return self.registry.resolve(name_or_path, self.settings.default_model)

@@ -32,6 +32,7 @@ from desktop_llm.gui.message_bubble import MessageBubble, details_text
 from desktop_llm.gui.models_installed import gguf_paths
 from desktop_llm.gui.models_ui import ModelsUi
 from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
+from desktop_llm.gui.remote_models_dialog import RemoteModelsDialog
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
 from desktop_llm.gui.theme import ThemeKeeper
 from desktop_llm.gui.widgets import button
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self._new_setup: dict = {}  # settings for the next new conversation
         self._trashed: int | None = None  # the conversation Undo brings back
         self._left_out: tuple[int | None, int] = (None, 0)  # turns the last reply could not see
+        self._remote_confirmed: set[str] = set()  # remote models the user agreed to send to
 
         self.setWindowTitle("desktop-llm")
         self.resize(1000, 700)
@@ -196,6 +198,7 @@ class MainWindow(QMainWindow):
         self.installed_models_action = action("&Installed models…", "Ctrl+Shift+M", lambda: models.open(INSTALLED))
         self.import_model_action = action("Import model &file…", "Ctrl+Shift+O", models.import_dialog)
         self.downloads_action = action("&Downloads…", "Ctrl+J", lambda: models.open(DOWNLOADS))
+        self.remote_models_action = action("&Remote models…", "Ctrl+Shift+K", self.open_remote_models)
         self.workspace_action = action("&Writing workspace…", "Ctrl+Shift+D", self.open_workspace)
         self.feedback_action = action("&Analyze feedback…", "Ctrl+Shift+A", self.open_feedback)
 
@@ -209,7 +212,7 @@ class MainWindow(QMainWindow):
                       self.focus_input_action, self.conversation_settings_action],
             "&Write": [self.workspace_action, self.feedback_action],
             "&Models": [self.models_action, self.search_models_action, self.installed_models_action,
-                        self.import_model_action, self.downloads_action],
+                        self.import_model_action, self.downloads_action, self.remote_models_action],
         }
         for title, actions in menus.items():
             menu = self.menuBar().addMenu(title)
@@ -235,9 +238,12 @@ class MainWindow(QMainWindow):
         self.model_ready = True
         self.progress_bar.setVisible(False)
         info = loaded.info
-        self.model_label.setText(
-            f"{loaded.model.name}  ·  {info.parameters_text} {info.quantization}  ·  {loaded.device}"
-        )
+        if loaded.model.source == "remote":
+            self.model_label.setText(f"☁ {loaded.model.name}  ·  {loaded.device}  ·  text leaves this computer")
+        else:
+            self.model_label.setText(
+                f"{loaded.model.name}  ·  {info.parameters_text} {info.quantization}  ·  {loaded.device}"
+            )
         self.model_label.setToolTip(
             f"{info.name}\n{info.architecture}, context {info.context_length} tokens\n{info.path}"
         )
@@ -389,13 +395,38 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Settings saved for this conversation.", 4000)
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.core.settings, self.core.registry.installed(), self,
+        dialog = SettingsDialog(self.core.settings, self.core.registry.installed() + self._remote_models(), self,
                                 has_token=hub_token.get_token() is not None,
                                 api_key=get_secret(API_KEY_ACCOUNT) or "")
         if dialog.exec() == QDialog.DialogCode.Accepted:
             set_secret(API_KEY_ACCOUNT, dialog.api_key.text())
             self.apply_settings(dialog.result_settings())
             self.apply_token(dialog.token_change())
+
+    def _remote_models(self) -> list[InstalledModel]:
+        return [self.core.resolve_model(c.name) for c in self.core.remote_models.list()]
+
+    def open_remote_models(self) -> None:
+        dialog = RemoteModelsDialog(self.core.remote_models, self)
+        dialog.exec()
+        if dialog.changed and self.model is not None and self.model.source == "remote":
+            self.start_loading()
+
+    def _confirm_remote(self) -> bool:
+        """Before the first message to a remote model: the text will leave this computer."""
+        model = self.model
+        if model is None or model.source != "remote" or model.name in self._remote_confirmed:
+            return True
+        host = self.core.remote_config(model.name)[0].host
+        answer = QMessageBox.question(
+            self, "Send to a remote model?",
+            f"{model.name} is a remote model: your message and the conversation so far are sent to {host} "
+            "and leave this computer. Send?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            self._remote_confirmed.add(model.name)
+            return True
+        return False
 
     def apply_token(self, token: str | None) -> None:
         """Store (or forget, with "") the Hugging Face token in the keyring."""
@@ -494,6 +525,8 @@ class MainWindow(QMainWindow):
             return
         if self._job is not None:
             self.statusBar().showMessage(BUSY, 4000)
+            return
+        if not self._confirm_remote():
             return
         editing = self._editing_id
         if editing is not None:

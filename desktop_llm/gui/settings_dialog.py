@@ -90,7 +90,9 @@ class SettingsDialog(QDialog):
         self.model = named(QComboBox(), "Model", "The model that answers (loaded when you save)")
         self.model.addItem("Bundled starter model", "")
         for m in models:
-            if not m.bundled:
+            if m.source == "remote":
+                self.model.addItem(f"☁ {m.name} (remote: text leaves this computer)", m.name)
+            elif not m.bundled:
                 self.model.addItem(m.name, str(m.path))
         index = self.model.findData(settings.default_model)
         self.model.setCurrentIndex(max(0, index))

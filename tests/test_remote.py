@@ -199,3 +199,17 @@ def test_the_window_marks_a_remote_model_and_asks_before_the_first_send(qtbot, m
     messages = window.core.history.messages(window.conversation_id)
     assert [m.role for m in messages] == ["user", "assistant"] and messages[1].content
     assert len(seen) == 2  # asked once per model, not at every message
+
+
+def test_writing_tools_work_with_a_remote_model(core, llama_server):
+    core.remote_models.add("lab", llama_server, "starter", n_ctx=1024)
+    model = core.resolve_model("lab")
+    templates = core.templates()
+    job = core.writer.draft(templates["social-post"], {"topic": "a tea shop", "platform": "X"}, model, variants=2)
+    draft = [e for e in job.events() if isinstance(e, (Finished, Failed))][-1]
+    assert isinstance(draft, Finished), draft
+    assert len(draft.result.variants) == 2 and all(0 < len(v) <= 280 for v in draft.result.variants)
+    job = core.writer.analyze(["Lovely tea", "Broken lid"], model)
+    analysis = [e for e in job.events() if isinstance(e, (Finished, Failed))][-1]
+    assert isinstance(analysis, Finished), analysis
+    assert [r.label in ("positive", "neutral", "negative") for r in analysis.result.rows] == [True, True]

@@ -139,15 +139,25 @@ class RemoteEngine:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        formats = _response_formats(params.json_schema)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         t0 = time.perf_counter()
         stats = GenerationStats(prompt_tokens=self.count_tokens(messages))
         pieces, finish, t_first, seen_data = [], "length", None, False
         yield Started({"prompt_tokens": stats.prompt_tokens, "remote": self.config.host})
+        client = httpx.Client(timeout=timeout)
         try:
-            with httpx.stream("POST", self.config.base_url + "/chat/completions", json=body, headers=headers,
-                              timeout=timeout) as response:
+            for i, response_format in enumerate(formats):  # servers differ in how they take a JSON schema
+                if response_format is not None:
+                    body["response_format"] = response_format
+                request = client.build_request("POST", self.config.base_url + "/chat/completions", json=body,
+                                               headers=headers)
+                response = client.send(request, stream=True)
+                if response.status_code == 200 or i == len(formats) - 1:
+                    break
+                response.close()
+            try:
                 if response.status_code != 200:
                     response.read()
                     raise self._status_error(response)
@@ -170,10 +180,14 @@ class RemoteEngine:
                         yield Token(text)
                     if reason:
                         finish = "stop" if reason == "stop" else "length"
+            finally:
+                response.close()
         except UserError:
             raise
         except httpx.HTTPError as exc:
             raise self._explain(exc) from exc
+        finally:
+            client.close()
         if not seen_data and finish != "cancelled":
             raise UserError(f"{self.config.base_url} answered with something that is not the OpenAI API. "
                             "Check the base URL (it usually ends in /v1).")
@@ -207,6 +221,15 @@ class RemoteEngine:
         except (ValueError, AttributeError, KeyError, IndexError, TypeError) as exc:
             raise UserError(f"{self.config.base_url} answered with something that is not the OpenAI API. "
                             "Check the base URL (it usually ends in /v1).", detail=data[:200]) from exc
+
+
+def _response_formats(schema: dict | None) -> list:
+    """How to ask for JSON of a shape: OpenAI's json_schema first, then the
+    json_object + schema form of llama.cpp's servers."""
+    if schema is None:
+        return [None]
+    return [{"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}},
+            {"type": "json_object", "schema": schema}]
 
 
 def remote_info(config: RemoteModelConfig):

@@ -151,7 +151,10 @@ def _end_cleanly(texts: list[str], limit: int, what: str) -> tuple[list[str], li
     out, cut = [], []
     for i, text in enumerate(texts):
         text = text.strip()
-        if len(text) >= limit - 2 and not SENTENCE_END.search(text[-3:]):  # stopped by the limit
+        if len(text) > limit:  # a server without our grammar may write past it
+            text = cut_to_length(text, limit)
+            cut.append(i + 1)
+        elif len(text) >= limit - 2 and not SENTENCE_END.search(text[-3:]):  # stopped by the grammar
             text = cut_to_length(text, max(1, len(text) - 1))
             cut.append(i + 1)
         out.append(text)

@@ -98,9 +98,13 @@ def test_bad_requests_are_400_with_a_message(api, body, expected):
     assert httpx.get(f"{api.url}/models", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200  # alive
 
 
-def test_embeddings_are_refused_clearly(client):
-    with pytest.raises(openai.BadRequestError, match="does not compute embeddings"):
-        client.embeddings.create(model="default", input="tea")
+def test_embeddings(client):
+    result = client.embeddings.create(model="default", input=["green tea", "black tea", "a bicycle"])
+    vectors = [d.embedding for d in result.data]
+    assert len(vectors) == 3 and len({len(v) for v in vectors}) == 1 and len(vectors[0]) > 100
+    assert result.usage.prompt_tokens > 0
+    with pytest.raises(openai.BadRequestError, match="'input' must be"):
+        client.embeddings.create(model="default", input=[])
 
 
 def test_a_client_that_disconnects_stops_the_generation(api, core):

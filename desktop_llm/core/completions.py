@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from desktop_llm.core.engine import GenerationParams
-from desktop_llm.core.events import Event
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Event, Finished
 from desktop_llm.core.host import HostContext, Job, ModelHost
 from desktop_llm.core.models import InstalledModel
 
@@ -30,3 +31,14 @@ def text_job(host: ModelHost, model: InstalledModel, prompt: str, params: Genera
         yield from ctx.engine.stream_text(prompt, params, ctx.cancel)
 
     return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
+
+
+def embeddings_job(host: ModelHost, model: InstalledModel, texts: list[str]) -> Job:
+    """Vectors for texts (Finished carries (vectors, prompt_tokens)); remote models cannot."""
+    def job(ctx: HostContext) -> Iterator[Event]:
+        yield from ctx.engine_for(model)
+        if not hasattr(ctx.engine, "embed"):
+            raise UserError(f"{model.name} is a remote model: ask its server for embeddings directly.")
+        yield Finished(ctx.engine.embed(texts))
+
+    return host.submit(job, label=API_LABEL, info={"model": model.name})

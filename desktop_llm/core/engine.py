@@ -106,6 +106,7 @@ class LlamaCppEngine:
         self._llm = None
         self._formatter = None
         self._vocab = None
+        self._embedder = None  # a second context of the same model, for embeddings (made on first use)
 
     # -- loading -------------------------------------------------------------
     def load(self) -> None:
@@ -149,7 +150,30 @@ class LlamaCppEngine:
         on_gpu = total if self.n_gpu_layers < 0 else min(self.n_gpu_layers, total)
         return f"GPU: {on_gpu}/{total} layers"
 
+    EMBED_CTX = 2048
+
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """One vector per text (mean of the token embeddings) and the tokens read."""
+        if self._embedder is None:
+            import llama_cpp
+
+            try:
+                self._embedder = llama_cpp.Llama(
+                    model_path=str(self.model_path), embedding=True, n_ctx=min(self.n_ctx, self.EMBED_CTX),
+                    n_batch=min(self.n_ctx, self.EMBED_CTX), n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers,
+                    pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise UserError(f"{self.model_path.name} cannot compute embeddings here: {exc}.") from exc
+        for text in texts:
+            if len(self._embedder.tokenize(text.encode("utf-8"))) > self._embedder.n_ctx():
+                raise UserError(f"A text to embed is longer than {self._embedder.n_ctx()} tokens. Split it.")
+        result = self._embedder.create_embedding(texts)
+        return [d["embedding"] for d in result["data"]], result["usage"]["prompt_tokens"]
+
     def close(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
         if self._llm is not None:
             self._llm.close()
             self._llm = None

@@ -17,7 +17,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from desktop_llm.core.completions import chat_job, text_job
+from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
 from desktop_llm.core.server.requests import (
@@ -101,9 +101,23 @@ class OpenAIApi:
 
     async def embeddings(self, request: HttpRequest):
         body = await self._body(request)
-        self._model(body.get("model", "") if isinstance(body, dict) else "")
-        raise ApiError(400, "This server does not compute embeddings: its models are loaded for chat. "
-                       "Use a dedicated embedding model server.", "embeddings_unsupported")
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        model = self._model(str(body.get("model") or ""))
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
+            raise ApiError(400, "'input' must be a non-empty string or a list of non-empty strings.", param="input")
+        job = embeddings_job(self.core.host, model, texts)
+        last = await asyncio.to_thread(lambda: list(job.events())[-1])
+        if isinstance(last, Failed):
+            raise ApiError(400, last.user_message, "embeddings_failed")
+        vectors, tokens = last.result
+        return JSONResponse({"object": "list", "model": body["model"],
+                             "data": [{"object": "embedding", "index": i, "embedding": v}
+                                      for i, v in enumerate(vectors)],
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     # -- running a job -----------------------------------------------------------------------
     async def _run(self, request: HttpRequest, req: Request, submit, chat: bool):

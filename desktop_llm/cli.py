@@ -269,7 +269,11 @@ def cmd_serve(args) -> int:
         model = core.resolve_model(args.model)
         print(f"Serving the OpenAI API at {server.url} — default model {model.name}"
               f"{', API key required' if key else ''}. Ctrl+C stops.", file=sys.stderr)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn stops cleanly, then passes Ctrl+C on
+            pass
+        print("The API server stopped.", file=sys.stderr)
         return 0
 
 

@@ -179,3 +179,33 @@ def test_the_window_serves_the_api_when_settings_say_so(qtbot, make_window):
     assert window.api_ui.server is None and not window.api_ui.label.isVisible()
     with pytest.raises(openai.APIConnectionError):
         client.models.list()
+
+
+def test_serve_command_serves_until_interrupted(app_home):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), "--api-key", KEY],
+                            env=dict(os.environ, **{HOME_ENV: str(app_home)}), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {KEY}"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["data"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and f"http://127.0.0.1:{port}/v1" in err and "API key required" in err
+    refused = subprocess.run([sys.executable, "-m", "desktop_llm", "serve", "--host", "0.0.0.0"],
+                             env=dict(os.environ, **{HOME_ENV: str(app_home)}), capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 1 and "set an API key" in refused.stderr

@@ -24,6 +24,18 @@ TEST_SETTINGS = {"n_ctx": TEST_N_CTX, "max_tokens": 48, "temperature": 0.7}
 
 
 @pytest.fixture(autouse=True)
+def python_sigpipe_handling():
+    """The CLI's main() lets SIGPIPE end the process quietly (`| head`); a test
+    that calls it in this process must not leave that behind, or a broken
+    connection in a later test would kill the whole run."""
+    import signal
+
+    before = signal.getsignal(signal.SIGPIPE)
+    yield
+    signal.signal(signal.SIGPIPE, before)
+
+
+@pytest.fixture(autouse=True)
 def no_session_secrets():
     """Secrets kept in memory (no keyring in tests) do not leak between tests."""
     from desktop_llm.core import secrets

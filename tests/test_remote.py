@@ -213,3 +213,28 @@ def test_writing_tools_work_with_a_remote_model(core, llama_server):
     analysis = [e for e in job.events() if isinstance(e, (Finished, Failed))][-1]
     assert isinstance(analysis, Finished), analysis
     assert [r.label in ("positive", "neutral", "negative") for r in analysis.result.rows] == [True, True]
+
+
+def test_writing_tools_ask_before_sending_to_a_remote_model(qtbot, make_window, llama_server, app_home):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.conftest import set_settings
+    from tests.gui_helpers import WAIT_MS, answer_message_box
+
+    set_settings(app_home, default_model="lab")
+    window = make_window()
+    window.core.remote_models.add("lab", llama_server, "starter", n_ctx=1024)
+    window.start_loading()
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    workspace = window.open_workspace()
+    workspace.form.select("social-post")
+    workspace.form.set_values({"topic": "tea"})
+    seen = []
+    answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)
+    workspace.form.generate_button.click()
+    assert "Nothing was sent" in workspace.status.plain and workspace.job is None
+    answer_message_box(qtbot, seen, QMessageBox.StandardButton.Yes)
+    workspace.form.variants.setValue(1)
+    workspace.form.generate_button.click()
+    qtbot.waitUntil(lambda: workspace.job is None, timeout=WAIT_MS)
+    assert len(workspace.variants.texts()) == 1 and len(seen) == 2

@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
 
     def open_workspace(self) -> WorkspaceWindow:
         if self.workspace is None:
-            self.workspace = WorkspaceWindow(self.core, self._require_model, self)
+            self.workspace = WorkspaceWindow(self.core, self._model_for_tools, self)
         self.workspace.show()
         self.workspace.raise_()
         self.workspace.activateWindow()
@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
 
     def open_feedback(self) -> FeedbackDialog:
         if self.feedback is None:
-            self.feedback = FeedbackDialog(self.core, self._require_model, self)
+            self.feedback = FeedbackDialog(self.core, self._model_for_tools, self)
         self.feedback.show()
         self.feedback.raise_()
         return self.feedback
@@ -411,6 +411,13 @@ class MainWindow(QMainWindow):
         dialog.exec()
         if dialog.changed and self.model is not None and self.model.source == "remote":
             self.start_loading()
+
+    def _model_for_tools(self) -> InstalledModel:
+        """The model for the writing tools; a remote one only once the user agreed to send."""
+        model = self._require_model()
+        if not self._confirm_remote():
+            raise UserError("Nothing was sent: the model is remote and you chose not to send.")
+        return model
 
     def _confirm_remote(self) -> bool:
         """Before the first message to a remote model: the text will leave this computer."""

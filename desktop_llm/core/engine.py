@@ -61,6 +61,15 @@ class GenerationStats:
             "total_s": round(self.total_s, 4),
         }
 
+    def timed(self, t0: float, t_first: float | None, t_last: float | None, end: float) -> None:
+        """Fill in the times: total, to the first token, and the decode rate
+        between the first and the last token."""
+        self.total_s = end - t0
+        if t_first is not None:
+            self.ttft_s = t_first - t0
+            if self.completion_tokens > 1 and t_last is not None and t_last > t_first:
+                self.tokens_per_second = (self.completion_tokens - 1) / (t_last - t_first)
+
 
 @dataclass
 class Reply:
@@ -301,12 +310,7 @@ class LlamaCppEngine:
         if tail:
             pieces.append(tail)
             yield Token(tail)
-        end = time.perf_counter()
-        stats.total_s = end - t0
-        if t_first is not None:
-            stats.ttft_s = t_first - t0
-            if stats.completion_tokens > 1 and t_last > t_first:
-                stats.tokens_per_second = (stats.completion_tokens - 1) / (t_last - t_first)
+        stats.timed(t0, t_first, t_last, time.perf_counter())
         yield Finished(Reply("".join(pieces), finish, stats), stats)
 
 

@@ -144,7 +144,7 @@ class RemoteEngine:
         timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         t0 = time.perf_counter()
         stats = GenerationStats(prompt_tokens=self.count_tokens(messages))
-        pieces, finish, t_first, seen_data = [], "length", None, False
+        pieces, finish, t_first, t_last, seen_data = [], "length", None, None, False
         yield Started({"prompt_tokens": stats.prompt_tokens, "remote": self.config.host})
         client = httpx.Client(timeout=timeout)
         try:
@@ -173,8 +173,8 @@ class RemoteEngine:
                         break
                     text, reason = self._parse_chunk(data)
                     if text:
-                        if t_first is None:
-                            t_first = time.perf_counter()
+                        t_last = time.perf_counter()
+                        t_first = t_first or t_last
                         stats.completion_tokens += 1
                         pieces.append(text)
                         yield Token(text)
@@ -191,12 +191,7 @@ class RemoteEngine:
         if not seen_data and finish != "cancelled":
             raise UserError(f"{self.config.base_url} answered with something that is not the OpenAI API. "
                             "Check the base URL (it usually ends in /v1).")
-        end = time.perf_counter()
-        stats.total_s = end - t0
-        if t_first is not None:
-            stats.ttft_s = t_first - t0
-            if stats.completion_tokens > 1 and end > t_first:
-                stats.tokens_per_second = (stats.completion_tokens - 1) / (end - t_first)
+        stats.timed(t0, t_first, t_last, time.perf_counter())
         yield Finished(Reply("".join(pieces), finish, stats), stats)
 
     def _status_error(self, response) -> UserError:

@@ -1,0 +1,55 @@
+"""The document model every format is read into and written from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+KINDS = ("heading", "paragraph", "list_item", "code", "quote", "table_cell")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with its inline formatting."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False  # inline code: never translated
+    link: str | None = None  # the URL: never translated
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    spans: tuple[Span, ...] = ()
+    level: int = 0  # heading level (1-6) or list depth (1 = top)
+    ordered: bool = False  # a numbered list item
+    language: str = ""  # of a code block
+    cell: tuple[int, int, int] | None = None  # table, row, column of a table cell
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+    def with_text(self, text: str) -> "Block":
+        return replace(self, spans=(Span(text),))
+
+
+@dataclass
+class Document:
+    blocks: list[Block] = field(default_factory=list)
+    format: str = "txt"
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks if b.text.strip())
+
+    def tables(self) -> dict[int, list[list[Block]]]:
+        """Each table's cells as rows (for writers and checks)."""
+        tables: dict[int, dict[int, dict[int, Block]]] = {}
+        for b in self.blocks:
+            if b.kind == "table_cell" and b.cell is not None:
+                t, r, c = b.cell
+                tables.setdefault(t, {}).setdefault(r, {})[c] = b
+        return {t: [[cells[c] for c in sorted(cells)] for _, cells in sorted(rows.items())]
+                for t, rows in tables.items()}

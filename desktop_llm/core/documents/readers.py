@@ -1,0 +1,336 @@
+"""Reading documents into blocks, with the format's own parser (markdown-it,
+lxml, python-docx, pypdf) — never regular expressions over markup."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.errors import UserError
+
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+           ".docx": "docx", ".pdf": "pdf"}
+MAX_BYTES = 50 << 20
+
+
+def read_document(path: str | Path) -> Document:
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UserError(f"{path.name}: this kind of file is not supported. Use .txt, .md, .html, .docx or .pdf.")
+    if not path.is_file():
+        raise UserError(f"No file {path}. Check the path.")
+    size = path.stat().st_size
+    if size == 0:
+        raise UserError(f"{path.name} is empty: there is nothing to read.")
+    if size > MAX_BYTES:
+        raise UserError(f"{path.name} is {size >> 20} MB; documents up to {MAX_BYTES >> 20} MB can be read. "
+                        "Split it into parts.")
+    data = path.read_bytes()
+    if fmt in ("txt", "md", "html"):
+        text = decode_text(data, path.name)
+        doc = {"txt": read_text, "md": read_markdown, "html": read_html}[fmt](text)
+    elif fmt == "docx":
+        doc = read_docx(path)
+    else:
+        doc = read_pdf(path)
+    if not any(b.text.strip() for b in doc.blocks):
+        raise UserError(f"{path.name} has no text to work with.")
+    doc.format = fmt
+    return doc
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Text in whatever encoding it is in (UTF-8, UTF-16, Latin-1, Windows-1252...)."""
+    if b"\0" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{name} is not a text file (it looks binary).")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    if any("cp1252" in m.could_be_from_charset for m in matches):
+        return data.decode("cp1252")  # Windows' Western encoding: by far the most common of the candidates
+    best = matches.best()
+    if best is None:
+        raise UserError(f"{name} is not readable text (its encoding could not be recognised).")
+    return str(best)
+
+
+def read_text(text: str) -> Document:
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n")]
+    return Document([Block("paragraph", (Span(p),)) for p in paragraphs if p])
+
+
+# -- Markdown -----------------------------------------------------------------------
+def _inline_spans(children) -> tuple[Span, ...]:
+    spans, bold, italic, link = [], False, False, None
+    for tok in children or []:
+        t = tok.type
+        if t == "strong_open":
+            bold = True
+        elif t == "strong_close":
+            bold = False
+        elif t == "em_open":
+            italic = True
+        elif t == "em_close":
+            italic = False
+        elif t == "link_open":
+            link = tok.attrGet("href")
+        elif t == "link_close":
+            link = None
+        elif t == "code_inline":
+            spans.append(Span(tok.content, bold, italic, True, link))
+        elif t in ("softbreak", "hardbreak"):
+            spans.append(Span(" " if t == "softbreak" else "\n", bold, italic, False, link))
+        elif t == "text" and tok.content:
+            spans.append(Span(tok.content, bold, italic, False, link))
+    return tuple(spans)
+
+
+def read_markdown(text: str) -> Document:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    blocks: list[Block] = []
+    lists: list[bool] = []  # ordered?, per open list
+    kind, level, quote, cell = None, 0, 0, None
+    table, row, col = -1, -1, -1
+    for tok in tokens:
+        t = tok.type
+        if t == "heading_open":
+            kind, level = "heading", int(tok.tag[1])
+        elif t in ("bullet_list_open", "ordered_list_open"):
+            lists.append(t == "ordered_list_open")
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif t == "blockquote_open":
+            quote += 1
+        elif t == "blockquote_close":
+            quote -= 1
+        elif t == "table_open":
+            table, row = table + 1, -1
+        elif t == "tr_open":
+            row, col = row + 1, -1
+        elif t in ("th_open", "td_open"):
+            col += 1
+            cell = (table, row, col)
+        elif t in ("th_close", "td_close"):
+            cell = None
+        elif t in ("fence", "code_block"):
+            blocks.append(Block("code", (Span(tok.content.rstrip("\n"), code=True),),
+                                language=(tok.info or "").strip()))
+        elif t == "inline":
+            spans = _inline_spans(tok.children)
+            if cell is not None:
+                blocks.append(Block("table_cell", spans, cell=cell))
+            elif kind == "heading":
+                blocks.append(Block("heading", spans, level=level))
+            elif lists:
+                blocks.append(Block("list_item", spans, level=len(lists), ordered=lists[-1]))
+            elif quote:
+                blocks.append(Block("quote", spans))
+            else:
+                blocks.append(Block("paragraph", spans))
+        elif t == "heading_close":
+            kind = None
+    return Document(blocks)
+
+
+# -- HTML ---------------------------------------------------------------------------
+INLINE = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "code", "a": "link"}
+
+
+def read_html(text: str) -> Document:
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(text)
+    except Exception as exc:
+        raise UserError(f"The HTML could not be read: {exc}.") from exc
+    body = root.find("body") if root.find("body") is not None else root
+    blocks: list[Block] = []
+    state = {"table": -1}
+    _walk_html(body, blocks, [], state)
+    return Document(blocks)
+
+
+def _spans_of(el, fmt=None) -> list[Span]:
+    fmt = dict(fmt or {})
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in INLINE:
+        fmt[INLINE[tag]] = el.get("href") if tag == "a" else True
+    spans = []
+    if el.text:
+        spans.append(Span(el.text, bool(fmt.get("bold")), bool(fmt.get("italic")), bool(fmt.get("code")),
+                          fmt.get("link")))
+    for child in el:
+        if isinstance(child.tag, str) and child.tag == "br":
+            spans.append(Span("\n"))
+        elif isinstance(child.tag, str):
+            spans += _spans_of(child, fmt)
+        if child.tail:
+            spans.append(Span(child.tail, bool(fmt.get("bold")), bool(fmt.get("italic")), bool(fmt.get("code")),
+                              fmt.get("link")))
+    return spans
+
+
+def _clean(spans: list[Span]) -> tuple[Span, ...]:
+    """Whitespace as a browser shows it: runs of spaces and newlines become one space."""
+    out = [replace(s, text=s.text if s.code else _squeeze(s.text)) for s in spans]
+    out = [s for s in out if s.text]
+    while out and not out[0].text.strip():
+        out.pop(0)
+    while out and not out[-1].text.strip():
+        out.pop()
+    if out:
+        out[0] = replace(out[0], text=out[0].text.lstrip())
+        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+    return tuple(out)
+
+
+def _squeeze(text: str) -> str:
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + " ".join(words) + (" " if text[-1].isspace() else "")
+
+
+def _walk_html(el, blocks: list[Block], lists: list[bool], state: dict) -> None:
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            blocks.append(Block("heading", _clean(_spans_of(child)), level=int(tag[1])))
+        elif tag == "p":
+            blocks.append(Block("quote" if state.get("quote") else "paragraph", _clean(_spans_of(child))))
+        elif tag in ("ul", "ol"):
+            _walk_html(child, blocks, lists + [tag == "ol"], state)
+        elif tag == "li":
+            nested = [c for c in child if isinstance(c.tag, str) and c.tag in ("ul", "ol")]
+            for n in nested:
+                child.remove(n)
+            blocks.append(Block("list_item", _clean(_spans_of(child)), level=len(lists),
+                                ordered=bool(lists and lists[-1])))
+            for n in nested:
+                _walk_html(_wrap(n), blocks, lists, state)
+        elif tag == "pre":
+            code = child.find("code")
+            source = (code if code is not None else child).text_content()
+            language = (code.get("class") or "").replace("language-", "") if code is not None else ""
+            blocks.append(Block("code", (Span(source.rstrip("\n"), code=True),), language=language))
+        elif tag == "blockquote":
+            inner = [c for c in child if isinstance(c.tag, str) and c.tag == "p"]
+            if inner:
+                _walk_html(child, blocks, lists, {**state, "quote": True})
+            else:
+                blocks.append(Block("quote", _clean(_spans_of(child))))
+        elif tag == "table":
+            state["table"] += 1
+            for r, tr in enumerate(child.iter("tr")):
+                for c, td in enumerate(x for x in tr if isinstance(x.tag, str) and x.tag in ("td", "th")):
+                    blocks.append(Block("table_cell", _clean(_spans_of(td)), cell=(state["table"], r, c)))
+        elif tag in ("script", "style", "head", "title"):
+            continue
+        elif tag:
+            _walk_html(child, blocks, lists, state)
+
+
+def _wrap(list_el):
+    """A nested list as the only child of a container, so _walk_html sees it."""
+    import lxml.html
+
+    holder = lxml.html.Element("div")
+    holder.append(list_el)
+    return holder
+
+
+# -- DOCX ---------------------------------------------------------------------------
+def read_docx(path: Path) -> Document:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise UserError(f"{path.name} is damaged or not a Word document (.docx). Open and save it again in "
+                        "Word or LibreOffice.", detail=repr(exc)) from exc
+    except Exception as exc:  # zipfile.BadZipFile and friends
+        raise UserError(f"{path.name} is damaged or not a Word document (.docx).", detail=repr(exc)) from exc
+    blocks: list[Block] = []
+    table_index = -1
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(child, document)
+            block = _docx_block(paragraph)
+            if block is not None:
+                blocks.append(block)
+        elif tag == "tbl":
+            table_index += 1
+            table = docx.table.Table(child, document)
+            for r, row in enumerate(table.rows):
+                for c, cell in enumerate(row.cells):
+                    spans = tuple(s for p in cell.paragraphs for s in _docx_spans(p))
+                    blocks.append(Block("table_cell", spans, cell=(table_index, r, c)))
+    return Document(blocks)
+
+
+def _docx_spans(paragraph) -> list[Span]:
+    from docx.text.hyperlink import Hyperlink
+
+    spans = []
+    for item in paragraph.iter_inner_content():
+        if isinstance(item, Hyperlink):
+            for run in item.runs:
+                spans.append(Span(run.text, bool(run.bold), bool(run.italic), _is_code_font(run), item.address))
+        elif item.text:
+            spans.append(Span(item.text, bool(item.bold), bool(item.italic), _is_code_font(item)))
+    return spans
+
+
+def _is_code_font(run) -> bool:
+    name = (run.font.name or "").lower()
+    return any(mono in name for mono in ("courier", "consolas", "mono"))
+
+
+def _docx_block(paragraph) -> Block | None:
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    spans = tuple(_docx_spans(paragraph))
+    if not "".join(s.text for s in spans).strip():
+        return None
+    if style.startswith("Heading") or style == "Title":
+        digits = "".join(ch for ch in style if ch.isdigit())
+        return Block("heading", spans, level=int(digits) if digits else 1)
+    if style.startswith("List"):
+        digits = "".join(ch for ch in style if ch.isdigit())
+        return Block("list_item", spans, level=int(digits) if digits else 1, ordered="Number" in style)
+    if "Quote" in style:
+        return Block("quote", spans)
+    if spans and all(s.code for s in spans):
+        return Block("code", (Span("".join(s.text for s in spans), code=True),))
+    return Block("paragraph", spans)
+
+
+# -- PDF ----------------------------------------------------------------------------
+def read_pdf(path: Path) -> Document:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            raise UserError(f"{path.name} is password-protected. Save an unprotected copy and try again.")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except UserError:
+        raise
+    except (PdfReadError, ValueError, OSError, KeyError) as exc:
+        raise UserError(f"{path.name} is damaged or not a PDF.", detail=repr(exc)) from exc
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise UserError(f"{path.name} has no text layer (it is scanned images). Run it through OCR first.")
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return Document([Block("paragraph", (Span(p),)) for p in paragraphs if p])

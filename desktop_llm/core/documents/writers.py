@@ -1,0 +1,235 @@
+"""Writing a document back as .txt, .md, .html or .docx with its structure:
+headings, lists (with depth), tables, quotes, code, links, bold and italic."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.errors import UserError
+
+WRITABLE = ("txt", "md", "html", "docx")
+
+
+def render(doc: Document, fmt: str) -> bytes:
+    if fmt not in WRITABLE:
+        raise UserError(f"Documents can be written as {', '.join(WRITABLE)}, not {fmt}.")
+    if fmt == "docx":
+        return to_docx(doc)
+    return {"txt": to_text, "md": to_markdown, "html": to_html}[fmt](doc).encode("utf-8")
+
+
+def _grouped(doc: Document):
+    """Blocks in order, with each table's cells gathered into one item."""
+    tables, done = doc.tables(), set()
+    for b in doc.blocks:
+        if b.kind == "table_cell" and b.cell is not None:
+            if b.cell[0] not in done:
+                done.add(b.cell[0])
+                yield ("table", tables[b.cell[0]])
+        else:
+            yield ("block", b)
+
+
+# -- plain text ------------------------------------------------------------------------
+def to_text(doc: Document) -> str:
+    out = []
+    for kind, item in _grouped(doc):
+        if kind == "table":
+            out.append("\n".join("\t".join(c.text for c in row) for row in item))
+        elif item.kind == "list_item":
+            out.append("  " * (item.level - 1) + ("1. " if item.ordered else "• ") + item.text)
+        else:
+            out.append(item.text)
+    return "\n\n".join(out) + "\n"
+
+
+# -- Markdown ----------------------------------------------------------------------------
+def _md_span(s: Span) -> str:
+    if s.code:
+        fence = "``" if "`" in s.text else "`"
+        text = f"{fence}{s.text}{fence}"
+    else:
+        text = s.text
+        for ch in ("\\", "*", "_", "[", "]", "`"):
+            text = text.replace(ch, "\\" + ch)
+        if s.bold and text.strip():
+            text = f"**{text}**"
+        if s.italic and text.strip():
+            text = f"*{text}*"
+    return f"[{text}]({s.link})" if s.link else text
+
+
+def _md_inline(spans) -> str:
+    return "".join(_md_span(s) for s in spans).replace("\n", "  \n")
+
+
+def to_markdown(doc: Document) -> str:
+    out, previous = [], None
+    for kind, item in _grouped(doc):
+        if kind == "table":
+            head, *rows = item
+            lines = ["| " + " | ".join(_md_inline(c.spans).replace("|", "\\|") for c in head) + " |",
+                     "|" + "|".join(" --- " for _ in head) + "|"]
+            lines += ["| " + " | ".join(_md_inline(c.spans).replace("|", "\\|") for c in row) + " |" for row in rows]
+            out.append("\n".join(lines))
+        elif item.kind == "heading":
+            out.append("#" * max(1, min(item.level, 6)) + " " + _md_inline(item.spans))
+        elif item.kind == "list_item":
+            line = "   " * (item.level - 1) + ("1. " if item.ordered else "- ") + _md_inline(item.spans)
+            if previous is not None and previous.kind == "list_item":
+                out[-1] += "\n" + line  # one list, not one list per item
+                previous = item
+                continue
+            out.append(line)
+        elif item.kind == "code":
+            fence = "````" if "```" in item.text else "```"
+            out.append(f"{fence}{item.language}\n{item.text}\n{fence}")
+        elif item.kind == "quote":
+            out.append("> " + _md_inline(item.spans))
+        else:
+            out.append(_md_inline(item.spans))
+        previous = item if kind == "block" else None
+    return "\n\n".join(out) + "\n"
+
+
+# -- HTML -------------------------------------------------------------------------------
+def _html_span(s: Span) -> str:
+    text = html.escape(s.text).replace("\n", "<br>")
+    if s.code:
+        text = f"<code>{text}</code>"
+    if s.bold:
+        text = f"<strong>{text}</strong>"
+    if s.italic:
+        text = f"<em>{text}</em>"
+    return f'<a href="{html.escape(s.link, quote=True)}">{text}</a>' if s.link else text
+
+
+def _html_inline(spans) -> str:
+    return "".join(_html_span(s) for s in spans)
+
+
+def to_html(doc: Document) -> str:
+    out, open_lists = [], []  # ordered? of each open list
+
+    def close_lists(to_depth: int) -> None:
+        while len(open_lists) > to_depth:
+            out.append("</li></ol>" if open_lists.pop() else "</li></ul>")
+
+    for kind, item in _grouped(doc):
+        if kind == "block" and item.kind == "list_item":
+            depth = max(1, item.level)
+            if len(open_lists) >= depth:
+                close_lists(depth)
+                if open_lists and open_lists[-1] != item.ordered:
+                    close_lists(depth - 1)
+                if len(open_lists) == depth:
+                    out.append("</li>")
+            while len(open_lists) < depth:
+                out.append("<ol>" if item.ordered else "<ul>")
+                open_lists.append(item.ordered)
+            out.append(f"<li>{_html_inline(item.spans)}")
+            continue
+        close_lists(0)
+        if kind == "table":
+            rows = []
+            for r, row in enumerate(item):
+                tag = "th" if r == 0 else "td"
+                rows.append("<tr>" + "".join(f"<{tag}>{_html_inline(c.spans)}</{tag}>" for c in row) + "</tr>")
+            out.append("<table>\n" + "\n".join(rows) + "\n</table>")
+        elif item.kind == "heading":
+            n = max(1, min(item.level, 6))
+            out.append(f"<h{n}>{_html_inline(item.spans)}</h{n}>")
+        elif item.kind == "code":
+            lang = f' class="language-{html.escape(item.language)}"' if item.language else ""
+            out.append(f"<pre><code{lang}>{html.escape(item.text)}</code></pre>")
+        elif item.kind == "quote":
+            out.append(f"<blockquote><p>{_html_inline(item.spans)}</p></blockquote>")
+        else:
+            out.append(f"<p>{_html_inline(item.spans)}</p>")
+    close_lists(0)
+    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n' + "\n".join(out)
+            + "\n</body></html>\n")
+
+
+# -- DOCX -------------------------------------------------------------------------------
+def to_docx(doc: Document) -> bytes:
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+    for kind, item in _grouped(doc):
+        if kind == "table":
+            table = document.add_table(rows=len(item), cols=max(len(r) for r in item))
+            table.style = "Table Grid"
+            for r, row in enumerate(item):
+                for c, cell in enumerate(row):
+                    target = table.cell(r, c).paragraphs[0]
+                    _docx_runs(target, cell.spans)
+            continue
+        if item.kind == "heading":
+            paragraph = document.add_heading(level=max(1, min(item.level, 9)))
+        elif item.kind == "list_item":
+            base = "List Number" if item.ordered else "List Bullet"
+            paragraph = document.add_paragraph(style=base if item.level <= 1 else f"{base} {min(item.level, 3)}")
+        elif item.kind == "quote":
+            paragraph = document.add_paragraph(style="Quote")
+        elif item.kind == "code":
+            run = document.add_paragraph().add_run(item.text)
+            run.font.name = "Courier New"
+            run.font.size = Pt(9)
+            continue
+        else:
+            paragraph = document.add_paragraph()
+        _docx_runs(paragraph, item.spans)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _docx_runs(paragraph, spans) -> None:
+    for s in spans:
+        if s.link:
+            _docx_link(paragraph, s)
+            continue
+        run = paragraph.add_run(s.text)
+        run.bold, run.italic = s.bold or None, s.italic or None
+        if s.code:
+            run.font.name = "Courier New"
+
+
+def _docx_link(paragraph, s: Span) -> None:
+    """A real hyperlink (python-docx reads it back with its address)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rel = paragraph.part.relate_to(s.link, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel)
+    run = OxmlElement("w:r")
+    props = OxmlElement("w:rPr")
+    if s.bold:
+        props.append(OxmlElement("w:b"))
+    if s.italic:
+        props.append(OxmlElement("w:i"))
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    props.append(underline)
+    run.append(props)
+    text = OxmlElement("w:t")
+    text.set(qn("xml:space"), "preserve")
+    text.text = s.text
+    run.append(text)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def output_path(source: Path, language: str) -> Path:
+    """chapter.docx -> chapter.es.docx (never the input itself)."""
+    return source.with_name(f"{source.stem}.{language}{source.suffix}")
+
+
+__all__ = ["Block", "render", "to_docx", "to_html", "to_markdown", "to_text", "output_path"]

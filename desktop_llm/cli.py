@@ -350,10 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors", action="append", metavar="ORIGIN", help="allow browser pages from ORIGIN")
     serve.set_defaults(func=cmd_serve)
 
-    from desktop_llm import cli_models, cli_writing
+    from desktop_llm import cli_documents, cli_models, cli_writing
 
     cli_models.add_parser(sub, common)
     cli_writing.add_parsers(sub, common)
+    cli_documents.add_parsers(sub, common)
     return parser
 
 

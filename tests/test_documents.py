@@ -116,3 +116,67 @@ def test_bad_files_are_refused_clearly(tmp_path, name, data, message):
     path.write_bytes(data)
     with pytest.raises(UserError, match=message):
         read_document(path)
+
+
+# -- chunking and summaries ------------------------------------------------------------
+def long_report(paragraphs=48) -> str:
+    topics = ["sales", "hiring", "the new office", "customer support", "the tea supplier", "shipping"]
+    return "\n\n".join(
+        f"Section {i}: In week {i} the team reviewed {topics[i % len(topics)]}. Revenue was {1000 + 37 * i} euros, "
+        f"{i % 5 + 1} customers complained about delays, and the manager decided to {['hire', 'wait', 'spend', 'save'][i % 4]} "
+        f"before the next review. Notes mention {topics[(i + 2) % len(topics)]} and a plan for week {i + 1}."
+        for i in range(paragraphs))
+
+
+def test_chunks_follow_block_boundaries_and_fit_the_budget():
+    from desktop_llm.core.documents.chunking import chunk_blocks
+    from desktop_llm.core.documents.readers import read_text
+
+    doc = read_text(long_report(20) + "\n\n" + "word " * 400)
+
+    def count(text):
+        return len(text.split())
+
+    chunks = chunk_blocks(doc.blocks, count, 120)
+    assert all(sum(count(b.text) + 2 for b in chunk) <= 120 for chunk in chunks)
+    assert [b.text for chunk in chunks for b in chunk][:20] == [b.text for b in doc.blocks][:20]  # order kept
+    assert " ".join(b.text for chunk in chunks for b in chunk[-1:]).count("word") > 0  # the long block was split
+
+
+def test_a_document_larger_than_the_context_is_summarized_part_by_part(core, tmp_path):
+    from desktop_llm.core.events import Finished, Progress
+
+    path = tmp_path / "report.md"
+    path.write_text(long_report(), encoding="utf-8")
+    doc = read_document(path)
+    job = core.summarizer.summarize(doc, core.resolve_model(), style="bullets", length="short")
+    events = list(job.events())
+    assert isinstance(events[-1], Finished), events[-1]
+    summary = events[-1].result
+    assert summary.input_tokens > 2 * 1024  # several times the test context
+    parts = {e.done for e in events if isinstance(e, Progress) and e.label.startswith("Summarizing part")
+             and "round" not in e.label}
+    first_round = max(int(e.label.split(" of ")[1].split()[0].rstrip(",")) for e in events
+                      if isinstance(e, Progress) and e.label.startswith("Summarizing part") and "round" not in e.label)
+    assert parts == set(range(first_round)) and first_round >= 3  # every part was summarized
+    assert summary.chunks >= first_round and summary.text.strip()
+
+
+def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
+    from tests.test_models_hub import run_cli
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The shop opens at nine. Tea tastings are on Fridays. Bring a friend.", encoding="utf-8")
+    code, out, err = run_cli(capsys, "summarize", str(notes), "--style", "tldr", "--json")
+    assert code == 0, err
+    import json
+
+    result = json.loads(out)
+    assert set(result) == {"summary", "chunks", "input_tokens", "seconds"} and result["summary"]
+    out_file = tmp_path / "summary.txt"
+    code, _, err = run_cli(capsys, "summarize", str(notes), "-o", str(out_file))
+    assert code == 0 and out_file.read_text().strip()
+    bad = tmp_path / "broken.docx"
+    bad.write_bytes(b"PK not a docx")
+    code, _, err = run_cli(capsys, "summarize", str(bad), "-o", str(tmp_path / "never.txt"))
+    assert code == 1 and "damaged" in err and not (tmp_path / "never.txt").exists()

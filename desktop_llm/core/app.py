@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from desktop_llm.core.chat import ChatService
+from desktop_llm.core.documents.summarize import Summarizer
 from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
@@ -85,6 +86,10 @@ class AppCore:
     @cached_property
     def drafts(self) -> Drafts:
         return Drafts(self.history)
+
+    @cached_property
+    def summarizer(self) -> Summarizer:
+        return Summarizer(self.host, self.settings)
 
     @cached_property
     def writer(self) -> Writer:

@@ -8,11 +8,28 @@ from typing import Iterator
 
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished
+from desktop_llm.core.events import Event, Finished, Progress, Token
 from desktop_llm.core.host import HostContext, Job, ModelHost
 from desktop_llm.core.models import InstalledModel
 
 API_LABEL = "api"  # the host's current job label while the API generates
+
+
+def complete(ctx: HostContext, messages: list[dict], params: GenerationParams, stream: bool = False,
+             progress: bool = True) -> Iterator[Event]:
+    """One generation inside a job: yields its tokens (when `stream`) and
+    prompt-reading progress (when `progress`); returns the text."""
+    text = ""
+    for event in ctx.engine.stream_chat(messages, params, ctx.cancel):
+        if isinstance(event, Token):
+            text += event.text
+            if stream:
+                yield event
+        elif isinstance(event, Progress) and progress:
+            yield event
+    if ctx.cancel.is_set():
+        raise UserError("Stopped.")
+    return text.strip()
 
 
 def chat_job(host: ModelHost, model: InstalledModel, messages: list[dict], params: GenerationParams,

@@ -11,12 +11,13 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from desktop_llm.core.chat import params_from
+from desktop_llm.core.completions import complete
 from desktop_llm.core.drafting.limits import SENTENCE_END, cut_to_length
 from desktop_llm.core.drafting.templates import Template
-from desktop_llm.core.chat import params_from
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished, Progress, Token
+from desktop_llm.core.events import Event, Finished, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.settings import Settings
@@ -69,22 +70,6 @@ class Analysis:
         return {"rows": [r.__dict__ for r in self.rows], "counts": self.counts, "trends": self.trends}
 
 
-def _complete(ctx: HostContext, messages: list[dict], params: GenerationParams,
-              stream: bool = False) -> Iterator[Event]:
-    """Run one generation; yields its tokens when asked; returns the text."""
-    text = ""
-    for event in ctx.engine.stream_chat(messages, params, ctx.cancel):
-        if isinstance(event, Token):
-            text += event.text
-            if stream:
-                yield event
-        elif isinstance(event, Progress):
-            yield event
-    if ctx.cancel.is_set():
-        raise UserError("Stopped.")
-    return text.strip()
-
-
 def _parse_json(text: str) -> dict:
     try:
         return json.loads(text, strict=False)  # raw newlines inside strings are fine
@@ -126,7 +111,7 @@ def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams
     another seed and a penalty on repetition."""
     for attempt in range(STRUCTURED_TRIES):
         try:
-            return _parse_json((yield from _complete(ctx, messages, params)))
+            return _parse_json((yield from complete(ctx, messages, params)))
         except UserError:
             if attempt == STRUCTURED_TRIES - 1:
                 raise
@@ -207,7 +192,7 @@ class Writer:
         for i in range(count):
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
-            text = yield from _complete(ctx, template.messages(values), params, stream=count == 1)
+            text = yield from complete(ctx, template.messages(values), params, stream=count == 1)
             text, note = yield from self._within(ctx, template, values, text, limit, params)
             texts.append(text)
             notes += note
@@ -220,7 +205,7 @@ class Writer:
         messages = template.messages(values) + [
             {"role": "assistant", "content": text},
             {"role": "user", "content": f"That is {len(text)} characters. Rewrite it in at most {limit} characters."}]
-        again = yield from _complete(ctx, messages, params)
+        again = yield from complete(ctx, messages, params)
         if len(again) <= limit:
             return again, [f"The first answer was too long ({len(text)} characters); it was rewritten."]
         return cut_to_length(again, limit), [f"Cut to {limit} characters at a sentence boundary."]
@@ -239,7 +224,7 @@ class Writer:
             messages[-1] = {**messages[-1], "content": ask + (
                 f"\nWrite it differently from these:{avoid}" if avoid else "")}
             seed = None if params.seed is None else params.seed + i
-            variants.append((yield from _complete(ctx, messages, replace(params, seed=seed))))
+            variants.append((yield from complete(ctx, messages, replace(params, seed=seed))))
         variants, notes = _end_cleanly(variants, limit, "Variant")
         return Draft(template.id, variants, notes)
 
@@ -269,7 +254,7 @@ class Writer:
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
-            result = yield from _complete(ctx, messages, self.params, stream=True)
+            result = yield from complete(ctx, messages, self.params, stream=True)
             yield Finished(result)
 
         return self.host.submit(job, listener, label="rewrite", info={"style": style})
@@ -317,4 +302,4 @@ class Writer:
             f"{counts['negative']} negative. Reasons given:\n{sample}\n"
             "In two or three sentences, summarize the main trends: what customers like and what they complain about.")}]
         params = replace(self.params, max_tokens=min(self.params.max_tokens, 200))
-        return (yield from _complete(ctx, messages, params))
+        return (yield from complete(ctx, messages, params))

@@ -1,0 +1,54 @@
+"""`desktop-llm summarize`: thin commands over core.documents."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from desktop_llm.core.documents.readers import read_document, read_text
+from desktop_llm.core.documents.summarize import LENGTHS, STYLES
+from desktop_llm.core.store.export import write_file
+
+
+def _cli():
+    from desktop_llm import cli
+
+    return cli
+
+
+def _document(name: str):
+    if name == "-":
+        from desktop_llm.core.errors import UserError
+
+        text = sys.stdin.read()
+        if not text.strip():
+            raise UserError("Nothing came on stdin: give a file, or pipe text in.")
+        return read_text(text)
+    return read_document(name)
+
+
+def cmd_summarize(args) -> int:
+    cli = _cli()
+    doc = _document(args.file)
+    with cli._core() as core:
+        job = core.summarizer.summarize(doc, core.resolve_model(args.model), args.style, args.length,
+                                        args.language or "")
+        summary = cli.follow(job, args.json or bool(args.output))
+    if args.output:
+        write_file(Path(args.output), (summary.text + "\n").encode("utf-8"))
+        print(f"Saved the summary to {args.output}.", file=sys.stderr)
+    if args.json:
+        cli._print_json(summary.as_dict())
+    elif not args.output:
+        sys.stdout.write("\n")
+    return 0
+
+
+def add_parsers(sub, common) -> None:
+    p = sub.add_parser("summarize", parents=[common], help="summarize a document of any length")
+    p.add_argument("file", help=".txt, .md, .html, .docx or .pdf (or - for text on stdin)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the summary to this file")
+    p.add_argument("--style", choices=list(STYLES), default="bullets")
+    p.add_argument("--length", choices=list(LENGTHS), default="medium")
+    p.add_argument("--language", help="write the summary in this language (default: the document's)")
+    p.set_defaults(func=cmd_summarize)

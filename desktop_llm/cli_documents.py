@@ -44,6 +44,31 @@ def cmd_summarize(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    from desktop_llm.core.documents.translate import read_glossary
+
+    cli = _cli()
+    if args.file == "-":
+        from desktop_llm.core.errors import UserError
+
+        if not args.output:
+            raise UserError("Give -o OUT when the text comes on stdin.")
+    doc = _document(args.file)
+    glossary = read_glossary(args.glossary) if args.glossary else None
+    source = Path(args.file if args.file != "-" else args.output)
+    with cli._core() as core:
+        job = core.translator.translate(source, doc, core.resolve_model(args.model), args.to, args.source or "",
+                                        Path(args.output) if args.output else None, glossary)
+        result = cli.follow(job, True)
+    if args.json:
+        cli._print_json(result.as_dict())
+    else:
+        print(f"Saved {result.output} ({result.translated_blocks} blocks translated).", file=sys.stderr)
+        for miss in result.glossary_misses:
+            print(f"[glossary not followed: {miss}]", file=sys.stderr)
+    return 0
+
+
 def add_parsers(sub, common) -> None:
     p = sub.add_parser("summarize", parents=[common], help="summarize a document of any length")
     p.add_argument("file", help=".txt, .md, .html, .docx or .pdf (or - for text on stdin)")
@@ -52,3 +77,10 @@ def add_parsers(sub, common) -> None:
     p.add_argument("--length", choices=list(LENGTHS), default="medium")
     p.add_argument("--language", help="write the summary in this language (default: the document's)")
     p.set_defaults(func=cmd_summarize)
+    p = sub.add_parser("translate", parents=[common], help="translate a document, keeping its format and structure")
+    p.add_argument("file", help=".txt, .md, .html or .docx (a .pdf becomes .md); - for text on stdin")
+    p.add_argument("--to", required=True, metavar="LANG", help="target language: code or name (es, German...)")
+    p.add_argument("--from", dest="source", metavar="LANG", help="source language (default: detected)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (default: FILE with .LANG before the suffix)")
+    p.add_argument("--glossary", metavar="CSV", help="term,translation pairs the translation must use")
+    p.set_defaults(func=cmd_translate)

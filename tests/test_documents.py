@@ -180,3 +180,67 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
     bad.write_bytes(b"PK not a docx")
     code, _, err = run_cli(capsys, "summarize", str(bad), "-o", str(tmp_path / "never.txt"))
     assert code == 1 and "damaged" in err and not (tmp_path / "never.txt").exists()
+
+
+# -- translation ----------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["md", "docx"])
+def test_translation_keeps_structure_code_links_and_tables(core, chapter, tmp_path, fmt):
+    from desktop_llm.core.events import Finished
+
+    source = tmp_path / f"chapter.{fmt}"
+    if fmt != "md":
+        source.write_bytes(render(read_document(chapter), fmt))
+    else:
+        source = chapter
+    original = source.read_bytes()
+    doc = read_document(source)
+    job = core.translator.translate(source, doc, core.resolve_model(), "es")
+    last = list(job.events())[-1]
+    assert isinstance(last, Finished), last
+    result = last.result
+    assert result.output == tmp_path / f"chapter.es.{fmt}" and source.read_bytes() == original
+    translated = read_document(result.output)
+    kinds, code, links, tables = shape(doc)
+    assert shape(translated)[0] == kinds  # the same sequence of block kinds
+    assert [b.text for b in translated.blocks if b.kind == "code"] == [b.text for b in doc.blocks if b.kind == "code"]
+    assert shape(translated)[3] == tables
+    assert set(shape(translated)[2]) <= set(links)  # URLs copied exactly, never invented
+    assert result.translated_blocks == sum(1 for b in doc.blocks if b.kind != "code" and b.text.strip())
+    assert not list(tmp_path.glob("*.translation.json"))
+
+
+def test_a_cancelled_translation_resumes_with_finished_blocks_kept(core, chapter, tmp_path):
+    from desktop_llm.core.events import Failed, Finished, Progress
+
+    doc = read_document(chapter)
+    job = core.translator.translate(chapter, doc, core.resolve_model(), "French")
+    for event in job.events():
+        if isinstance(event, Progress) and event.done >= 3:
+            job.cancel()
+    assert isinstance(event, Failed)
+    state = tmp_path / "chapter.fr.md.translation.json"
+    assert state.exists() and not (tmp_path / "chapter.fr.md").exists()
+    kept = len(__import__("json").loads(state.read_text())["blocks"])
+    assert kept >= 3
+    last = list(core.translator.translate(chapter, doc, core.resolve_model(), "fr").events())[-1]
+    assert isinstance(last, Finished)
+    total = sum(1 for b in doc.blocks if b.kind != "code" and b.text.strip())
+    assert last.result.translated_blocks == total - kept  # only the unfinished blocks were sent
+
+
+def test_translate_cli_glossary_and_bad_input(app_home, capsys, chapter, tmp_path):
+    import json
+
+    from tests.test_models_hub import run_cli
+
+    glossary = tmp_path / "glossary.csv"
+    glossary.write_text("term,translation\ntea,XQZ\nsamovar,samowar\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "translate", str(chapter), "--to", "de", "--glossary", str(glossary), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["output"].endswith("chapter.de.md") and result["blocks"] == len(read_document(chapter).blocks)
+    assert all(m.startswith("tea → XQZ") for m in result["glossary_misses"])  # samovar is not in the text
+    code, _, err = run_cli(capsys, "translate", str(chapter), "--to", "Klingon")
+    assert code == 1 and "Unknown language" in err
+    code, _, err = run_cli(capsys, "translate", str(chapter), "--to", "es", "-o", str(chapter))
+    assert code == 1 and "overwrite the original" in err

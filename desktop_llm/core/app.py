@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from desktop_llm.core.chat import ChatService
 from desktop_llm.core.documents.summarize import Summarizer
+from desktop_llm.core.documents.translate import Translator
 from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
@@ -90,6 +91,10 @@ class AppCore:
     @cached_property
     def summarizer(self) -> Summarizer:
         return Summarizer(self.host, self.settings)
+
+    @cached_property
+    def translator(self) -> Translator:
+        return Translator(self.host, self.settings)
 
     @cached_property
     def writer(self) -> Writer:

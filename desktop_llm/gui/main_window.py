@@ -562,7 +562,11 @@ class MainWindow(QMainWindow):
         self.conversation_id = self._stream_conversation
         self.refresh_conversations()
         self.open_conversation(self.conversation_id)
-        self._stream_bubble = self.chat_view.add("assistant", "", "streaming")
+        shown = self.chat_view.bubbles()[-1:]
+        if shown and shown[0].role == "assistant" and shown[0].status == "streaming":
+            self._stream_bubble = shown[0]  # the job was quick: its reply is stored and shown already
+        else:
+            self._stream_bubble = self.chat_view.add("assistant", "", "streaming")
         self._flush_timer.start()
         self._update_controls()
         return True

@@ -63,7 +63,12 @@ def _md_span(s: Span) -> str:
 
 
 def _md_inline(spans) -> str:
-    return "".join(_md_span(s) for s in spans).replace("\n", "  \n")
+    text = "".join(_md_span(s) for s in spans).replace("\n", "  \n")
+    # A line that starts like a heading, list or quote would be read back as one.
+    marker = len(text) - len(text.lstrip("0123456789"))
+    if text[:1] in ("#", ">", "-", "+") or (marker and text[marker:marker + 1] in (".", ")")):
+        text = text[:marker] + "\\" + text[marker:] if marker else "\\" + text
+    return text
 
 
 def to_markdown(doc: Document) -> str:

@@ -15,18 +15,12 @@ def read_text_file(name: str) -> str:
     """A text file's contents in whatever common encoding it has ("-" is stdin)."""
     if name == "-":
         return sys.stdin.read()
+    from desktop_llm.core.documents.readers import decode_text
+
     path = Path(name)
     if not path.is_file():
         raise UserError(f"No file {name}. Check the path.")
-    data = path.read_bytes()
-    if b"\0" in data[:4096]:
-        raise UserError(f"{path.name} is not a text file. Give a .txt or .csv file (or - for stdin).")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    return decode_text(path.read_bytes(), path.name)
 
 
 def csv_columns(text: str) -> list[str]:

@@ -49,6 +49,7 @@ class RemoteModelsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        self.resize(560, 460)
         self.refresh()
 
     def refresh(self) -> None:

@@ -28,6 +28,7 @@ bench: setup
 	$(PY) bench/bench_ui.py
 	$(PY) bench/bench_download.py
 	$(PY) bench/bench_api.py
+	$(PY) bench/bench_summarize.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -76,7 +76,7 @@ class Summarizer:
             if budget < 64:
                 raise UserError("The model's context is too small to summarize with. Raise the context size "
                                 "in Settings.")
-            input_tokens = sum(count(b.text) for b in doc.blocks)
+            input_tokens = count(doc.text)
             blocks, parts_done, rounds = list(doc.blocks), 0, 0
             while True:
                 chunks = chunk_blocks(blocks, count, budget)

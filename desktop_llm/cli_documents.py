@@ -5,15 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from desktop_llm import cli  # cli imports this module only when building its parser: no cycle
 from desktop_llm.core.documents.readers import read_document, read_text
 from desktop_llm.core.documents.summarize import LENGTHS, STYLES
 from desktop_llm.core.store.export import write_file
-
-
-def _cli():
-    from desktop_llm import cli
-
-    return cli
 
 
 def _document(name: str):
@@ -28,7 +23,6 @@ def _document(name: str):
 
 
 def cmd_summarize(args) -> int:
-    cli = _cli()
     doc = _document(args.file)
     with cli._core() as core:
         job = core.summarizer.summarize(doc, core.resolve_model(args.model), args.style, args.length,
@@ -47,7 +41,6 @@ def cmd_summarize(args) -> int:
 def cmd_translate(args) -> int:
     from desktop_llm.core.documents.translate import read_glossary
 
-    cli = _cli()
     if args.file == "-":
         from desktop_llm.core.errors import UserError
 

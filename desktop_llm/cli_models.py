@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from desktop_llm import cli  # cli imports this module only when building its parser: no cycle
 from desktop_llm.core.errors import UserError
-
-
-def _cli():
-    from desktop_llm import cli
-
-    return cli
 
 
 def _size(n: int) -> str:
@@ -20,7 +15,6 @@ def _size(n: int) -> str:
 
 
 def cmd_list(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         rows = core.models.installed()
         paused = core.models.paused()
@@ -41,7 +35,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_search(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         hits = core.models.hub().search(args.query, limit=args.limit)
         if args.json:
@@ -56,7 +49,6 @@ def cmd_search(args) -> int:
 
 
 def cmd_files(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         models = core.models.hub().models(args.repo)
         if args.json:
@@ -72,7 +64,6 @@ def cmd_download(args) -> int:
     from desktop_llm.core.events import Failed, Finished
     from desktop_llm.core.models.downloads import DownloadControl, Transfer
 
-    cli = _cli()
     with cli._core() as core:
         remote = core.models.remote(args.repo, file=args.file, quant=args.quant)
         control = DownloadControl()
@@ -106,7 +97,6 @@ def cmd_download(args) -> int:
 
 
 def cmd_import(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         row = core.models.import_file(args.path)
         if args.json:
@@ -118,7 +108,6 @@ def cmd_import(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         model = core.models.find(args.name)
         if not args.yes and sys.stdin.isatty():
@@ -137,7 +126,6 @@ def cmd_remove(args) -> int:
 
 
 def cmd_default(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         model = core.models.set_default(args.name)
         core.save_settings()
@@ -149,15 +137,13 @@ def cmd_default(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from desktop_llm.core.models import fit, hardware
+    from desktop_llm.core.models import hardware
 
-    cli = _cli()
     with cli._core() as core:
         hw = hardware.detect()
-        entry = core.models.recommend(hw)
+        entry, estimate = core.models.recommendation(hw)
         if entry is None:
             raise UserError("No catalog model fits this computer comfortably; the starter model still works.")
-        estimate = fit.estimate(entry.estimated_size(), entry.architecture, core.settings.n_ctx, hw)
         if args.json:
             cli._print_json({"recommended": entry.as_dict(), "fit": estimate.as_dict(),
                              "hardware": hw.as_dict()})
@@ -170,7 +156,6 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_catalog(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         rows = core.models.catalog()
         if args.json:

@@ -5,17 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from desktop_llm import cli  # cli imports this module only when building its parser: no cycle
 from desktop_llm.core.drafting.feedback import feedback_rows, labelled_csv, read_text_file
 from desktop_llm.core.drafting.templates import find_template
 from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.store.export import write_file
-
-
-def _cli():
-    from desktop_llm import cli
-
-    return cli
 
 
 def _fields(pairs: list[str]) -> dict:
@@ -29,7 +24,6 @@ def _fields(pairs: list[str]) -> dict:
 
 
 def cmd_draft(args) -> int:
-    cli = _cli()
     with cli._core() as core:
         templates = core.templates()
         if args.list:
@@ -63,7 +57,6 @@ def cmd_draft(args) -> int:
 
 
 def cmd_rewrite(args) -> int:
-    cli = _cli()
     text = read_text_file(args.file)
     with cli._core() as core:
         job = core.writer.rewrite(text, args.style, core.resolve_model(args.model))
@@ -76,7 +69,6 @@ def cmd_rewrite(args) -> int:
 
 
 def cmd_analyze(args) -> int:
-    cli = _cli()
     text = read_text_file(args.file)
     is_csv = args.file.lower().endswith(".csv")
     rows = feedback_rows(text, args.column, is_csv)

@@ -2,7 +2,6 @@
 raw HTTP, over the real starter model."""
 
 import json
-import socket
 import threading
 import time
 
@@ -12,14 +11,9 @@ import pytest
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.server.runner import ApiServer
+from tests.conftest import free_port
 
 KEY = "sk-local-test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

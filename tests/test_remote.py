@@ -3,7 +3,6 @@
 answer garbage."""
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,8 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Failed, Finished, Token
 from desktop_llm.core.server.runner import ApiServer
+from tests.conftest import free_port
 from tests.test_models_hub import run_cli
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

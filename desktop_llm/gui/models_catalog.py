@@ -117,7 +117,7 @@ class CatalogView(QWidget):
                 self.list.setCurrentItem(self.list.topLevelItem(i))
 
     def fit_of(self, entry: CatalogEntry, quant: str) -> fit.Fit:
-        return fit.estimate(entry.estimated_size(quant), entry.architecture, self.n_ctx, self.hardware)
+        return fit.estimate_entry(entry, self.n_ctx, self.hardware, quant)
 
     def _show_details(self, *_) -> None:
         entry = self.selected()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.models import fit, hardware
+from desktop_llm.core.models import hardware
 from desktop_llm.core.models.download_queue import DONE, FAILED, QUEUED, RUNNING, DownloadItem
 from desktop_llm.gui.models_catalog import DownloadRequest
 from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, DownloadsBridge, ModelsWindow
@@ -90,9 +90,7 @@ class ModelsUi(QObject):
             self.core.save_settings()
         except OSError:
             pass  # shown again next time; nothing lost
-        hw = hardware.detect()
-        entry = self.core.models.recommend(hw)
-        verdict = fit.estimate(entry.estimated_size(), entry.architecture, settings.n_ctx, hw) if entry else None
+        entry, verdict = self.core.models.recommendation(hardware.detect())
         self.welcome = WelcomeDialog(entry, verdict, self.window)
         choice = self.welcome.exec()
         if choice == WELCOME_DOWNLOAD:

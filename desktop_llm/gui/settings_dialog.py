@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+    QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
     QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
@@ -13,20 +13,10 @@ from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation
-from desktop_llm.gui.widgets import named
+from desktop_llm.gui.widgets import named, save_cancel_buttons
 
 CUSTOM = "Custom"
 NONE = "None"
-
-
-def _save_cancel(dialog: QDialog) -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                               | QDialogButtonBox.StandardButton.Cancel)
-    for button in buttons.buttons():
-        named(button, button.text().replace("&", ""), button.text().replace("&", ""))
-    buttons.accepted.connect(dialog.accept)
-    buttons.rejected.connect(dialog.reject)
-    return buttons
 
 
 def _spin(lo: float, hi: float, step: float, decimals: int, name: str, tip: str) -> QDoubleSpinBox:
@@ -131,7 +121,7 @@ class SettingsDialog(QDialog):
         self._add_hardware_rows(form, settings)
         self._add_hub_rows(form, settings, has_token)
         self._add_api_rows(form, settings, api_key)
-        buttons = _save_cancel(self)
+        buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
@@ -257,7 +247,7 @@ class ConversationSettingsDialog(QDialog):
         form.addRow("Max reply &tokens:", self.max_tokens)
         note = QLabel("These apply to this conversation only. Defaults are in Settings (Ctrl+,).")
         note.setWordWrap(True)
-        buttons = _save_cancel(self)
+        buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)

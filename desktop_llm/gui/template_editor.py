@@ -4,11 +4,11 @@ among the user's templates (a built-in one is never overwritten)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout
 
 from desktop_llm.core.drafting.templates import Template, save_user_template, template_source
 from desktop_llm.core.errors import UserError
-from desktop_llm.gui.widgets import MessageLine, named
+from desktop_llm.gui.widgets import MessageLine, named, save_cancel_buttons
 
 
 class TemplateEditor(QDialog):
@@ -25,11 +25,7 @@ class TemplateEditor(QDialog):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setPlainText(template_source(start))
         self.message = MessageLine("Template problem")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        for b in buttons.buttons():
-            named(b, b.text().replace("&", ""), b.text().replace("&", ""))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, self.save)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.text, 1)

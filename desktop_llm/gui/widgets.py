@@ -25,6 +25,18 @@ def button(text: str, tip: str, slot=None) -> QPushButton:
     return b
 
 
+def save_cancel_buttons(dialog, on_save=None):
+    """Save and Cancel, named for screen readers; Save runs `on_save` (default: accept)."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    for b in buttons.buttons():
+        named(b, b.text().replace("&", ""), b.text().replace("&", ""))
+    buttons.accepted.connect(on_save or dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 def linkify(text: str) -> str:
     """Plain text as HTML with its web addresses clickable."""
     out, last = [], 0

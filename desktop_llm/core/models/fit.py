@@ -70,6 +70,11 @@ def estimate(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware) -> Fi
     return Fit("too_large", need, 0, layers)
 
 
+def estimate_entry(entry: CatalogEntry, n_ctx: int, hw: Hardware, quant: str | None = None) -> Fit:
+    """The fit of a catalog model in one of its quantizations (the default one if none)."""
+    return estimate(entry.estimated_size(quant), entry.architecture, n_ctx, hw)
+
+
 # Before a search result is downloaded its shape is unknown: assume a KV cache
 # as large as Llama 3.1 8B's (128 KB per token), more than most GGUFs need.
 UNKNOWN_SHAPE = Architecture(layers=32, kv_heads=8, head_dim=128)
@@ -118,7 +123,7 @@ def recommend(catalog: list[CatalogEntry], hw: Hardware, n_ctx: int = 4096) -> C
     """The largest catalog model that runs comfortably: entirely on the GPU
     when there is one, else one small enough for the CPU to answer briskly."""
     def comfortable(entry: CatalogEntry) -> bool:
-        fit = estimate(entry.estimated_size(), entry.architecture, n_ctx, hw)
+        fit = estimate_entry(entry, n_ctx, hw)
         if fit.gpu_layers:
             return fit.gpu_layers == fit.total_layers
         cpu_limit = CPU_PARAMS_LIMIT if hw.cpu_cores >= 4 else SMALL_CPU_PARAMS_LIMIT

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.server.openai_api import OpenAIApi
@@ -69,7 +70,7 @@ class ApiServer:
         for _ in range(200):
             if server.started or not self._thread.is_alive():
                 break
-            threading.Event().wait(0.025)
+            time.sleep(0.025)
         if not server.started:
             raise UserError(f"The API server could not start on {self.host}:{self.port}.")
 

@@ -56,7 +56,11 @@ def cmd_translate(args) -> int:
     if args.json:
         cli._print_json(result.as_dict())
     else:
-        print(f"Saved {result.output} ({result.translated_blocks} blocks translated).", file=sys.stderr)
+        from desktop_llm.core.documents.language import LANGUAGES
+
+        source_name = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
+        print(f"Saved {result.output} ({result.translated_blocks} blocks translated{source_name}).",
+              file=sys.stderr)
         for miss in result.glossary_misses:
             print(f"[glossary not followed: {miss}]", file=sys.stderr)
     return 0

@@ -244,3 +244,77 @@ def test_translate_cli_glossary_and_bad_input(app_home, capsys, chapter, tmp_pat
     assert code == 1 and "Unknown language" in err
     code, _, err = run_cli(capsys, "translate", str(chapter), "--to", "es", "-o", str(chapter))
     assert code == 1 and "overwrite the original" in err
+
+
+def test_the_source_language_is_detected_and_a_document_already_in_the_target_refused(core, tmp_path):
+    from desktop_llm.core.documents.language import detect_language
+    from desktop_llm.core.events import Failed
+
+    assert detect_language("The pot is warmed before the leaves go in, and the water is poured slowly.") == "en"
+    assert detect_language("La tetera se calienta antes de poner las hojas y el agua se vierte despacio.") == "es"
+    assert detect_language("Die Kanne wird vorgewärmt, bevor die Blätter hineinkommen.") == "de"
+    assert detect_language("12 34") == ""  # nothing to tell from
+    spanish = tmp_path / "receta.md"
+    spanish.write_text("# Té\n\nLa tetera se calienta antes de poner las hojas y el agua se vierte despacio.\n",
+                       encoding="utf-8")
+    doc = read_document(spanish)
+    last = list(core.translator.translate(spanish, doc, core.resolve_model(), "es").events())[-1]
+    assert isinstance(last, Failed) and "already seems to be in Spanish" in last.user_message
+    assert not (tmp_path / "receta.es.md").exists()
+
+
+def test_blocks_arrive_one_by_one_and_one_block_can_be_translated_again(core, chapter):
+    from desktop_llm.core.documents.translate import TranslatedBlock, edited_block
+    from desktop_llm.core.documents.writers import block_markdown
+    from desktop_llm.core.events import Finished, Partial
+
+    doc = read_document(chapter)
+    events = list(core.translator.translate(chapter, doc, core.resolve_model(), "it").events())
+    pieces = [e.piece for e in events if isinstance(e, Partial)]
+    assert all(isinstance(p, TranslatedBlock) for p in pieces)
+    assert [p.index for p in pieces] == list(range(len(doc.blocks)))  # every block, in order
+    result = events[-1].result
+    assert result.source_language == "en" and result.as_dict()["source_language"] == "en"
+    assert [p.block for p in pieces] == result.document.blocks
+    paragraph = 1
+    job = core.translator.retranslate(doc.blocks[paragraph], core.resolve_model(), "it", "en")
+    last = list(job.events())[-1]
+    assert isinstance(last, Finished), last
+    block, misses = last.result
+    assert block.kind == "paragraph" and misses == []
+    assert {s.link for s in block.spans if s.link} <= {"https://example.com/tea?x=1&y=2"}
+    with pytest.raises(UserError, match="copied as they are"):
+        core.translator.retranslate(next(b for b in doc.blocks if b.kind == "code"), core.resolve_model(), "it")
+    # a person's edit keeps the block's kind and reads the inline marks back
+    heading = doc.blocks[0]
+    edited = edited_block(heading, "Preparare il **tè** con [la guida](https://example.com/tea?x=1&y=2)")
+    assert edited.kind == "heading" and edited.level == 1
+    assert [(s.text, s.bold, s.link) for s in edited.spans] == [
+        ("Preparare il ", False, None), ("tè", True, None), (" con ", False, None),
+        ("la guida", False, "https://example.com/tea?x=1&y=2")]
+    assert edited_block(heading, block_markdown(doc.blocks[1])).spans == doc.blocks[1].spans
+
+
+def test_saving_a_document_keeps_the_original_and_knows_its_formats(chapter, tmp_path):
+    from desktop_llm.core.documents.writers import save_document
+
+    doc = read_document(chapter)
+    original = chapter.read_bytes()
+    with pytest.raises(UserError, match="original"):
+        save_document(doc, chapter, source=chapter)
+    with pytest.raises(UserError, match=r"\.txt, \.md, \.html or \.docx"):
+        save_document(doc, tmp_path / "out.pdf")
+    save_document(doc, tmp_path / "out.docx", source=chapter)
+    assert shape(read_document(tmp_path / "out.docx")) == shape(doc) and chapter.read_bytes() == original
+
+
+def test_a_summary_continues_as_a_conversation(core):
+    from desktop_llm.core.documents.summarize import Summary, summary_conversation
+
+    summary = Summary("- Tea is steeped.\n- Green takes 2 minutes.", 3, 5400, 12.0)
+    conversation_id = summary_conversation(core.history, summary, "report.pdf", "starter")
+    conversation = core.history.get_conversation(conversation_id)
+    messages = core.history.messages(conversation_id)
+    assert conversation.title == "Summary of report.pdf"
+    assert [(m.role, m.content) for m in messages] == [("user", "Summarize report.pdf."),
+                                                       ("assistant", summary.text)]

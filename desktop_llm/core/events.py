@@ -28,6 +28,13 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """A finished piece of a longer result (a translated block), before the end."""
+
+    piece: Any
+
+
+@dataclass(frozen=True)
 class Finished:
     result: Any = None
     stats: Any = None
@@ -39,5 +46,5 @@ class Failed:
     detail: str = ""
 
 
-Event = Union[Started, Token, Progress, Finished, Failed]
+Event = Union[Started, Token, Progress, Partial, Finished, Failed]
 TERMINAL = (Finished, Failed)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.events import Event, Failed, Finished, Progress, Started, Token
+from desktop_llm.core.events import Event, Failed, Finished, Partial, Progress, Started, Token
 
 
 class JobBridge(QObject):
     started = Signal(dict)
     token = Signal(str)
     progress = Signal(int, int, str)
+    partial = Signal(object)
     finished = Signal(object)
     failed = Signal(str, str)
 
@@ -24,6 +25,8 @@ class JobBridge(QObject):
             self.token.emit(event.text)
         elif isinstance(event, Progress):
             self.progress.emit(event.done, event.total, event.label)
+        elif isinstance(event, Partial):
+            self.partial.emit(event.piece)
         elif isinstance(event, Started):
             self.started.emit(dict(event.info))
         elif isinstance(event, Finished):

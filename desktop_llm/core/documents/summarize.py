@@ -46,6 +46,14 @@ def _messages(text: str, instruction: str) -> list[dict]:
             {"role": "user", "content": f"{instruction}\n\n---\n{text}\n---"}]
 
 
+def summary_conversation(history, summary: Summary, document_name: str, model_name: str) -> int:
+    """A new conversation holding the summary, so the user can ask about it."""
+    conversation_id = history.create_conversation(title=f"Summary of {document_name}", model=model_name,
+                                                  first_message=f"Summarize {document_name}.")
+    history.add_message(conversation_id, "assistant", summary.text, model=model_name)
+    return conversation_id
+
+
 class Summarizer:
     def __init__(self, host: ModelHost, settings: Settings):
         self.host = host

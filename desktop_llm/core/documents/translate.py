@@ -24,36 +24,20 @@ from urllib.parse import unquote
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
+from desktop_llm.core.documents.language import LANGUAGES, detect_language, language_code
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
-from desktop_llm.core.documents.writers import output_path, render
+from desktop_llm.core.documents.writers import output_path, save_document
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished, Progress
+from desktop_llm.core.events import Event, Finished, Partial, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
 from desktop_llm.core.models import InstalledModel
 from desktop_llm.core.paths import atomic_write_text, read_json
 from desktop_llm.core.settings import Settings
-from desktop_llm.core.store.export import write_file
 
-LANGUAGES = {"ar": "Arabic", "bg": "Bulgarian", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek",
-             "en": "English", "es": "Spanish", "et": "Estonian", "fi": "Finnish", "fr": "French", "he": "Hebrew",
-             "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
-             "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "nl": "Dutch", "no": "Norwegian", "pl": "Polish",
-             "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian",
-             "sv": "Swedish", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese",
-             "zh": "Chinese"}
 HOLE = "⟦{}⟧"
 HOLE_RE = re.compile(r"⟦(\d+)⟧")
 STATE_SUFFIX = ".translation.json"
-
-
-def language_code(name: str) -> str:
-    key = name.strip().lower()
-    for code, language in LANGUAGES.items():
-        if key in (code, language.lower()):
-            return code
-    raise UserError(f"Unknown language “{name}”. Use a code or name: "
-                    f"{', '.join(f'{c} ({n})' for c, n in sorted(LANGUAGES.items()))}.")
 
 
 def read_glossary(path: str | Path) -> dict[str, str]:
@@ -78,10 +62,58 @@ class Translation:
     translated_blocks: int  # sent to the model in this run (the rest were code, empty, or done before)
     seconds: float
     glossary_misses: list[str] = field(default_factory=list)
+    source_language: str = ""  # code, given or detected ("" when unsure)
+    document: Document | None = None  # the translated document, for review
 
     def as_dict(self) -> dict:
         return {"output": str(self.output), "blocks": self.blocks, "translated_blocks": self.translated_blocks,
-                "seconds": round(self.seconds, 2), "glossary_misses": self.glossary_misses}
+                "seconds": round(self.seconds, 2), "glossary_misses": self.glossary_misses,
+                "source_language": self.source_language}
+
+
+@dataclass(frozen=True)
+class TranslatedBlock:
+    """One block done (the Partial event's piece): the review fills as they come."""
+
+    index: int
+    block: Block
+
+
+@dataclass(frozen=True)
+class BlockRequest:
+    """What a block's translation needs besides the block."""
+
+    target: str  # language code
+    source_language: str = ""  # language code, "" when unknown
+    glossary: dict = field(default_factory=dict)
+
+    def messages(self, marked: str) -> list[dict]:
+        from_text = f" from {LANGUAGES[self.source_language]}" if self.source_language else ""
+        terms = "".join(f"\n- {t} → {w}" for t, w in self.glossary.items() if t.lower() in marked.lower())
+        system = (f"You are a professional translator. Translate the user's text{from_text} into "
+                  f"{LANGUAGES[self.target]}. Answer with the translation only. Keep Markdown marks "
+                  "(**, *, [text](...)) around the same words, and copy every ⟦n⟧ placeholder exactly.")
+        if terms:
+            system += f" Use these translations for these terms:{terms}"
+        return [{"role": "system", "content": system}, {"role": "user", "content": marked}]
+
+    def misses(self, source: Block, translated: Block, number: int | None = None) -> list[str]:
+        """Glossary terms of the source block whose translation is not in the result."""
+        where = f" (block {number})" if number is not None else ""
+        return [f"{term} → {wanted}{where}" for term, wanted in self.glossary.items()
+                if term.lower() in source.text.lower() and wanted.lower() not in translated.text.lower()]
+
+
+def translatable(block: Block) -> bool:
+    """Code and empty blocks are copied, never sent to the model."""
+    return block.kind != "code" and bool(block.text.strip())
+
+
+def edited_block(block: Block, text: str) -> Block:
+    """A block after a person edited its text (inline Markdown marks are read back)."""
+    if block.kind == "code":
+        return block.with_text(text)
+    return from_marked(block, text, [])
 
 
 def to_marked(block: Block) -> tuple[str, list[str]]:
@@ -145,61 +177,87 @@ class Translator:
 
     def translate(self, source: Path, doc: Document, model: InstalledModel, target: str, source_language: str = "",
                   output: Path | None = None, glossary: dict[str, str] | None = None, listener=None) -> Job:
+        """Translate `doc` (read from `source`) into `target`; the source language is detected
+        when not given. Yields a TranslatedBlock per block, then the Translation."""
         code = language_code(target)
+        given = language_code(source_language) if source_language else ""
         output = Path(output) if output else output_path(Path(source), code)
         if output.resolve() == Path(source).resolve():
             raise UserError("The translation would overwrite the original. Choose another output file.")
         if doc.format not in ("txt", "md", "html", "docx"):
-            fmt = "md"
             output = output.with_suffix(".md")
-        else:
-            fmt = doc.format
-        glossary = glossary or {}
         state_file = output.with_name(output.name + STATE_SUFFIX)
         fingerprint = hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
-        language = LANGUAGES[code]
-        from_text = f" from {source_language}" if source_language else ""
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
             t0 = time.perf_counter()
+            request = BlockRequest(code, given or self._detected(doc, code), glossary or {})
             state = read_json(state_file, dict)
             done: dict[str, str] = state.get("blocks", {}) if state.get("source") == fingerprint else {}
             out_blocks, sent, misses = [], 0, []
-            params = replace(params_from(self.settings), temperature=0.2)
-            todo = [i for i, b in enumerate(doc.blocks) if b.kind != "code" and b.text.strip()]
+            todo = [i for i, b in enumerate(doc.blocks) if translatable(b)]
+            resumed = sum(1 for i in todo if str(i) in done)
             started = time.perf_counter()
             for i, block in enumerate(doc.blocks):
-                if block.kind == "code" or not block.text.strip():
-                    out_blocks.append(block)
-                    continue
-                marked, holes = to_marked(block)
-                if str(i) not in done:
-                    position = todo.index(i)
-                    eta = ((time.perf_counter() - started) / sent * (len(todo) - position)) if sent else None
-                    yield Progress(position, len(todo), f"Translating block {position + 1} of {len(todo)}"
-                                   + (f", about {eta:.0f} s left" if eta else ""))
-                    done[str(i)] = yield from complete(ctx, self._messages(marked, language, from_text, glossary),
-                                                       replace(params, max_tokens=max(64, len(marked))),
-                                                       progress=False)
-                    sent += 1
-                    atomic_write_text(state_file, json.dumps({"source": fingerprint, "blocks": done}))
-                translated = from_marked(block, done[str(i)], holes)
-                misses += [f"{term} → {wanted} (block {i + 1})" for term, wanted in glossary.items()
-                           if term.lower() in block.text.lower() and wanted.lower() not in translated.text.lower()]
-                out_blocks.append(translated)
-            write_file(output, render(Document(out_blocks, fmt), fmt))
+                if translatable(block):
+                    marked, holes = to_marked(block)
+                    if str(i) not in done:
+                        position = todo.index(i)
+                        left = len(todo) - position
+                        eta = (time.perf_counter() - started) / sent * left if sent else None
+                        yield Progress(position, len(todo), f"Translating block {position + 1} of {len(todo)}"
+                                       + (f" ({resumed} kept from before)" if resumed else "")
+                                       + (f", about {eta:.0f} s left" if eta else ""))
+                        try:
+                            done[str(i)] = yield from self._complete(ctx, request, marked)
+                        except UserError:
+                            if ctx.cancel.is_set():
+                                raise UserError(f"Stopped after {len(done)} of {len(todo)} blocks. The finished "
+                                                "blocks are kept: translate again to go on from there.") from None
+                            raise
+                        sent += 1
+                        atomic_write_text(state_file, json.dumps({"source": fingerprint, "blocks": done}))
+                    block_out = from_marked(block, done[str(i)], holes)
+                    misses += request.misses(block, block_out, i + 1)
+                else:
+                    block_out = block
+                out_blocks.append(block_out)
+                yield Partial(TranslatedBlock(i, block_out))
+            result = Document(out_blocks, doc.format if doc.format in ("txt", "md", "html", "docx") else "md")
+            save_document(result, output, source)
             state_file.unlink(missing_ok=True)
-            yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses))
+            yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,
+                                       request.source_language, result))
 
         return self.host.submit(job, listener, label="translate", info={"output": str(output)})
 
+    def retranslate(self, block: Block, model: InstalledModel, target: str, source_language: str = "",
+                    glossary: dict[str, str] | None = None, listener=None) -> Job:
+        """One block again (a person did not like it); Finished carries (block, glossary misses)."""
+        request = BlockRequest(language_code(target), language_code(source_language) if source_language else "",
+                               glossary or {})
+        if not translatable(block):
+            raise UserError("Code and empty blocks are copied as they are, not translated.")
+
+        def job(ctx: HostContext) -> Iterator[Event]:
+            yield from ctx.engine_for(model)
+            marked, holes = to_marked(block)
+            # a little warmer than the first time, so the new attempt can differ
+            text = yield from self._complete(ctx, request, marked, temperature=0.6)
+            result = from_marked(block, text, holes)
+            yield Finished((result, request.misses(block, result)))
+
+        return self.host.submit(job, listener, label="translate", info={})
+
+    def _complete(self, ctx: HostContext, request: BlockRequest, marked: str, temperature: float = 0.2):
+        params = replace(params_from(self.settings), temperature=temperature, max_tokens=max(64, len(marked)))
+        return (yield from complete(ctx, request.messages(marked), params, progress=False))
+
     @staticmethod
-    def _messages(marked: str, language: str, from_text: str, glossary: dict[str, str]) -> list[dict]:
-        terms = "".join(f"\n- {t} → {w}" for t, w in glossary.items() if t.lower() in marked.lower())
-        system = (f"You are a professional translator. Translate the user's text{from_text} into {language}. "
-                  "Answer with the translation only. Keep Markdown marks (**, *, [text](...)) around the same "
-                  "words, and copy every ⟦n⟧ placeholder exactly.")
-        if terms:
-            system += f" Use these translations for these terms:{terms}"
-        return [{"role": "system", "content": system}, {"role": "user", "content": marked}]
+    def _detected(doc: Document, target: str) -> str:
+        code = detect_language("\n".join(b.text for b in doc.blocks if translatable(b)))
+        if code == target:
+            raise UserError(f"This document already seems to be in {LANGUAGES[code]}. Choose another target "
+                            "language, or give the source language if that is wrong.")
+        return code

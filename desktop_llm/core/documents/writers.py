@@ -9,6 +9,7 @@ from pathlib import Path
 
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.store.export import write_file
 
 WRITABLE = ("txt", "md", "html", "docx")
 
@@ -232,9 +233,27 @@ def _docx_link(paragraph, s: Span) -> None:
     paragraph._p.append(link)
 
 
+def block_markdown(block: Block) -> str:
+    """One block's text with its inline marks, as a person edits it (code blocks as they are)."""
+    return block.text if block.kind == "code" else _md_inline(block.spans)
+
+
+def save_document(doc: Document, path: Path, source: Path | None = None) -> Path:
+    """Write `doc` in the format its name asks for, atomically, never over `source`."""
+    path = Path(path)
+    if source is not None and path.resolve() == Path(source).resolve():
+        raise UserError("That is the original document: choose another name so the original is kept.")
+    fmt = path.suffix.lower().lstrip(".")
+    fmt = {"markdown": "md", "htm": "html", "text": "txt"}.get(fmt, fmt)
+    if fmt not in WRITABLE:
+        raise UserError(f"{path.name}: documents can be saved as .txt, .md, .html or .docx.")
+    return write_file(path, render(doc, fmt))
+
+
 def output_path(source: Path, language: str) -> Path:
     """chapter.docx -> chapter.es.docx (never the input itself)."""
     return source.with_name(f"{source.stem}.{language}{source.suffix}")
 
 
-__all__ = ["Block", "render", "to_docx", "to_html", "to_markdown", "to_text", "output_path"]
+__all__ = ["Block", "block_markdown", "render", "save_document", "to_docx", "to_html", "to_markdown", "to_text",
+           "output_path"]

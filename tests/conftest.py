@@ -225,3 +225,17 @@ def make_window(qtbot, app_home):
     for window, core in made:
         window.close()
         core.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """A failed test may leave unsaved document edits: their Save? question
+    would block the closing of its windows, so they are let go first."""
+    documents = sys.modules.get("desktop_llm.gui.documents_window")
+    if documents is not None:
+        from PySide6.QtWidgets import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, documents.DocumentsWindow):
+                widget.forget_unsaved()
+    return (yield)

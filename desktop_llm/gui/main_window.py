@@ -7,6 +7,7 @@ only turns user actions into core calls and core events into widgets.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -26,6 +27,7 @@ from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.chat_view import ChatView
 from desktop_llm.gui.conversation_files import ConversationFiles
 from desktop_llm.gui.conversation_list import ConversationSidebar
+from desktop_llm.gui.documents_window import DocumentsWindow, document_paths
 from desktop_llm.gui.feedback_dialog import FeedbackDialog
 from desktop_llm.gui.input_box import InputBox
 from desktop_llm.gui.message_bubble import MessageBubble, details_text
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
         self.remote_models_action = action("&Remote models…", "Ctrl+Shift+K", self.open_remote_models)
         self.workspace_action = action("&Writing workspace…", "Ctrl+Shift+D", self.open_workspace)
         self.feedback_action = action("&Analyze feedback…", "Ctrl+Shift+A", self.open_feedback)
+        self.documents_action = action("&Documents: summarize or translate…", "Ctrl+D", self.open_documents)
 
         menus = {
             "&File": [self.new_chat_action, None, self.import_action, self.export_action, None,
@@ -210,7 +213,7 @@ class MainWindow(QMainWindow):
             "&Chat": [self.stop_action, self.regenerate_action, self.continue_action, self.edit_last_action,
                       self.copy_last_action, self.previous_version_action, self.next_version_action, None,
                       self.focus_input_action, self.conversation_settings_action],
-            "&Write": [self.workspace_action, self.feedback_action],
+            "&Write": [self.workspace_action, self.documents_action, self.feedback_action],
             "&Models": [self.models_action, self.search_models_action, self.installed_models_action,
                         self.import_model_action, self.downloads_action, self.remote_models_action],
         }
@@ -260,6 +263,7 @@ class MainWindow(QMainWindow):
     # -- writing tools -----------------------------------------------------------------
     workspace = None
     feedback = None
+    documents = None
 
     def open_workspace(self) -> WorkspaceWindow:
         if self.workspace is None:
@@ -269,6 +273,23 @@ class MainWindow(QMainWindow):
         self.workspace.activateWindow()
         return self.workspace
 
+    def open_documents(self, path: str | Path | None = None) -> DocumentsWindow:
+        if self.documents is None:
+            self.documents = DocumentsWindow(self.core, self._model_for_tools, self)
+            self.documents.conversation_created.connect(self._show_new_conversation)
+        self.documents.show()
+        self.documents.raise_()
+        self.documents.activateWindow()
+        if path is not None:
+            self.documents.open_path(path)
+        return self.documents
+
+    def _show_new_conversation(self, conversation_id: int) -> None:
+        self.refresh_conversations()
+        self.open_conversation(conversation_id)
+        self.raise_()
+        self.activateWindow()
+
     def open_feedback(self) -> FeedbackDialog:
         if self.feedback is None:
             self.feedback = FeedbackDialog(self.core, self._model_for_tools, self)
@@ -276,15 +297,18 @@ class MainWindow(QMainWindow):
         self.feedback.raise_()
         return self.feedback
 
-    # -- a .gguf dropped on the window is imported ---------------------------------------
+    # -- a .gguf dropped on the window is imported; a document opens in Documents ----------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if gguf_paths(event):
+        if gguf_paths(event) or document_paths(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = gguf_paths(event)
+        paths, documents = gguf_paths(event), document_paths(event)
         if paths:
             self.models_ui.open(INSTALLED).import_files(paths)
+            event.acceptProposedAction()
+        elif documents:
+            self.open_documents(documents[0])
             event.acceptProposedAction()
 
     # -- conversations ---------------------------------------------------------------
@@ -655,7 +679,11 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the reply (the host saves it as stopped), stop listening, empty the trash."""
+        """Stop the reply (the host saves it as stopped), stop listening, empty the trash.
+        Unsaved document work is asked about first; Cancel keeps the app open."""
+        if self.documents is not None and self.documents.isVisible() and not self.documents.close():
+            event.ignore()
+            return
         self.stop()
         self._flush_tokens()
         self._flush_timer.stop()

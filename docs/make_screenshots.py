@@ -1,9 +1,10 @@
-"""Regenerate the README screenshots: chat, search, settings and models.
+"""Regenerate the README screenshots: chat, search, settings, workspace,
+documents (summary and side-by-side translation review) and models.
 
 Runs the real app on a throw-away home with the bundled model; the Models
 window downloads from the tests' local Hub server (the starter's bytes under
 a catalog model's file name, paced like a home connection):
-    .venv/bin/python docs/make_screenshots.py
+    .venv/bin/python docs/make_screenshots.py [documents]   (only the Documents page)
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def main() -> None:
     window.show()
     window.start_loading()
     wait(app, lambda: window.model_ready)
+    if sys.argv[1:] == ["documents"]:
+        documents_screenshots(app, window)
+        os._exit(0)
     window.new_chat()
     for prompt in ("Write a Python function that reverses a string.", "Now explain it in one sentence."):
         window.input.setPlainText(prompt)
@@ -72,6 +76,7 @@ def main() -> None:
     dialog.grab().save(str(OUT / "screenshot-settings.png"))
     dialog.close()
     workspace_screenshot(app, window)
+    documents_screenshots(app, window)
     models_screenshots(app, window)
     print("saved", *sorted(p.name for p in OUT.glob("screenshot*.png")), flush=True)
     os._exit(0)
@@ -89,6 +94,66 @@ def workspace_screenshot(app, window) -> None:
         app.processEvents()
     workspace.grab().save(str(OUT / "screenshot-workspace.png"))
     workspace.close()
+
+
+CHAPTER = """# Brewing green tea
+
+Green tea is **steeped**, never *boiled*. The [tea guide](https://example.com/tea) explains why.
+
+## What you need
+
+- A warm teapot
+- Fresh water
+   - Soft water is best
+- Loose leaves: one teaspoon per cup
+
+| Tea | Water | Minutes |
+| --- | --- | --- |
+| Sencha | 75 °C | 2 |
+| Gyokuro | 60 °C | 3 |
+
+```python
+def steep(minutes):
+    return "tea" * minutes
+```
+
+Call `steep(2)` for a light cup. Pour slowly and enjoy it while it is warm.
+"""
+
+
+def documents_screenshots(app, window) -> None:
+    folder = Path(tempfile.mkdtemp())
+    report = folder / "quarterly-report.md"
+    report.write_text("\n\n".join(
+        f"## Week {i}\n\nThe team reviewed {topic}. Revenue was {1000 + 37 * i} euros and "
+        f"{i % 5 + 1} customers wrote about delays; the manager decided to {verb} before the next review."
+        for i, (topic, verb) in enumerate(zip(["sales", "hiring", "the new office", "customer support",
+                                               "the tea supplier", "shipping"] * 3,
+                                              ["hire", "wait", "spend", "save"] * 5), 1)), encoding="utf-8")
+    documents = window.open_documents(report)
+    documents.resize(1180, 760)
+    wait(app, lambda: documents.doc is not None, 30)
+    documents.summary_panel.length.setCurrentIndex(documents.summary_panel.length.findData("short"))
+    documents.summarize()
+    wait(app, lambda: "Writing the summary" in documents.message.plain, 300)
+    wait(app, lambda: len(documents.summary_panel.result.toPlainText()) > 120, 60)
+    for _ in range(20):
+        app.processEvents()
+    documents.grab().save(str(OUT / "screenshot-summary.png"))
+    wait(app, lambda: documents.job is None, 120)
+    chapter = folder / "chapter.md"
+    chapter.write_text(CHAPTER, encoding="utf-8")
+    documents.open_path(chapter)
+    wait(app, lambda: documents.path == chapter, 30)
+    panel = documents.translate_panel
+    panel.target.setCurrentIndex(panel.target.findData("es"))
+    documents.translate()
+    wait(app, lambda: documents.job is None, 300)
+    panel.review.selectRow(1)
+    for _ in range(20):
+        app.processEvents()
+    documents.grab().save(str(OUT / "screenshot-translation.png"))
+    documents.close()
 
 
 def models_screenshots(app, window) -> None:

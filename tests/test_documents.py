@@ -204,9 +204,26 @@ def test_translation_keeps_structure_code_links_and_tables(core, chapter, tmp_pa
     assert shape(translated)[0] == kinds  # the same sequence of block kinds
     assert [b.text for b in translated.blocks if b.kind == "code"] == [b.text for b in doc.blocks if b.kind == "code"]
     assert shape(translated)[3] == tables
-    assert set(shape(translated)[2]) <= set(links)  # URLs copied exactly, never invented
+    assert set(shape(translated)[2]) == set(links)  # URLs copied exactly, never invented or lost
+    assert sorted(set(shape(translated)[1])) == sorted(set(code))  # inline code too
     assert result.translated_blocks == sum(1 for b in doc.blocks if b.kind != "code" and b.text.strip())
     assert not list(tmp_path.glob("*.translation.json"))
+
+
+def test_inline_code_and_links_the_model_leaves_out_are_put_back():
+    from desktop_llm.core.documents.readers import read_markdown
+    from desktop_llm.core.documents.translate import from_marked, to_marked
+
+    block = read_markdown("Call `steep(2)` for a [cup](https://x.org/a?b=1). Then `go`.").blocks[0]
+    marked, holes = to_marked(block)
+    assert marked == "Call ⟦1⟧ for a [cup](⟦2⟧). Then ⟦3⟧." and holes == ["steep(2)", "https://x.org/a?b=1", "go"]
+    whole = from_marked(block, "Llame ⟦1⟧ para una [taza](⟦2⟧). Luego ⟦3⟧.", holes)
+    assert [(s.text, s.code, s.link) for s in whole.spans if s.code or s.link] == [
+        ("steep(2)", True, None), ("taza", False, "https://x.org/a?b=1"), ("go", True, None)]
+    careless = from_marked(block, "Llame para una taza. Luego ⟦3⟧.", holes)
+    assert careless.text.startswith("Llame para una taza. Luego go.")
+    assert [(s.text, s.code, s.link) for s in careless.spans if s.code or s.link] == [
+        ("go", True, None), ("steep(2)", True, None), ("cup", False, "https://x.org/a?b=1")]
 
 
 def test_a_cancelled_translation_resumes_with_finished_blocks_kept(core, chapter, tmp_path):

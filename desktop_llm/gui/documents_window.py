@@ -133,8 +133,13 @@ class TranslatePanel(QWidget):
         actions.addWidget(self.output_label, 1)
         for b in (self.retranslate_button, self.save_button, self.save_as_button):
             actions.addWidget(b)
+        hint = QLabel("Double-click a translation (or press F2) to edit it. Bold, italic, links and code show "
+                      "as Markdown marks: **bold**, *italic*, [text](address), `code`.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(placeholder-text)")
         layout = QVBoxLayout(self)
         layout.addLayout(options)
+        layout.addWidget(hint)
         layout.addWidget(self.review, 1)
         layout.addLayout(actions)
 

@@ -151,7 +151,24 @@ def from_marked(block: Block, text: str, holes: list[str]) -> Block:
             spans += _with_code(s.text, holes, block, s.bold, s.italic, link)
     if not spans:  # the marks did not survive: keep the words
         spans = [Span(fill(text).replace("**", "").strip())]
-    return replace(block, spans=tuple(spans))
+    return replace(block, spans=tuple(spans) + _dropped(block, text, holes))
+
+
+def _dropped(block: Block, text: str, holes: list[str]) -> tuple[Span, ...]:
+    """Inline code and links the model left out, put back at the block's end: never lost."""
+    kept = {int(m.group(1)) for m in HOLE_RE.finditer(text)}
+    out: list[Span] = []
+    for number, value in enumerate(holes, 1):
+        if number in kept:
+            continue
+        code = next((s for s in block.spans if s.code and s.text == value and not s.link), None)
+        if code is not None:
+            out += [Span(" "), code]
+            continue
+        linked = "".join(s.text for s in block.spans if s.link == value)
+        if linked and value not in {s.link for s in out}:
+            out += [Span(" "), Span(linked, link=value)]
+    return tuple(out)
 
 
 def _with_code(text: str, holes: list[str], block: Block, bold: bool, italic: bool, link) -> list[Span]:
@@ -251,7 +268,10 @@ class Translator:
         return self.host.submit(job, listener, label="translate", info={})
 
     def _complete(self, ctx: HostContext, request: BlockRequest, marked: str, temperature: float = 0.2):
-        params = replace(params_from(self.settings), temperature=temperature, max_tokens=max(64, len(marked)))
+        # A block is one paragraph: a blank line starts the model's own notes, not the translation.
+        # A translation seldom needs more tokens than the source has characters.
+        params = replace(params_from(self.settings), temperature=temperature, max_tokens=max(32, len(marked)),
+                         stop=("\n\n",))
         return (yield from complete(ctx, request.messages(marked), params, progress=False))
 
     @staticmethod

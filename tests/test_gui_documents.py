@@ -210,3 +210,15 @@ def test_unsaved_review_edits_are_asked_about_before_closing(qtbot, make_window,
     documents.close()
     assert not documents.isVisible()
     assert read_document(tmp_path / "short.de.md").blocks[1].text == "Tee wird aufgegossen, nicht gekocht."
+
+
+def test_the_documents_page_names_its_controls_and_has_shortcuts(qtbot, make_window):
+    from tests.test_gui_access import unnamed_controls
+
+    documents = make_window().open_documents()
+    assert unnamed_controls(documents) == []
+    for menu_action in documents.menuBar().actions():
+        for action in menu_action.menu().actions():
+            if not action.isSeparator():
+                assert not action.shortcut().isEmpty(), action.text()
+    assert not documents.summary_panel.run_button.isEnabled()  # nothing open yet

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
     QPlainTextEdit, QProgressBar, QTabWidget, QVBoxLayout, QWidget,
@@ -25,7 +25,7 @@ from desktop_llm.core.store.export import write_file
 from desktop_llm.gui.background import Background
 from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.translation_review import TranslationReview
-from desktop_llm.gui.widgets import MessageLine, button, named
+from desktop_llm.gui.widgets import MessageLine, button, menu_action, named
 
 FLUSH_MS = 30
 STYLE_NAMES = {"bullets": "Bullet points", "paragraph": "Paragraph", "tldr": "TL;DR",
@@ -228,11 +228,7 @@ class DocumentsWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         def action(menu, text, shortcut, slot):
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
+            return menu_action(self, menu, text, shortcut, slot)
 
         document = self.menuBar().addMenu("&Document")
         action(document, "&Open…", "Ctrl+O", self.open_dialog)

@@ -25,6 +25,17 @@ def button(text: str, tip: str, slot=None) -> QPushButton:
     return b
 
 
+def menu_action(window: QWidget, menu, text: str, shortcut: str, slot):
+    """An entry of `menu` with its shortcut, owned by `window`."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    a = QAction(text, window)
+    a.setShortcut(QKeySequence(shortcut))
+    a.triggered.connect(slot)
+    menu.addAction(a)
+    return a
+
+
 def save_cancel_buttons(dialog, on_save=None):
     """Save and Cancel, named for screen readers; Save runs `on_save` (default: accept)."""
     from PySide6.QtWidgets import QDialogButtonBox

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QTextCursor
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
     QMainWindow, QPlainTextEdit, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
@@ -22,7 +22,7 @@ from desktop_llm.gui.bridge import JobBridge
 from desktop_llm.gui.template_editor import TemplateEditor
 from desktop_llm.gui.template_form import TemplateForm
 from desktop_llm.gui.variants_view import VariantsView
-from desktop_llm.gui.widgets import MessageLine, button, named
+from desktop_llm.gui.widgets import MessageLine, button, menu_action, named
 
 AUTOSAVE_MS = 800
 ROLE = Qt.ItemDataRole.UserRole
@@ -125,11 +125,7 @@ class WorkspaceWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         def action(menu, text, shortcut, slot):
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
+            return menu_action(self, menu, text, shortcut, slot)
 
         draft = self.menuBar().addMenu("&Draft")
         action(draft, "&New draft", "Ctrl+N", self.new_draft)

@@ -68,14 +68,14 @@ def cmd_translate(args) -> int:
 
 def add_parsers(sub, common) -> None:
     p = sub.add_parser("summarize", parents=[common], help="summarize a document of any length")
-    p.add_argument("file", help=".txt, .md, .html, .docx or .pdf (or - for text on stdin)")
+    p.add_argument("file", help=".txt, .md, .html, .docx, .odt or .pdf (or - for text on stdin)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the summary to this file")
     p.add_argument("--style", choices=list(STYLES), default="bullets")
     p.add_argument("--length", choices=list(LENGTHS), default="medium")
     p.add_argument("--language", help="write the summary in this language (default: the document's)")
     p.set_defaults(func=cmd_summarize)
     p = sub.add_parser("translate", parents=[common], help="translate a document, keeping its format and structure")
-    p.add_argument("file", help=".txt, .md, .html or .docx (a .pdf becomes .md); - for text on stdin")
+    p.add_argument("file", help=".txt, .md, .html, .docx or .odt (a .pdf becomes .md); - for text on stdin")
     p.add_argument("--to", required=True, metavar="LANG", help="target language: code or name (es, German...)")
     p.add_argument("--from", dest="source", metavar="LANG", help="source language (default: detected)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: FILE with .LANG before the suffix)")

@@ -69,7 +69,7 @@ def test_markdown_is_read_into_blocks_with_spans(chapter):
     assert [b for b in doc.blocks if b.kind == "list_item" and b.text == "First cup"][0].ordered
 
 
-@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+@pytest.mark.parametrize("fmt", ["md", "html", "docx", "odt"])
 def test_writing_and_reading_back_keeps_the_structure(chapter, tmp_path, fmt):
     doc = read_document(chapter)
     out = tmp_path / f"out.{fmt}"
@@ -109,6 +109,7 @@ def test_pdf_text_is_read(tmp_path):
     ("photo.txt", b"\x89PNG\r\n\x1a\n\0\0\0IHDR", "not a text file"),
     ("report.docx", b"PK\x03\x04 not really a zip", "damaged or not a Word document"),
     ("report.pdf", b"%PDF-1.4 garbage", "damaged or not a PDF"),
+    ("notes.odt", b"PK\x03\x04 not really a zip", "damaged or not an OpenDocument text"),
     ("slides.pptx", b"whatever", "not supported"),
 ])
 def test_bad_files_are_refused_clearly(tmp_path, name, data, message):
@@ -116,6 +117,58 @@ def test_bad_files_are_refused_clearly(tmp_path, name, data, message):
     path.write_bytes(data)
     with pytest.raises(UserError, match=message):
         read_document(path)
+
+
+def test_an_odt_written_the_way_libreoffice_writes_it_is_read_into_blocks(tmp_path, chapter):
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Style, TextProperties
+    from odf.teletype import addTextToElement
+    from odf.text import A, H, List, ListItem, ListLevelStyleNumber, ListStyle, P, Span
+
+    document = OpenDocumentText()
+    auto = document.automaticstyles
+    bold = Style(name="T1", family="text")
+    bold.addElement(TextProperties(fontweight="bold"))
+    code = Style(name="P1", family="paragraph", parentstylename="Preformatted_20_Text")
+    numbers = ListStyle(name="L1")
+    for level in (1, 2):
+        numbers.addElement(ListLevelStyleNumber(level=level, numformat="1"))
+    for style in (bold, code, numbers):
+        auto.addElement(style)
+    document.text.addElement(H(outlinelevel=2, text="Steps"))
+    para = P(text="Steep ")
+    para.addElement(Span(stylename="T1", text="gently"))
+    para.addElement(A(href="https://example.com/tea", type="simple", text=" guide"))
+    para.addElement(Span(stylename="Source_20_Text", text="brew(3)"))
+    document.text.addElement(para)
+    outer = List(stylename="L1")
+    item = ListItem()
+    item.addElement(P(text="Warm the pot"))
+    inner = List()  # no style of its own: the outer list's level 2 applies
+    inner_item = ListItem()
+    inner_item.addElement(P(text="Rinse it"))
+    inner.addElement(inner_item)
+    item.addElement(inner)
+    outer.addElement(item)
+    document.text.addElement(outer)
+    for line in ("def brew(n):", "    return n"):
+        p = P(stylename="P1")
+        addTextToElement(p, line)
+        document.text.addElement(p)
+    path = tmp_path / "libre.odt"
+    document.save(str(path))
+    doc = read_document(path)
+    assert [(b.kind, b.level, b.ordered) for b in doc.blocks] == [
+        ("heading", 2, False), ("paragraph", 0, False), ("list_item", 1, True), ("list_item", 2, True),
+        ("code", 0, False)]
+    assert [(s.text, s.bold, s.code, s.link) for s in doc.blocks[1].spans] == [
+        ("Steep ", False, False, None), ("gently", True, False, None), (" guide", False, False, "https://example.com/tea"),
+        ("brew(3)", False, True, None)]
+    assert doc.blocks[4].text == "def brew(n):\n    return n"  # the lines and their indent, as one block
+    docx_named_odt = tmp_path / "renamed.odt"
+    docx_named_odt.write_bytes(render(read_document(chapter), "docx"))
+    with pytest.raises(UserError, match="not an OpenDocument text"):
+        read_document(docx_named_odt)
 
 
 # -- chunking and summaries ------------------------------------------------------------
@@ -183,7 +236,7 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
 
 
 # -- translation ----------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["md", "docx"])
+@pytest.mark.parametrize("fmt", ["md", "docx", "odt"])
 def test_translation_keeps_structure_code_links_and_tables(core, chapter, tmp_path, fmt):
     from desktop_llm.core.events import Finished
 
@@ -319,10 +372,12 @@ def test_saving_a_document_keeps_the_original_and_knows_its_formats(chapter, tmp
     original = chapter.read_bytes()
     with pytest.raises(UserError, match="original"):
         save_document(doc, chapter, source=chapter)
-    with pytest.raises(UserError, match=r"\.txt, \.md, \.html or \.docx"):
+    with pytest.raises(UserError, match=r"\.txt, \.md, \.html, \.docx or \.odt"):
         save_document(doc, tmp_path / "out.pdf")
-    save_document(doc, tmp_path / "out.docx", source=chapter)
-    assert shape(read_document(tmp_path / "out.docx")) == shape(doc) and chapter.read_bytes() == original
+    for name in ("out.docx", "out.odt"):
+        save_document(doc, tmp_path / name, source=chapter)
+        assert shape(read_document(tmp_path / name)) == shape(doc)
+    assert chapter.read_bytes() == original
 
 
 def test_a_summary_continues_as_a_conversation(core):

@@ -29,9 +29,10 @@ from desktop_llm.gui.document_panels import SummaryPanel, TranslatePanel
 from desktop_llm.gui.widgets import MessageLine, button, menu_action
 
 FLUSH_MS = 30
-FORMAT_NAMES = {"txt": "Text", "md": "Markdown", "html": "Web page", "docx": "Word document", "pdf": "PDF"}
-SAVE_FILTERS = {"docx": "Word documents (*.docx)", "md": "Markdown (*.md)", "html": "Web pages (*.html)",
-                "txt": "Text files (*.txt)"}
+FORMAT_NAMES = {"txt": "Text", "md": "Markdown", "html": "Web page", "docx": "Word document",
+                "odt": "OpenDocument text", "pdf": "PDF"}
+SAVE_FILTERS = {"docx": "Word documents (*.docx)", "odt": "OpenDocument text (*.odt)", "md": "Markdown (*.md)",
+                "html": "Web pages (*.html)", "txt": "Text files (*.txt)"}
 
 
 def document_paths(event) -> list[Path]:
@@ -81,9 +82,9 @@ class DocumentsWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.open_button = button("&Open document…", "Open a .txt, .md, .html, .docx or .pdf file (Ctrl+O)",
-                                  self.open_dialog)
-        self.file_label = QLabel("Open a document, or drop one here: .txt, .md, .html, .docx or .pdf.")
+        self.open_button = button("&Open document…", "Open a .txt, .md, .html, .docx, .odt or .pdf file "
+                                  "(Ctrl+O)", self.open_dialog)
+        self.file_label = QLabel("Open a document, or drop one here: .txt, .md, .html, .docx, .odt or .pdf.")
         self.file_label.setAccessibleName("Document")
         self.summary_panel = SummaryPanel()
         self.translate_panel = TranslatePanel()

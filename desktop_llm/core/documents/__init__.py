@@ -1,2 +1,2 @@
-"""Documents: read .txt, .md, .html, .docx and .pdf into one model of blocks
-with inline spans; write .txt, .md, .html and .docx back with the structure kept."""
+"""Documents: read .txt, .md, .html, .docx, .odt and .pdf into one model of blocks
+with inline spans; write .txt, .md, .html, .docx and .odt back with the structure kept."""

@@ -10,7 +10,7 @@ from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.errors import UserError
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-           ".docx": "docx", ".pdf": "pdf"}
+           ".docx": "docx", ".odt": "odt", ".pdf": "pdf"}
 MAX_BYTES = 50 << 20
 
 
@@ -18,7 +18,7 @@ def read_document(path: str | Path) -> Document:
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise UserError(f"{path.name}: this kind of file is not supported. Use .txt, .md, .html, .docx or .pdf.")
+        raise UserError(f"{path.name}: this kind of file is not supported. Use .txt, .md, .html, .docx, .odt or .pdf.")
     if not path.is_file():
         raise UserError(f"No file {path}. Check the path.")
     size = path.stat().st_size
@@ -33,6 +33,10 @@ def read_document(path: str | Path) -> Document:
         doc = {"txt": read_text, "md": read_markdown, "html": read_html}[fmt](text)
     elif fmt == "docx":
         doc = read_docx(path)
+    elif fmt == "odt":
+        from desktop_llm.core.documents.odt import read_odt
+
+        doc = read_odt(path)
     else:
         doc = read_pdf(path)
     if not any(b.text.strip() for b in doc.blocks):

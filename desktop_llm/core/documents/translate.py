@@ -27,7 +27,7 @@ from desktop_llm.core.completions import complete
 from desktop_llm.core.documents.language import LANGUAGES, detect_language, language_code
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
-from desktop_llm.core.documents.writers import output_path, save_document
+from desktop_llm.core.documents.writers import WRITABLE, output_path, save_document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
@@ -201,7 +201,7 @@ class Translator:
         output = Path(output) if output else output_path(Path(source), code)
         if output.resolve() == Path(source).resolve():
             raise UserError("The translation would overwrite the original. Choose another output file.")
-        if doc.format not in ("txt", "md", "html", "docx"):
+        if doc.format not in WRITABLE:
             output = output.with_suffix(".md")
         state_file = output.with_name(output.name + STATE_SUFFIX)
         fingerprint = hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
@@ -241,7 +241,7 @@ class Translator:
                     block_out = block
                 out_blocks.append(block_out)
                 yield Partial(TranslatedBlock(i, block_out))
-            result = Document(out_blocks, doc.format if doc.format in ("txt", "md", "html", "docx") else "md")
+            result = Document(out_blocks, doc.format if doc.format in WRITABLE else "md")
             save_document(result, output, source)
             state_file.unlink(missing_ok=True)
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,

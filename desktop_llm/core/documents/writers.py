@@ -11,7 +11,7 @@ from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.store.export import write_file
 
-WRITABLE = ("txt", "md", "html", "docx")
+WRITABLE = ("txt", "md", "html", "docx", "odt")
 
 
 def render(doc: Document, fmt: str) -> bytes:
@@ -19,6 +19,10 @@ def render(doc: Document, fmt: str) -> bytes:
         raise UserError(f"Documents can be written as {', '.join(WRITABLE)}, not {fmt}.")
     if fmt == "docx":
         return to_docx(doc)
+    if fmt == "odt":
+        from desktop_llm.core.documents.odt import to_odt
+
+        return to_odt(doc, _grouped(doc))
     return {"txt": to_text, "md": to_markdown, "html": to_html}[fmt](doc).encode("utf-8")
 
 
@@ -246,7 +250,7 @@ def save_document(doc: Document, path: Path, source: Path | None = None) -> Path
     fmt = path.suffix.lower().lstrip(".")
     fmt = {"markdown": "md", "htm": "html", "text": "txt"}.get(fmt, fmt)
     if fmt not in WRITABLE:
-        raise UserError(f"{path.name}: documents can be saved as .txt, .md, .html or .docx.")
+        raise UserError(f"{path.name}: documents can be saved as .txt, .md, .html, .docx or .odt.")
     return write_file(path, render(doc, fmt))
 
 

@@ -119,6 +119,16 @@ def test_bad_files_are_refused_clearly(tmp_path, name, data, message):
         read_document(path)
 
 
+def test_an_odt_made_by_libreoffice_is_read_with_the_structure_kept(chapter):
+    """tests/data/chapter-libreoffice.odt: the chapter opened in LibreOffice Writer and saved as .odt."""
+    from pathlib import Path
+
+    made = read_document(Path(__file__).parent / "data" / "chapter-libreoffice.odt")
+    original = read_document(chapter)
+    assert shape(made) == shape(original)
+    assert [b.text for b in made.blocks] == [b.text for b in original.blocks]
+
+
 def test_an_odt_written_the_way_libreoffice_writes_it_is_read_into_blocks(tmp_path, chapter):
     from odf.opendocument import OpenDocumentText
     from odf.style import Style, TextProperties

@@ -5,6 +5,7 @@ code, with bold, italic, links and inline code."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_llm.core.documents.model import Block, Document, Span
@@ -90,11 +91,15 @@ class _Reader:
     _joining_code = False
 
     def _add(self, block: Block) -> None:
+        from desktop_llm.core.documents.readers import clean_spans
+
         self._joining_code = False
         if block.text.strip():
-            self.blocks.append(block)
+            self.blocks.append(replace(block, spans=clean_spans(list(block.spans))))
 
     def _table(self, element) -> None:
+        from desktop_llm.core.documents.readers import clean_spans
+
         self.tables += 1
         rows = [r for r in _descendants(element, (TABLE, "table-row"))]
         for r, row in enumerate(rows):
@@ -105,7 +110,7 @@ class _Reader:
                     if spans:
                         spans.append(Span(" "))
                     spans += self.spans(paragraph)
-                self.blocks.append(Block("table_cell", tuple(spans), cell=(self.tables, r, c)))
+                self.blocks.append(Block("table_cell", clean_spans(spans), cell=(self.tables, r, c)))
         self._joining_code = False
 
     def spans(self, element, bold=False, italic=False, code=False, link=None) -> tuple[Span, ...]:
@@ -148,7 +153,8 @@ class _Reader:
                 if getattr(props, "qname", None) == (STYLE, "text-properties"):
                     bold |= _attr(props, FO, "font-weight") == "bold"
                     italic |= _attr(props, FO, "font-style") == "italic"
-                    code |= any(m in (_attr(props, STYLE, "font-name") or "").lower() for m in MONO)
+                    font = (_attr(props, STYLE, "font-name") + _attr(props, FO, "font-family")).lower()
+                    code |= any(m in font for m in MONO)
         return bold, italic, code
 
     def _ordered(self, list_style: str, level: int) -> bool:
@@ -199,10 +205,12 @@ def to_odt(doc: Document, grouped) -> bytes:
         styles[name] = Style(name=name, family="text")
         styles[name].addElement(TextProperties(**props))
         document.automaticstyles.addElement(styles[name])
-    for name, parent in (("Code", "Preformatted_20_Text"), ("Quote", QUOTE_STYLE)):
-        document.automaticstyles.addElement(Style(name=name, family="paragraph", parentstylename=parent))
+    code = Style(name="Code", family="paragraph", parentstylename="Preformatted_20_Text")
+    code.addElement(TextProperties(fontfamily="'Courier New'"))
+    document.automaticstyles.addElement(code)
+    document.automaticstyles.addElement(Style(name="Quote", family="paragraph", parentstylename=QUOTE_STYLE))
     inline_code = Style(name="InlineCode", family="text", parentstylename="Source_20_Text")
-    inline_code.addElement(TextProperties(fontname="Courier New"))
+    inline_code.addElement(TextProperties(fontfamily="'Courier New'"))
     document.automaticstyles.addElement(inline_code)
     for name, level_style in (("Bullets", ListLevelStyleBullet), ("Numbers", ListLevelStyleNumber)):
         list_style = ListStyle(name=name)

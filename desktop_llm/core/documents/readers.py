@@ -182,7 +182,7 @@ def _spans_of(el, fmt=None) -> list[Span]:
     return spans
 
 
-def _clean(spans: list[Span]) -> tuple[Span, ...]:
+def clean_spans(spans: list[Span]) -> tuple[Span, ...]:
     """Whitespace as a browser shows it: runs of spaces and newlines become one space."""
     out = [replace(s, text=s.text if s.code else _squeeze(s.text)) for s in spans]
     out = [s for s in out if s.text]
@@ -207,16 +207,16 @@ def _walk_html(el, blocks: list[Block], lists: list[bool], state: dict) -> None:
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            blocks.append(Block("heading", _clean(_spans_of(child)), level=int(tag[1])))
+            blocks.append(Block("heading", clean_spans(_spans_of(child)), level=int(tag[1])))
         elif tag == "p":
-            blocks.append(Block("quote" if state.get("quote") else "paragraph", _clean(_spans_of(child))))
+            blocks.append(Block("quote" if state.get("quote") else "paragraph", clean_spans(_spans_of(child))))
         elif tag in ("ul", "ol"):
             _walk_html(child, blocks, lists + [tag == "ol"], state)
         elif tag == "li":
             nested = [c for c in child if isinstance(c.tag, str) and c.tag in ("ul", "ol")]
             for n in nested:
                 child.remove(n)
-            blocks.append(Block("list_item", _clean(_spans_of(child)), level=len(lists),
+            blocks.append(Block("list_item", clean_spans(_spans_of(child)), level=len(lists),
                                 ordered=bool(lists and lists[-1])))
             for n in nested:
                 _walk_html(_wrap(n), blocks, lists, state)
@@ -230,12 +230,12 @@ def _walk_html(el, blocks: list[Block], lists: list[bool], state: dict) -> None:
             if inner:
                 _walk_html(child, blocks, lists, {**state, "quote": True})
             else:
-                blocks.append(Block("quote", _clean(_spans_of(child))))
+                blocks.append(Block("quote", clean_spans(_spans_of(child))))
         elif tag == "table":
             state["table"] += 1
             for r, tr in enumerate(child.iter("tr")):
                 for c, td in enumerate(x for x in tr if isinstance(x.tag, str) and x.tag in ("td", "th")):
-                    blocks.append(Block("table_cell", _clean(_spans_of(td)), cell=(state["table"], r, c)))
+                    blocks.append(Block("table_cell", clean_spans(_spans_of(td)), cell=(state["table"], r, c)))
         elif tag in ("script", "style", "head", "title"):
             continue
         elif tag:

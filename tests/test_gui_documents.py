@@ -222,3 +222,30 @@ def test_the_documents_page_names_its_controls_and_has_shortcuts(qtbot, make_win
             if not action.isSeparator():
                 assert not action.shortcut().isEmpty(), action.text()
     assert not documents.summary_panel.run_button.isEnabled()  # nothing open yet
+
+
+def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_path):
+    window = loaded(qtbot, make_window())
+    source = tmp_path / "menu.md"
+    source.write_text("# Tea menu\n\nOur tea is steeped with care.\n", encoding="utf-8")
+    documents = opened(qtbot, window, source)
+    bad = tmp_path / "empty.csv"
+    bad.write_text("term,translation\n", encoding="utf-8")
+    documents.set_glossary(bad)
+    assert "no term,translation lines" in documents.message.plain
+    assert documents.translate_panel.glossary_label.text() == "No glossary"
+    glossary = tmp_path / "terms.csv"
+    glossary.write_text("term,translation\ntea,XQZ\n", encoding="utf-8")
+    documents.set_glossary(glossary)
+    panel = documents.translate_panel
+    assert panel.glossary_label.text() == "terms.csv: 1 term" and panel.clear_glossary_button.isEnabled()
+    panel.target.setCurrentIndex(panel.target.findData("pt"))
+    documents.translate()
+    qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
+    result = documents.translation
+    assert result is not None, documents.message.plain
+    for row, block in enumerate(result.document.blocks):  # each block uses the term, or its miss is reported
+        if "xqz" not in block.text.lower():
+            assert f"tea → XQZ (block {row + 1})" in documents.message.plain
+    panel.clear_glossary_button.click()
+    assert documents.glossary == {} and panel.glossary_label.text() == "No glossary"

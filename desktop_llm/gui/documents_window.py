@@ -278,7 +278,7 @@ class DocumentsWindow(QMainWindow):
                 return
             self.glossary = terms
             panel.glossary_path = Path(path)
-            panel.glossary_label.setText(f"{Path(path).name}: {len(terms)} terms")
+            panel.glossary_label.setText(f"{Path(path).name}: {len(terms)} term{'s' if len(terms) != 1 else ''}")
         else:
             self.glossary = {}
             panel.glossary_path = None

@@ -249,3 +249,9 @@ def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_pa
             assert f"tea → XQZ (block {row + 1})" in documents.message.plain
     panel.clear_glossary_button.click()
     assert documents.glossary == {} and panel.glossary_label.text() == "No glossary"
+    before = result.output.read_bytes()
+    seen = []
+    answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)
+    documents.translate()  # the earlier translation (perhaps edited) is not replaced unasked
+    assert seen and "already exists" in seen[0] and documents.job is None
+    assert result.output.read_bytes() == before

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import FORMATS, read_document
 from desktop_llm.core.documents.summarize import summary_conversation
-from desktop_llm.core.documents.translate import read_glossary
+from desktop_llm.core.documents.translate import read_glossary, translation_output
 from desktop_llm.core.documents.writers import save_document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.store.export import write_file
@@ -290,6 +290,9 @@ class DocumentsWindow(QMainWindow):
             return
         panel = self.translate_panel
         target = panel.target.currentData()
+        output = translation_output(self.path, self.doc, target)
+        if output.exists() and not self._may_replace(output):
+            return
         try:
             job = self.core.translator.translate(self.path, self.doc, self.model_provider(), target,
                                                  panel.source.currentData(), glossary=self.glossary,
@@ -452,6 +455,14 @@ class DocumentsWindow(QMainWindow):
         buttons = QMessageBox.StandardButton
         return QMessageBox.question(self, "Unsaved changes", f"{what} Save it first?",
                                     buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+
+    def _may_replace(self, output: Path) -> bool:
+        """A translation saved earlier may hold the user's review edits: replace it only when asked to."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Replace the earlier translation?",
+                                      f"{output.name} already exists, perhaps with your edits. Translate again "
+                                      "and replace it?", buttons.Yes | buttons.Cancel, buttons.Cancel)
+        return answer == buttons.Yes
 
     def _may_discard_review(self) -> bool:
         self.translate_panel.review.commit_edit()

@@ -187,6 +187,13 @@ def _with_code(text: str, holes: list[str], block: Block, bold: bool, italic: bo
     return [s for s in out if s.text]
 
 
+def translation_output(source: Path, doc: Document, code: str, output: Path | None = None) -> Path:
+    """Where a translation is written: `output`, or beside the source in its format (a format
+    that cannot be written, like PDF, becomes Markdown)."""
+    output = Path(output) if output else output_path(source, code)
+    return output if doc.format in WRITABLE else output.with_suffix(".md")
+
+
 class Translator:
     def __init__(self, host: ModelHost, settings: Settings):
         self.host = host
@@ -198,11 +205,9 @@ class Translator:
         when not given. Yields a TranslatedBlock per block, then the Translation."""
         code = language_code(target)
         given = language_code(source_language) if source_language else ""
-        output = Path(output) if output else output_path(Path(source), code)
+        output = translation_output(Path(source), doc, code, output)
         if output.resolve() == Path(source).resolve():
             raise UserError("The translation would overwrite the original. Choose another output file.")
-        if doc.format not in WRITABLE:
-            output = output.with_suffix(".md")
         state_file = output.with_name(output.name + STATE_SUFFIX)
         fingerprint = hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
 
@@ -214,13 +219,14 @@ class Translator:
             done: dict[str, str] = state.get("blocks", {}) if state.get("source") == fingerprint else {}
             out_blocks, sent, misses = [], 0, []
             todo = [i for i, b in enumerate(doc.blocks) if translatable(b)]
+            position_of = {i: n for n, i in enumerate(todo)}
             resumed = sum(1 for i in todo if str(i) in done)
             started = time.perf_counter()
             for i, block in enumerate(doc.blocks):
                 if translatable(block):
                     marked, holes = to_marked(block)
                     if str(i) not in done:
-                        position = todo.index(i)
+                        position = position_of[i]
                         left = len(todo) - position
                         eta = (time.perf_counter() - started) / sent * left if sent else None
                         yield Progress(position, len(todo), f"Translating block {position + 1} of {len(todo)}"

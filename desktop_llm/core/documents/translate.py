@@ -113,7 +113,7 @@ def edited_block(block: Block, text: str) -> Block:
     """A block after a person edited its text (inline Markdown marks are read back)."""
     if block.kind == "code":
         return block.with_text(text)
-    return from_marked(block, text, [])
+    return from_marked(block, text, [], by_model=False)
 
 
 def to_marked(block: Block) -> tuple[str, list[str]]:
@@ -137,8 +137,9 @@ def to_marked(block: Block) -> tuple[str, list[str]]:
     return "".join(out), holes
 
 
-def from_marked(block: Block, text: str, holes: list[str]) -> Block:
-    """The translated marks back into spans; holes refilled exactly."""
+def from_marked(block: Block, text: str, holes: list[str], by_model: bool = True) -> Block:
+    """The translated marks back into spans; holes refilled exactly. Links a model
+    wrote that the source does not have are dropped (a person's are kept)."""
     def fill(value: str) -> str:
         return HOLE_RE.sub(lambda m: holes[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(holes) else "", value)
 
@@ -146,8 +147,11 @@ def from_marked(block: Block, text: str, holes: list[str]) -> Block:
     parsed = read_markdown(text).blocks
     spans: list[Span] = []
     if len(parsed) == 1:
+        addresses = {s.link for s in block.spans if s.link}
         for s in parsed[0].spans:
             link = fill(unquote(s.link)) if s.link else None  # markdown-it percent-encodes the hole
+            if by_model and link not in addresses:
+                link = None
             spans += _with_code(s.text, holes, block, s.bold, s.italic, link)
     if not spans:  # the marks did not survive: keep the words
         spans = [Span(fill(text).replace("**", "").strip())]

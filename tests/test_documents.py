@@ -285,6 +285,11 @@ def test_inline_code_and_links_the_model_leaves_out_are_put_back():
         ("steep(2)", True, None), ("taza", False, "https://x.org/a?b=1"), ("go", True, None)]
     invented = from_marked(block, "Llame ⟦1⟧ para una [taza](⟦2⟧) y [más](#). Luego ⟦3⟧.", holes)
     assert {s.link for s in invented.spans if s.link} == {"https://x.org/a?b=1"} and "y más." in invented.text
+    bare = from_marked(block, "Llame ⟦1⟧ para una taza ⟦2⟧. Luego ⟦3⟧.", holes)  # the address outside a link
+    assert [(s.text, s.link) for s in bare.spans if s.link] == [("cup", "https://x.org/a?b=1")]
+    misplaced = from_marked(block, "Llame [esto](⟦1⟧) para una [taza](⟦2⟧). Luego ⟦3⟧.", holes)
+    assert sorted(s.text for s in misplaced.spans if s.code) == ["go", "steep(2)"]  # code is not an address
+    assert {s.link for s in misplaced.spans if s.link} == {"https://x.org/a?b=1"}
     careless = from_marked(block, "Llame para una taza. Luego ⟦3⟧.", holes)
     assert careless.text.startswith("Llame para una taza. Luego go.")
     assert [(s.text, s.code, s.link) for s in careless.spans if s.code or s.link] == [

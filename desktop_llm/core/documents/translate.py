@@ -155,36 +155,40 @@ def from_marked(block: Block, text: str, holes: list[str], by_model: bool = True
             spans += _with_code(s.text, holes, block, s.bold, s.italic, link)
     if not spans:  # the marks did not survive: keep the words
         spans = [Span(fill(text).replace("**", "").strip())]
-    return replace(block, spans=tuple(spans) + _dropped(block, text, holes))
+    return replace(block, spans=tuple(spans) + _dropped(block, tuple(spans)))
 
 
-def _dropped(block: Block, text: str, holes: list[str]) -> tuple[Span, ...]:
-    """Inline code and links the model left out, put back at the block's end: never lost."""
-    kept = {int(m.group(1)) for m in HOLE_RE.finditer(text)}
+def _dropped(block: Block, spans: tuple[Span, ...]) -> tuple[Span, ...]:
+    """Inline code and links of the source missing from the translation, put back at the
+    block's end: whatever the model did with its placeholders, they are never lost."""
+    codes = {s.text for s in spans if s.code}
+    links = {s.link for s in spans if s.link}
     out: list[Span] = []
-    for number, value in enumerate(holes, 1):
-        if number in kept:
-            continue
-        code = next((s for s in block.spans if s.code and s.text == value and not s.link), None)
-        if code is not None:
-            out += [Span(" "), code]
-            continue
-        linked = "".join(s.text for s in block.spans if s.link == value)
-        if linked and value not in {s.link for s in out}:
-            out += [Span(" "), Span(linked, link=value)]
+    for s in block.spans:
+        if s.link and s.link not in links:
+            links.add(s.link)
+            out += [Span(" "), Span("".join(x.text for x in block.spans if x.link == s.link), link=s.link)]
+        elif s.code and not s.link and s.text not in codes:
+            codes.add(s.text)
+            out += [Span(" "), s]
     return tuple(out)
 
 
 def _with_code(text: str, holes: list[str], block: Block, bold: bool, italic: bool, link) -> list[Span]:
-    """Text with holes inside: inline code holes become code spans again."""
+    """Text with holes inside: inline code holes become code spans again; a link's
+    address written outside a link becomes that link again (with the source's words)."""
     code_values = {x.text for x in block.spans if x.code}
+    link_texts = {x.link: "".join(y.text for y in block.spans if y.link == x.link) for x in block.spans if x.link}
     out, last = [], 0
     for m in HOLE_RE.finditer(text):
         index = int(m.group(1))
         value = holes[index - 1] if 0 < index <= len(holes) else ""
         if m.start() > last:
             out.append(Span(text[last:m.start()], bold, italic, False, link))
-        out.append(Span(value, bold, italic, value in code_values, link))
+        if value in link_texts and value not in code_values and link is None:
+            out.append(Span(link_texts[value], bold, italic, False, value))
+        else:
+            out.append(Span(value, bold, italic, value in code_values, link))
         last = m.end()
     if last < len(text):
         out.append(Span(text[last:], bold, italic, False, link))

@@ -197,9 +197,16 @@ def test_unsaved_review_edits_are_asked_about_before_closing(qtbot, make_window,
     panel = documents.translate_panel
     panel.target.setCurrentIndex(panel.target.findData("de"))
     panel.source.setCurrentIndex(panel.source.findData("en"))
+
+    def edit_while_translating(piece):  # the heading is edited while the paragraph is still translating
+        if piece.index == 0:
+            panel.review.item(0, 1).setText("Tee")
+
+    documents.bridge.partial.connect(edit_while_translating)
     documents.translate()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
     assert documents.translation is not None, documents.message.plain
+    assert panel.review.translated[0].text == "Tee" and panel.review.dirty  # the edit outlived the end
     panel.review.item(1, 1).setText("Tee wird aufgegossen, nicht gekocht.")
     assert panel.review.dirty
     seen = []
@@ -209,7 +216,8 @@ def test_unsaved_review_edits_are_asked_about_before_closing(qtbot, make_window,
     answer_message_box(qtbot, seen, QMessageBox.StandardButton.Save)
     documents.close()
     assert not documents.isVisible()
-    assert read_document(tmp_path / "short.de.md").blocks[1].text == "Tee wird aufgegossen, nicht gekocht."
+    saved = read_document(tmp_path / "short.de.md")
+    assert [b.text for b in saved.blocks] == ["Tee", "Tee wird aufgegossen, nicht gekocht."]
 
 
 def test_the_documents_page_names_its_controls_and_has_shortcuts(qtbot, make_window):

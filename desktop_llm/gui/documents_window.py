@@ -277,11 +277,9 @@ class DocumentsWindow(QMainWindow):
                 self.message.say(exc.message, error=True)
                 return
             self.glossary = terms
-            panel.glossary_path = Path(path)
             panel.glossary_label.setText(f"{Path(path).name}: {len(terms)} term{'s' if len(terms) != 1 else ''}")
         else:
             self.glossary = {}
-            panel.glossary_path = None
             panel.glossary_label.setText("No glossary")
         panel.clear_glossary_button.setEnabled(path is not None)
 
@@ -406,12 +404,7 @@ class DocumentsWindow(QMainWindow):
                              f"part{'s' if result.chunks != 1 else ''} in {result.seconds:.0f} s. "
                              "Copy it, save it, or continue as a chat.")
         elif kind == "translate":
-            self.translation = result
-            review = self.translate_panel.review
-            for row, block in enumerate(result.document.blocks):
-                if review.translated[row] != block:
-                    review.set_translated(row, block)
-            review.dirty = False
+            self.translation = result  # its blocks are on screen already (one Partial each)
             source = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
             self.translate_panel.output_label.setText(f"Saved as {result.output}")
             note = (f"Translated {result.translated_blocks} blocks{source} and saved {result.output.name} next to "

@@ -4,7 +4,6 @@ glossary, the side-by-side review and saving)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
@@ -76,7 +75,6 @@ class TranslatePanel(QWidget):
             self.source.addItem(name, code)
             self.target.addItem(name, code)
         self.target.setCurrentIndex(self.target.findData(default_target()))
-        self.glossary_path: Path | None = None
         self.glossary_label = QLabel("No glossary")
         self.glossary_button = button("&Glossary…", "A CSV file of term,translation pairs the translation must use")
         self.clear_glossary_button = button("No glossary", "Translate without a glossary")

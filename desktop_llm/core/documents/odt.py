@@ -47,6 +47,7 @@ class _Reader:
         self.lists: list[bool] = []  # ordered?, per open list
         self.list_styles: list[str] = []
         self.tables = -1
+        self._joining_code = False  # the last block is code that the next code line continues
 
     def walk(self, element) -> None:
         for child in element.childNodes:
@@ -87,8 +88,6 @@ class _Reader:
             self._add(Block("quote", spans))
         else:
             self._add(Block("paragraph", spans))
-
-    _joining_code = False
 
     def _add(self, block: Block) -> None:
         from desktop_llm.core.documents.readers import clean_spans

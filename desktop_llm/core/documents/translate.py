@@ -112,7 +112,7 @@ def translatable(block: Block) -> bool:
 def edited_block(block: Block, text: str) -> Block:
     """A block after a person edited its text (inline Markdown marks are read back)."""
     if block.kind == "code":
-        return block.with_text(text)
+        return replace(block, spans=(Span(text, code=True),))  # still code, as read from any format
     return from_marked(block, text, [], by_model=False)
 
 

@@ -31,7 +31,7 @@ from desktop_llm.core.app import AppCore  # noqa: E402
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply  # noqa: E402
 from desktop_llm.core.events import Finished, Started, Token  # noqa: E402
 from desktop_llm.core.host import ModelHost  # noqa: E402
-from desktop_llm.core.model_guard import ModelGuard  # noqa: E402
+from desktop_llm.core.models.guard import ModelGuard  # noqa: E402
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
 WORDS = ("the quick brown fox jumps over a lazy dog while writers draft tidy paragraphs "

@@ -158,7 +158,7 @@ def documents_screenshots(app, window) -> None:
 
 def models_screenshots(app, window) -> None:
     from desktop_llm.core.models import bundled_starter
-    from desktop_llm.gui.models_window import CATALOG, DOWNLOADS
+    from desktop_llm.gui.models.window import CATALOG, DOWNLOADS
     from tests.hub_server import HubState, LocalHub, ServedFile
 
     state = HubState(rate_limit=6 << 20)

@@ -9,14 +9,16 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop_llm.core.engine import GenerationParams, LlamaCppEngine  # noqa: E402
-from desktop_llm.core.gguf_info import ModelInfoCache  # noqa: E402
+from desktop_llm.core.models.gguf import ModelInfoCache  # noqa: E402
 from desktop_llm.core.models import bundled_starter  # noqa: E402
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
@@ -201,41 +203,24 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 1
     )
 
 
-@pytest.fixture
-def make_window(qtbot, app_home):
-    """Main windows on the test home; closed (and their cores) after the test."""
-    from PySide6.QtWidgets import QApplication
-
-    from desktop_llm.core.app import AppCore
-    from desktop_llm.gui.main_window import MainWindow
-
-    made = []
-
-    def make():
-        core = AppCore()
-        window = MainWindow(core)
-        qtbot.addWidget(window)
-        window.show()
-        window.activateWindow()  # shortcuts need the active window
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-        made.append((window, core))
-        return window
-
-    yield make
-    for window, core in made:
-        window.close()
-        core.close()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item):
-    """A failed test may leave unsaved document edits: their Save? question
-    would block the closing of its windows, so they are let go first."""
-    documents = sys.modules.get("desktop_llm.gui.documents_window")
-    if documents is not None:
-        from PySide6.QtWidgets import QApplication
-
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, documents.DocumentsWindow):
-                widget.forget_unsaved()
-    return (yield)
+@pytest.fixture(scope="session")
+def llama_server(starter):
+    """llama-cpp-python's own OpenAI server on 127.0.0.1, the starter loaded."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(starter.path),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/models", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(10)

@@ -13,12 +13,12 @@ from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import EngineConfig, ModelHost
-from desktop_llm.core.model_guard import ModelGuard
-from desktop_llm.core.models import InstalledModel, ModelRegistry
+from desktop_llm.core.models.guard import ModelGuard
+from desktop_llm.core.models import ModelRef, ModelRegistry, ServerModel
 from desktop_llm.core.models.download_queue import DownloadQueue
 from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
-from desktop_llm.core.remote import REMOTE_PREFIX, RemoteEngine, RemoteModelConfig, RemoteModels, check_url
+from desktop_llm.core.remote import RemoteEngine, RemoteModelConfig, RemoteModels, check_url
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import History
 from desktop_llm.core.store.drafts import Drafts
@@ -51,21 +51,20 @@ class AppCore:
     def remote_models(self) -> RemoteModels:
         return RemoteModels(self.paths.data_dir / "remote-models.json")
 
-    def use_backend(self, base_url: str, api_key: str | None = None, model: str = "") -> InstalledModel:
+    def use_backend(self, base_url: str, api_key: str | None = None, model: str = "") -> ServerModel:
         """An OpenAI-compatible server for this session only (`chat --backend URL`)."""
         url = check_url(base_url)
         config = RemoteModelConfig(f"{urlsplit(url).netloc}", url, model or "default")
         self._adhoc_remotes[config.name] = (config, api_key)
-        return InstalledModel(config.name, Path(REMOTE_PREFIX + config.name), "remote")
+        return ServerModel(config.name)
 
     def remote_config(self, name: str):
-        name = name.removeprefix(REMOTE_PREFIX)
         if name in self._adhoc_remotes:
             return self._adhoc_remotes[name]
         config = next((c for c in self.remote_models.list() if c.name == name), None)
         return (config, None) if config else None
 
-    def _remote_engine(self, model: InstalledModel) -> RemoteEngine:
+    def _remote_engine(self, model: ServerModel) -> RemoteEngine:
         found = self.remote_config(model.name)
         if found is None:
             raise UserError(f"The remote model {model.name} is no longer configured.")
@@ -114,12 +113,11 @@ class AppCore:
         if "host" in self.__dict__:
             self.host.reconfigure(self.engine_config())
 
-    def resolve_model(self, name_or_path: str | None = None) -> InstalledModel:
+    def resolve_model(self, name_or_path: str | None = None) -> ModelRef:
         """A local model (name, alias or path), or a remote model by its name."""
         wanted = (name_or_path or self.settings.default_model or "").strip()
         if wanted and self.remote_config(wanted) is not None:
-            name = wanted.removeprefix(REMOTE_PREFIX)
-            return InstalledModel(name, Path(REMOTE_PREFIX + name), "remote")
+            return ServerModel(wanted)
         return self.registry.resolve(name_or_path, self.settings.default_model)
 
     def close(self) -> None:

@@ -17,30 +17,53 @@ from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.host import HostContext, Job, Listener, ModelHost
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
-from desktop_llm.core.store import Conversation, History, Message
+from desktop_llm.core.store import Conversation, History, Message, MessageStatus
 
 FLUSH_S = 0.5
-STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """What Started carries for a chat turn: the reply as stored when it began."""
+
+    message: Message  # status streaming; a continued reply holds its earlier text
+    left_out: int  # oldest messages left out so the prompt fits the context
+    continued: bool
 
 
 @dataclass(frozen=True)
 class TurnResult:
-    conversation_id: int
-    message_id: int
-    model: str
-    text: str
-    status: str  # done or stopped
+    message: Message  # the reply as stored at the end
     stats: GenerationStats
-    finish_reason: str = "stop"
     left_out: int = 0  # oldest messages left out so the prompt fits the context
+
+    @property
+    def conversation_id(self) -> int:
+        return self.message.conversation_id
+
+    @property
+    def message_id(self) -> int:
+        return self.message.id
+
+    @property
+    def text(self) -> str:
+        return self.message.content
+
+    @property
+    def status(self) -> MessageStatus:
+        return self.message.status
+
+    @property
+    def finish_reason(self) -> str:
+        return self.message.finish_reason
 
     def as_dict(self) -> dict:
         return {
             "conversation_id": self.conversation_id,
             "message_id": self.message_id,
-            "model": self.model,
+            "model": self.message.model,
             "text": self.text,
             "finish_reason": self.finish_reason,
             "left_out_messages": self.left_out,
@@ -70,7 +93,7 @@ def prompt_messages(history: list[Message], system_prompt: str) -> list[dict]:
     """
     messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
     for m in history:
-        if m.role == "assistant" and (m.status == "error" or not m.content):
+        if m.role == "assistant" and (m.status == MessageStatus.ERROR or not m.content):
             continue
         if messages and messages[-1]["role"] == m.role:
             messages[-1]["content"] += "\n\n" + m.content
@@ -89,7 +112,7 @@ class ChatService:
         self.host = host
         self.settings = settings
 
-    def send(self, text: str, model: InstalledModel, conversation_id: int | None = None,
+    def send(self, text: str, model: ModelRef, conversation_id: int | None = None,
              params: GenerationParams | None = None, listener: Listener | None = None,
              new_conversation: dict | None = None) -> Job:
         """Store the user's message now; return the job that streams the reply.
@@ -106,7 +129,7 @@ class ChatService:
         parent = self.history.get_conversation(conversation_id).leaf_id
         return self._reply(conversation_id, parent, model, params, listener)
 
-    def regenerate(self, message_id: int, model: InstalledModel,
+    def regenerate(self, message_id: int, model: ModelRef,
                    params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
         """A new reply in place of `message_id`; the old one stays as an alternative."""
         message = self.history.get_message(message_id)
@@ -114,7 +137,7 @@ class ChatService:
             raise UserError("Only a reply can be regenerated; edit your own message instead.")
         return self._reply(message.conversation_id, message.parent_id, model, params, listener)
 
-    def edit(self, message_id: int, text: str, model: InstalledModel,
+    def edit(self, message_id: int, text: str, model: ModelRef,
              params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
         """Send `text` in place of the user's message `message_id`, as a new branch
         (the earlier message and everything after it are kept)."""
@@ -126,7 +149,7 @@ class ChatService:
         parent = self.history.get_conversation(message.conversation_id).leaf_id
         return self._reply(message.conversation_id, parent, model, params, listener)
 
-    def continue_reply(self, message_id: int, model: InstalledModel,
+    def continue_reply(self, message_id: int, model: ModelRef,
                        params: GenerationParams | None = None,
                        listener: Listener | None = None) -> Job:
         """Carry on writing a reply that was stopped, interrupted or ran out of tokens."""
@@ -136,7 +159,7 @@ class ChatService:
         return self._reply(message.conversation_id, message.parent_id, model, params, listener,
                            continued=message)
 
-    def _reply(self, conversation_id: int, parent_id: int | None, model: InstalledModel,
+    def _reply(self, conversation_id: int, parent_id: int | None, model: ModelRef,
                params: GenerationParams | None, listener: Listener | None,
                continued: Message | None = None) -> Job:
         conversation = self.history.get_conversation(conversation_id)
@@ -159,20 +182,20 @@ class ChatService:
         return messages, left_out
 
     def _stream_reply(self, ctx: HostContext, conversation: Conversation, parent_id: int | None,
-                      model: InstalledModel, params: GenerationParams,
+                      model: ModelRef, params: GenerationParams,
                       continued: Message | None) -> Iterator[Event]:
         yield from ctx.engine_for(model)
         prefill = continued.content if continued else ""
         messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill)
         if continued:
             message_id = continued.id
-            self.history.update_message(message_id, prefill, "streaming")
+            self.history.update_message(message_id, prefill, MessageStatus.STREAMING)
             self.history.switch_branch(message_id)
         else:
-            message_id = self.history.add_message(conversation.id, "assistant", "", "streaming",
+            message_id = self.history.add_message(conversation.id, "assistant", "", MessageStatus.STREAMING,
                                                   model.name, parent_id=parent_id)
-        yield Started({"conversation_id": conversation.id, "message_id": message_id,
-                       "model": model.name, "left_out": left_out, "continued": bool(continued)})
+        yield Started({"conversation_id": conversation.id, "message_id": message_id, "model": model.name,
+                       "turn": TurnStarted(self.history.get_message(message_id), left_out, bool(continued))})
         pieces: list[str] = [prefill]
         last_flush = time.monotonic()
         finished = None
@@ -190,21 +213,18 @@ class ChatService:
                 elif isinstance(event, Finished):
                     reply: Reply = event.result
                     text = prefill + reply.text
-                    status = STOPPED if reply.finish_reason == "cancelled" else "done"
+                    status = MessageStatus.STOPPED if reply.finish_reason == "cancelled" else MessageStatus.DONE
                     self.history.update_message(message_id, text, status, reply.stats.as_dict(),
                                                 finish_reason=reply.finish_reason)
-                    finished = Finished(
-                        TurnResult(conversation.id, message_id, model.name, text, status,
-                                   reply.stats, reply.finish_reason, left_out),
-                        reply.stats,
-                    )
+                    finished = Finished(TurnResult(self.history.get_message(message_id), reply.stats, left_out),
+                                        reply.stats)
                     break
         except GeneratorExit:  # the consumer went away: keep what we have
-            self.history.update_message(message_id, "".join(pieces), STOPPED)
+            self.history.update_message(message_id, "".join(pieces), MessageStatus.STOPPED)
             raise
         except BaseException as exc:
             message = exc.message if isinstance(exc, UserError) else str(exc)
-            self.history.update_message(message_id, "".join(pieces), "error", error=message)
+            self.history.update_message(message_id, "".join(pieces), MessageStatus.ERROR, error=message)
             raise
         if finished is not None:
             yield finished

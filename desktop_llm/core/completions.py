@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from desktop_llm.core.engine import GenerationParams
-from desktop_llm.core.errors import UserError
+from desktop_llm.core.errors import Cancelled, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Token
 from desktop_llm.core.host import HostContext, Job, ModelHost
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import ModelRef
 
 API_LABEL = "api"  # the host's current job label while the API generates
 
@@ -28,11 +28,11 @@ def complete(ctx: HostContext, messages: list[dict], params: GenerationParams, s
         elif isinstance(event, Progress) and progress:
             yield event
     if ctx.cancel.is_set():
-        raise UserError("Stopped.")
+        raise Cancelled("Stopped.")
     return text.strip()
 
 
-def chat_job(host: ModelHost, model: InstalledModel, messages: list[dict], params: GenerationParams,
+def chat_job(host: ModelHost, model: ModelRef, messages: list[dict], params: GenerationParams,
              listener=None) -> Job:
     def job(ctx: HostContext) -> Iterator[Event]:
         yield from ctx.engine_for(model)
@@ -41,7 +41,7 @@ def chat_job(host: ModelHost, model: InstalledModel, messages: list[dict], param
     return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
 
 
-def text_job(host: ModelHost, model: InstalledModel, prompt: str, params: GenerationParams,
+def text_job(host: ModelHost, model: ModelRef, prompt: str, params: GenerationParams,
              listener=None) -> Job:
     def job(ctx: HostContext) -> Iterator[Event]:
         yield from ctx.engine_for(model)
@@ -50,7 +50,7 @@ def text_job(host: ModelHost, model: InstalledModel, prompt: str, params: Genera
     return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
 
 
-def embeddings_job(host: ModelHost, model: InstalledModel, texts: list[str]) -> Job:
+def embeddings_job(host: ModelHost, model: ModelRef, texts: list[str]) -> Job:
     """Vectors for texts (Finished carries (vectors, prompt_tokens)); remote models cannot."""
     def job(ctx: HostContext) -> Iterator[Event]:
         yield from ctx.engine_for(model)

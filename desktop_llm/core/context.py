@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from desktop_llm.core.errors import UserError
+from desktop_llm.core.errors import ContextTooLong
 
 Counter = Callable[[list[dict]], int]
 
@@ -32,7 +32,7 @@ def fit_to_context(messages: list[dict], count: Counter, budget: int) -> tuple[l
     lo, hi = 1, len(turns) - 1  # drop at least one turn, keep at least the newest
     if hi < lo or count(head + turns[hi:]) > budget:
         newest = count(head + turns[-1:]) if turns else count(head)
-        raise UserError(
+        raise ContextTooLong(
             f"This message is too long for the model's context ({newest} tokens; the context holds "
             f"{budget} besides room for the reply). Shorten it or split it, or raise the "
             "context size in Settings.",

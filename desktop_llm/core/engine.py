@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from desktop_llm.core.errors import ModelFileError, UserError
+from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 
 PROMPT_BATCH = 64  # tokens read between cancel checks while processing a prompt
@@ -258,7 +258,7 @@ class LlamaCppEngine:
         stats = GenerationStats(prompt_tokens=len(tokens))
         room = self.n_ctx - len(tokens)
         if room < 16:
-            raise UserError(
+            raise ContextTooLong(
                 f"This conversation is too long for the model's context ({len(tokens)} of "
                 f"{self.n_ctx} tokens). Start a new chat, or raise the context size in Settings."
             )

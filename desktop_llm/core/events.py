@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from desktop_llm.core.errors import ErrorKind, UserError
+
 
 @dataclass(frozen=True)
 class Started:
@@ -44,6 +46,15 @@ class Finished:
 class Failed:
     user_message: str
     detail: str = ""
+    kind: ErrorKind = ErrorKind.USER
+
+    @classmethod
+    def of(cls, error: UserError) -> "Failed":
+        return cls(error.message, error.detail, error.kind)
+
+    def error(self) -> UserError:
+        """The failure as the UserError a caller raises."""
+        return UserError(self.user_message, self.detail, self.kind)
 
 
 Event = Union[Started, Token, Progress, Partial, Finished, Failed]

@@ -12,14 +12,14 @@ import queue
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from desktop_llm.core.engine import Engine, LlamaCppEngine
-from desktop_llm.core.errors import ModelFileError, UserError
+from desktop_llm.core.errors import ErrorKind, ModelFileError, UserError
 from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
-from desktop_llm.core.gguf_info import ModelInfo
-from desktop_llm.core.model_guard import ModelGuard
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models.gguf import ModelInfo
+from desktop_llm.core.models.guard import ModelGuard
+from desktop_llm.core.models import ModelRef, ServerModel
 from desktop_llm.core.models import fit, hardware
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ Listener = Callable[[Event], None]
 class LoadedModel:
     """The result of a load job."""
 
-    model: InstalledModel
+    model: ModelRef
     info: ModelInfo
     device: str  # "CPU" or "GPU: N/M layers on <device>"
     notice: str = ""  # e.g. a GPU this llama.cpp build cannot use, and how to fix it
@@ -52,7 +52,7 @@ class HostContext:
         self._host = host
         self.cancel = cancel
 
-    def engine_for(self, model: InstalledModel) -> Iterator[Event]:
+    def engine_for(self, model: ModelRef) -> Iterator[Event]:
         """Make `model` the loaded one (yields progress); then use `.engine`."""
         yield from self._host._ensure_loaded(model)
 
@@ -107,6 +107,18 @@ class Job:
 
     __iter__ = events
 
+    def result(self, on_event: Listener | None = None) -> Any:
+        """Wait for the job's end and return its result; a failure raises
+        its UserError (kind kept). `on_event` sees every event on the way."""
+        for event in self.events():
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, Failed):
+                raise event.error()
+            if isinstance(event, Finished):
+                return event.result
+        return None
+
 
 class ModelHost:
     def __init__(self, guard: ModelGuard, config: EngineConfig = EngineConfig(),
@@ -114,9 +126,9 @@ class ModelHost:
         self.guard = guard
         self.config = config
         self._engine_factory = engine_factory
-        self.remote_engine: Callable[[InstalledModel], Engine] | None = None  # set by the app
+        self.remote_engine: Callable[[ServerModel], Engine] | None = None  # set by the app
         self._engine: Engine | None = None
-        self._model: InstalledModel | None = None
+        self._model: ModelRef | None = None
         self._model_info: ModelInfo | None = None
         self._loaded_config: EngineConfig | None = None
         self._device = "CPU"
@@ -140,7 +152,7 @@ class ModelHost:
         job = self._current
         return job.label if job is not None else ""
 
-    def load(self, model: InstalledModel, listener: Listener | None = None) -> Job:
+    def load(self, model: ModelRef, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
             yield Finished(LoadedModel(model, ctx.model_info, self._device, self._notice))
@@ -162,7 +174,7 @@ class ModelHost:
         self._thread.join(timeout)
 
     @property
-    def loaded_model(self) -> InstalledModel | None:
+    def loaded_model(self) -> ModelRef | None:
         return self._model
 
     # -- host thread -----------------------------------------------------------
@@ -170,11 +182,11 @@ class ModelHost:
         """Use `config` from the next job on; the model reloads if it changed."""
         self.config = config
 
-    def _ensure_loaded(self, model: InstalledModel) -> Iterator[Event]:
-        if model.source == "remote":  # nothing to load: a fresh client each time (the key may have changed)
+    def _ensure_loaded(self, model: ModelRef) -> Iterator[Event]:
+        if isinstance(model, ServerModel):  # nothing to load: a fresh client each time (the key may have changed)
             yield from self._use_remote(model)
             return
-        if (self._engine is not None and self._model is not None and self._model.path == model.path
+        if (self._engine is not None and self._model == model
                 and self._loaded_config == self.config):
             return
         yield Progress(0, 2, f"Checking {model.name}")
@@ -197,7 +209,7 @@ class ModelHost:
         self._loaded_config = self.config
         yield Progress(2, 2, f"{model.name} ready")
 
-    def _use_remote(self, model: InstalledModel) -> Iterator[Event]:
+    def _use_remote(self, model: ServerModel) -> Iterator[Event]:
         """A remote model: no file, no memory; the server does the work."""
         from desktop_llm.core.remote import remote_info
 
@@ -231,7 +243,7 @@ class ModelHost:
         ended = False
         try:
             if job.cancel_event.is_set():
-                job.emit(Failed("Cancelled before it started."))
+                job.emit(Failed("Cancelled before it started.", kind=ErrorKind.CANCELLED))
                 return
             for event in job.fn(HostContext(self, job.cancel_event)):
                 job.emit(event)
@@ -239,15 +251,17 @@ class ModelHost:
                     ended = True
                     break
             if not ended:
-                job.emit(Failed("The request ended without a result.", "job yielded no terminal event"))
+                job.emit(Failed("The request ended without a result.", "job yielded no terminal event",
+                                ErrorKind.INTERNAL))
         except UserError as exc:
-            job.emit(Failed(exc.message, exc.detail))
+            job.emit(Failed.of(exc))
         except MemoryError:
-            job.emit(Failed("Out of memory. Close other programs or choose a smaller model."))
+            job.emit(Failed("Out of memory. Close other programs or choose a smaller model.",
+                            kind=ErrorKind.RESOURCES))
         except Exception as exc:  # keep the host alive whatever a job does
             log.exception("job %s failed", job.label)
             job.emit(Failed(f"Something went wrong: {exc}. The app keeps running; try again.",
-                            traceback.format_exc()))
+                            traceback.format_exc(), ErrorKind.INTERNAL))
 
 
 

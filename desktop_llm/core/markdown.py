@@ -1,4 +1,4 @@
-"""Markdown to HTML for messages and exports, with code highlighted by Pygments.
+"""Markdown parsed one way everywhere, and to HTML for messages and exports, with code highlighted by Pygments.
 
 Styles are inline (no stylesheet), so the HTML shows the same in a Qt label,
 a browser or an exported file.
@@ -17,6 +17,17 @@ from pygments.util import ClassNotFound
 
 CODE_STYLE = "background:#f6f8fa; color:#24292f; padding:8px; border-radius:6px; font-family:monospace;"
 COPY_LINK = "copy-code:"  # href of a code block's Copy link, followed by its index
+
+
+def parser() -> MarkdownIt:
+    """The one Markdown dialect of the app: CommonMark with tables, raw HTML
+    taken as text (a model's or a document's HTML is never run)."""
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def parse(text: str) -> list:
+    """Markdown's block and inline tokens."""
+    return parser().parse(text)
 
 
 @dataclass
@@ -49,7 +60,7 @@ def render(text: str, copy_links: bool = False) -> Rendered:
                 f'{" · " + html.escape(lang) if lang else ""}</p>') if copy_links else ""
         return f'{link}<pre style="{CODE_STYLE}">{body}</pre>\n'
 
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = parser()
     md.add_render_rule("fence", fence)
     md.add_render_rule("code_block", fence)
     result.html = md.render(text)

@@ -6,9 +6,7 @@ data and history under one folder instead (tests, portable installs).
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,42 +71,3 @@ def resources_dir() -> Path:
     return REPO_ROOT / "resources"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so a crash leaves either the old or the new content."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def read_json(path: Path, kind: type):
-    """The JSON value stored in `path` when it is a `kind` (dict, list...);
-    an empty `kind()` when the file is missing, unreadable or holds something else."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return kind()
-    return data if isinstance(data, kind) else kind()

@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Event, Finished, Started, Token
-from desktop_llm.core.paths import atomic_write_text, read_json
+from desktop_llm.core.files import atomic_write_text, read_json
 from desktop_llm.core.secrets import get_secret, set_secret
 
-REMOTE_PREFIX = "remote:"  # an InstalledModel path for a remote model: remote:NAME
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
 CHARS_PER_TOKEN = 4  # a rough count: remote tokenizers are unknown
@@ -98,7 +97,6 @@ class RemoteEngine:
         self.config = config
         self.api_key = api_key if api_key is not None else get_secret(config.key_account)
         self.offline = offline
-        self.model_path = Path(REMOTE_PREFIX + config.name)
         self.n_ctx = config.n_ctx
         self.device_summary = f"Remote: {config.host}"
 
@@ -229,9 +227,9 @@ def _response_formats(schema: dict | None) -> list:
 
 def remote_info(config: RemoteModelConfig):
     """What the window shows about a remote model (there is no file to read)."""
-    from desktop_llm.core.gguf_info import ModelInfo
+    from desktop_llm.core.models.gguf import ModelInfo
 
-    return ModelInfo(path=REMOTE_PREFIX + config.name, file_size=0, architecture="remote", name=config.model,
+    return ModelInfo(path=config.base_url, file_size=0, architecture="remote", name=config.model,
                      context_length=config.n_ctx, block_count=0, quantization=config.host, parameter_count=None,
                      size_label="remote", has_chat_template=True, chat_template="")
 

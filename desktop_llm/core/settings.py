@@ -7,7 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from desktop_llm.core.paths import atomic_write_text
+from desktop_llm.core.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,8 @@ from PySide6.QtWidgets import QLabel
 
 from desktop_llm.core.completions import API_LABEL
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.secrets import get_secret
-from desktop_llm.core.server.runner import DEFAULT_HOST, ApiServer
+from desktop_llm.core.server.runner import DEFAULT_HOST, ApiServer, configured_api_key
 
-API_KEY_ACCOUNT = "api-server-key"
 POLL_MS = 300
 
 
@@ -32,7 +30,7 @@ class ApiServerUi(QObject):
     def sync(self) -> None:
         """Make the server match the settings (on, port, key)."""
         settings = self.core.settings
-        key = get_secret(API_KEY_ACCOUNT)
+        key = configured_api_key()
         wanted = (settings.api_port, key) if settings.api_server else None
         running = (self.server.port, self.server.api_key) if self.server else None
         if wanted == running:

@@ -20,25 +20,26 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import TurnResult
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
-from desktop_llm.core.models import InstalledModel, hub_token
+from desktop_llm.core.models import ModelRef, hub_token
+from desktop_llm.core.server.runner import API_KEY_ACCOUNT
 from desktop_llm.core.secrets import get_secret, set_secret
-from desktop_llm.gui.api_server_ui import API_KEY_ACCOUNT, ApiServerUi
-from desktop_llm.gui.bridge import JobBridge
-from desktop_llm.gui.chat_view import ChatView
-from desktop_llm.gui.conversation_files import ConversationFiles
-from desktop_llm.gui.conversation_list import ConversationSidebar
-from desktop_llm.gui.documents_window import DocumentsWindow, document_paths
-from desktop_llm.gui.feedback_dialog import FeedbackDialog
-from desktop_llm.gui.input_box import InputBox
-from desktop_llm.gui.message_bubble import MessageBubble, details_text
-from desktop_llm.gui.models_installed import gguf_paths
-from desktop_llm.gui.models_ui import ModelsUi
-from desktop_llm.gui.models_window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
-from desktop_llm.gui.remote_models_dialog import RemoteModelsDialog
+from desktop_llm.gui.api_server_ui import ApiServerUi
+from desktop_llm.gui.common.bridge import JobBridge
+from desktop_llm.gui.chat.view import ChatView
+from desktop_llm.gui.sidebar.conversation_files import ConversationFiles
+from desktop_llm.gui.sidebar.conversation_list import ConversationSidebar
+from desktop_llm.gui.documents.window import DocumentsWindow, document_paths
+from desktop_llm.gui.workspace.feedback_dialog import FeedbackDialog
+from desktop_llm.gui.chat.input_box import InputBox
+from desktop_llm.gui.chat.bubble import MessageBubble, details_text
+from desktop_llm.gui.models.installed import gguf_paths
+from desktop_llm.gui.models.ui import ModelsUi
+from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
+from desktop_llm.gui.models.remote_dialog import RemoteModelsDialog
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
-from desktop_llm.gui.theme import ThemeKeeper
-from desktop_llm.gui.widgets import button
-from desktop_llm.gui.workspace_window import WorkspaceWindow
+from desktop_llm.gui.common.theme import ThemeKeeper
+from desktop_llm.gui.common.widgets import button
+from desktop_llm.gui.workspace.window import WorkspaceWindow
 
 FLUSH_MS = 30  # streamed text is appended to the view at most this often
 UNDO_MS = 15_000  # how long the Undo button stays after a delete
@@ -49,7 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, core: AppCore, parent=None):
         super().__init__(parent)
         self.core = core
-        self.model: InstalledModel | None = None
+        self.model: ModelRef | None = None
         self.model_ready = False
         self.conversation_id: int | None = None
         self._job = None
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
         self.model_ready = True
         self.progress_bar.setVisible(False)
         info = loaded.info
-        if loaded.model.source == "remote":
+        if loaded.model.is_remote:
             self.model_label.setText(f"☁ {loaded.model.name}  ·  {loaded.device}  ·  text leaves this computer")
         else:
             self.model_label.setText(
@@ -427,16 +428,16 @@ class MainWindow(QMainWindow):
             self.apply_settings(dialog.result_settings())
             self.apply_token(dialog.token_change())
 
-    def _remote_models(self) -> list[InstalledModel]:
+    def _remote_models(self) -> list[ModelRef]:
         return [self.core.resolve_model(c.name) for c in self.core.remote_models.list()]
 
     def open_remote_models(self) -> None:
         dialog = RemoteModelsDialog(self.core.remote_models, self)
         dialog.exec()
-        if dialog.changed and self.model is not None and self.model.source == "remote":
+        if dialog.changed and self.model is not None and self.model.is_remote:
             self.start_loading()
 
-    def _model_for_tools(self) -> InstalledModel:
+    def _model_for_tools(self) -> ModelRef:
         """The model for the writing tools; a remote one only once the user agreed to send."""
         model = self._require_model()
         if not self._confirm_remote():
@@ -446,7 +447,7 @@ class MainWindow(QMainWindow):
     def _confirm_remote(self) -> bool:
         """Before the first message to a remote model: the text will leave this computer."""
         model = self.model
-        if model is None or model.source != "remote" or model.name in self._remote_confirmed:
+        if model is None or not model.is_remote or model.name in self._remote_confirmed:
             return True
         host = self.core.remote_config(model.name)[0].host
         answer = QMessageBox.question(
@@ -545,7 +546,7 @@ class MainWindow(QMainWindow):
         self.edit_banner.setVisible(False)
 
     # -- sending -----------------------------------------------------------------------
-    def _require_model(self) -> InstalledModel:
+    def _require_model(self) -> ModelRef:
         if self.model is None:
             raise UserError("No model is available. Choose one in Settings (Ctrl+,).")
         return self.model
@@ -605,12 +606,12 @@ class MainWindow(QMainWindow):
             self.input.setFocus()
 
     def _on_started(self, info: dict) -> None:
-        history = self.core.history
-        message = history.get_message(info["message_id"])
+        turn = info["turn"]
+        message = turn.message
         self._stream_message_id = message.id
         self._stream_text = message.content  # a continued reply starts with its old text
         self._pending_text = ""
-        self._left_out = (self._stream_conversation, info.get("left_out", 0))
+        self._left_out = (self._stream_conversation, turn.left_out)
         if self.conversation_id == self._stream_conversation:
             shown = self.chat_view.message_ids()
             if message.parent_id is not None and shown and shown[-1] == message.parent_id:

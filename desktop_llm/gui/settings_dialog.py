@@ -9,11 +9,11 @@ from PySide6.QtWidgets import (
     QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import ModelRef
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation
-from desktop_llm.gui.widgets import named, save_cancel_buttons
+from desktop_llm.gui.common.widgets import named, save_cancel_buttons
 
 CUSTOM = "Custom"
 NONE = "None"
@@ -70,7 +70,7 @@ class SystemPromptEditor(QWidget):
 class SettingsDialog(QDialog):
     """Defaults for new conversations, the model and the look of the app."""
 
-    def __init__(self, settings: Settings, models: list[InstalledModel], parent=None,
+    def __init__(self, settings: Settings, models: list[ModelRef], parent=None,
                  has_token: bool = False, api_key: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -80,7 +80,7 @@ class SettingsDialog(QDialog):
         self.model = named(QComboBox(), "Model", "The model that answers (loaded when you save)")
         self.model.addItem("Bundled starter model", "")
         for m in models:
-            if m.source == "remote":
+            if m.is_remote:
                 self.model.addItem(f"☁ {m.name} (remote: text leaves this computer)", m.name)
             elif not m.bundled:
                 self.model.addItem(m.name, str(m.path))

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.spans import clean_spans
 from desktop_llm.core.errors import UserError
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -90,15 +91,11 @@ class _Reader:
             self._add(Block("paragraph", spans))
 
     def _add(self, block: Block) -> None:
-        from desktop_llm.core.documents.readers import clean_spans
-
         self._joining_code = False
         if block.text.strip():
             self.blocks.append(replace(block, spans=clean_spans(list(block.spans))))
 
     def _table(self, element) -> None:
-        from desktop_llm.core.documents.readers import clean_spans
-
         self.tables += 1
         rows = [r for r in _descendants(element, (TABLE, "table-row"))]
         for r, row in enumerate(rows):

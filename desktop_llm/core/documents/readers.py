@@ -6,19 +6,21 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from desktop_llm.core import markdown
+from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
 from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.odt import read_odt
+from desktop_llm.core.documents.spans import clean_spans
 from desktop_llm.core.errors import UserError
 
-FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-           ".docx": "docx", ".odt": "odt", ".pdf": "pdf"}
 MAX_BYTES = 50 << 20
 
 
 def read_document(path: str | Path) -> Document:
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
+    fmt = format_of(path)
     if fmt is None:
-        raise UserError(f"{path.name}: this kind of file is not supported. Use .txt, .md, .html, .docx, .odt or .pdf.")
+        raise UserError(f"{path.name}: this kind of file is not supported. Use {READABLE_TEXT}.")
     if not path.is_file():
         raise UserError(f"No file {path}. Check the path.")
     size = path.stat().st_size
@@ -34,8 +36,6 @@ def read_document(path: str | Path) -> Document:
     elif fmt == "docx":
         doc = read_docx(path)
     elif fmt == "odt":
-        from desktop_llm.core.documents.odt import read_odt
-
         doc = read_odt(path)
     else:
         doc = read_pdf(path)
@@ -96,9 +96,7 @@ def _inline_spans(children) -> tuple[Span, ...]:
 
 
 def read_markdown(text: str) -> Document:
-    from markdown_it import MarkdownIt
-
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = markdown.parse(text)
     blocks: list[Block] = []
     lists: list[bool] = []  # ordered?, per open list
     kind, level, quote, cell = None, 0, 0, None
@@ -180,27 +178,6 @@ def _spans_of(el, fmt=None) -> list[Span]:
             spans.append(Span(child.tail, bool(fmt.get("bold")), bool(fmt.get("italic")), bool(fmt.get("code")),
                               fmt.get("link")))
     return spans
-
-
-def clean_spans(spans: list[Span]) -> tuple[Span, ...]:
-    """Whitespace as a browser shows it: runs of spaces and newlines become one space."""
-    out = [replace(s, text=s.text if s.code else _squeeze(s.text)) for s in spans]
-    out = [s for s in out if s.text]
-    while out and not out[0].text.strip():
-        out.pop(0)
-    while out and not out[-1].text.strip():
-        out.pop()
-    if out:
-        out[0] = replace(out[0], text=out[0].text.lstrip())
-        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
-    return tuple(out)
-
-
-def _squeeze(text: str) -> str:
-    words = text.split()
-    if not words:
-        return " " if text else ""
-    return (" " if text[0].isspace() else "") + " ".join(words) + (" " if text[-1].isspace() else "")
 
 
 def _walk_html(el, blocks: list[Block], lists: list[bool], state: dict) -> None:

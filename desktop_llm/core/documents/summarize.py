@@ -15,7 +15,7 @@ from desktop_llm.core.documents.model import Block, Document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
 STYLES = {
@@ -59,7 +59,7 @@ class Summarizer:
         self.host = host
         self.settings = settings
 
-    def summarize(self, doc: Document, model: InstalledModel, style: str = "bullets", length: str = "medium",
+    def summarize(self, doc: Document, model: ModelRef, style: str = "bullets", length: str = "medium",
                   language: str = "", listener=None) -> Job:
         if style not in STYLES:
             raise UserError(f"Unknown style “{style}”. Styles: {', '.join(STYLES)}.")

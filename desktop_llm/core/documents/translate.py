@@ -31,8 +31,8 @@ from desktop_llm.core.documents.writers import WRITABLE, output_path, save_docum
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
-from desktop_llm.core.models import InstalledModel
-from desktop_llm.core.paths import atomic_write_text, read_json
+from desktop_llm.core.models import ModelRef
+from desktop_llm.core.files import refuse_source, atomic_write_text, read_json
 from desktop_llm.core.settings import Settings
 
 HOLE = "⟦{}⟧"
@@ -207,15 +207,14 @@ class Translator:
         self.host = host
         self.settings = settings
 
-    def translate(self, source: Path, doc: Document, model: InstalledModel, target: str, source_language: str = "",
+    def translate(self, source: Path, doc: Document, model: ModelRef, target: str, source_language: str = "",
                   output: Path | None = None, glossary: dict[str, str] | None = None, listener=None) -> Job:
         """Translate `doc` (read from `source`) into `target`; the source language is detected
         when not given. Yields a TranslatedBlock per block, then the Translation."""
         code = language_code(target)
         given = language_code(source_language) if source_language else ""
         output = translation_output(Path(source), doc, code, output)
-        if output.resolve() == Path(source).resolve():
-            raise UserError("The translation would overwrite the original. Choose another output file.")
+        refuse_source(output, Path(source))
         state_file = output.with_name(output.name + STATE_SUFFIX)
         fingerprint = hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
 
@@ -263,7 +262,7 @@ class Translator:
 
         return self.host.submit(job, listener, label="translate", info={"output": str(output)})
 
-    def retranslate(self, block: Block, model: InstalledModel, target: str, source_language: str = "",
+    def retranslate(self, block: Block, model: ModelRef, target: str, source_language: str = "",
                     glossary: dict[str, str] | None = None, listener=None) -> Job:
         """One block again (a person did not like it); Finished carries (block, glossary misses)."""
         request = BlockRequest(language_code(target), language_code(source_language) if source_language else "",

@@ -7,11 +7,11 @@ import html
 import io
 from pathlib import Path
 
+from desktop_llm.core.documents.formats import WRITABLE, writable_format
 from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.odt import to_odt
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.store.export import write_file
-
-WRITABLE = ("txt", "md", "html", "docx", "odt")
+from desktop_llm.core.files import save_file
 
 
 def render(doc: Document, fmt: str) -> bytes:
@@ -20,8 +20,6 @@ def render(doc: Document, fmt: str) -> bytes:
     if fmt == "docx":
         return to_docx(doc)
     if fmt == "odt":
-        from desktop_llm.core.documents.odt import to_odt
-
         return to_odt(doc, _grouped(doc))
     return {"txt": to_text, "md": to_markdown, "html": to_html}[fmt](doc).encode("utf-8")
 
@@ -245,13 +243,7 @@ def block_markdown(block: Block) -> str:
 def save_document(doc: Document, path: Path, source: Path | None = None) -> Path:
     """Write `doc` in the format its name asks for, atomically, never over `source`."""
     path = Path(path)
-    if source is not None and path.resolve() == Path(source).resolve():
-        raise UserError("That is the original document: choose another name so the original is kept.")
-    fmt = path.suffix.lower().lstrip(".")
-    fmt = {"markdown": "md", "htm": "html", "text": "txt"}.get(fmt, fmt)
-    if fmt not in WRITABLE:
-        raise UserError(f"{path.name}: documents can be saved as .txt, .md, .html, .docx or .odt.")
-    return write_file(path, render(doc, fmt))
+    return save_file(path, render(doc, writable_format(path)), source)
 
 
 def output_path(source: Path, language: str) -> Path:

@@ -19,7 +19,7 @@ from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress
 from desktop_llm.core.host import HostContext, Job, ModelHost
-from desktop_llm.core.models import InstalledModel
+from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
 REWRITE_STYLES = {
@@ -164,7 +164,7 @@ class Writer:
         return params_from(self.settings)
 
     # -- drafting --------------------------------------------------------------------
-    def draft(self, template: Template, given: dict, model: InstalledModel, variants: int | None = None,
+    def draft(self, template: Template, given: dict, model: ModelRef, variants: int | None = None,
               tone: str = "", listener=None) -> Job:
         if tone:
             template = template.with_tone()
@@ -244,7 +244,7 @@ class Writer:
         return Draft(template.id, [text], notes, data)
 
     # -- rewriting ---------------------------------------------------------------------
-    def rewrite(self, text: str, style: str, model: InstalledModel, listener=None) -> Job:
+    def rewrite(self, text: str, style: str, model: ModelRef, listener=None) -> Job:
         if style not in REWRITE_STYLES:
             raise UserError(f"Unknown style “{style}”. Styles: {', '.join(REWRITE_STYLES)}.")
         if not text.strip():
@@ -260,7 +260,7 @@ class Writer:
         return self.host.submit(job, listener, label="rewrite", info={"style": style})
 
     # -- sentiment -----------------------------------------------------------------------
-    def analyze(self, lines: list[str], model: InstalledModel, listener=None) -> Job:
+    def analyze(self, lines: list[str], model: ModelRef, listener=None) -> Job:
         rows = [line.strip() for line in lines if line.strip()]
         if not rows:
             raise UserError("There is no feedback to analyse: the text is empty.")

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.models.gguf import SPLIT_RE
 
-SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 QUANT_RE = re.compile(
     r"(?:^|[-_.])(?P<quant>I?Q\d(?:_[A-Z0-9]+)*|F16|BF16|F32)(?=[-_.]|$)", re.IGNORECASE)
 

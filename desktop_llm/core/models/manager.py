@@ -11,8 +11,8 @@ from typing import Iterator
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.gguf_info import ModelInfo
-from desktop_llm.core.model_guard import ModelGuard
+from desktop_llm.core.models.gguf import ModelInfo
+from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models import fit, hardware
 from desktop_llm.core.models.catalog import CatalogEntry, find_entry, load_catalog
 from desktop_llm.core.models.downloads import (
@@ -20,13 +20,13 @@ from desktop_llm.core.models.downloads import (
 )
 from desktop_llm.core.models.hub import Hub, RemoteModel
 from desktop_llm.core.models.hub_token import get_token
-from desktop_llm.core.models.registry import InstalledModel, ModelRegistry
+from desktop_llm.core.models.registry import LocalModel, ModelRegistry
 from desktop_llm.core.settings import Settings
 
 
 @dataclass(frozen=True)
 class InstalledRow:
-    model: InstalledModel
+    model: LocalModel
     info: ModelInfo | None
     problem: str = ""  # why the header could not be read
     default: bool = False
@@ -79,12 +79,12 @@ class ModelManager:
             rows.append(InstalledRow(m, info, problem, m.path == default))
         return rows
 
-    def find(self, name: str) -> InstalledModel:
+    def find(self, name: str) -> LocalModel:
         return self.registry.resolve(name)
 
     def import_file(self, path: str | os.PathLike) -> InstalledRow:
         """Inspect the header, trial-load in a child process, then offer it."""
-        candidate = InstalledModel(Path(path).stem, Path(path).expanduser().resolve(), "imported")
+        candidate = LocalModel(Path(path).stem, Path(path).expanduser().resolve(), "imported")
         info = self.guard.check(candidate)  # raises a clear ModelFileError on a bad file
         model = self.registry.add_imported(candidate.path)
         return InstalledRow(model, info)
@@ -96,7 +96,7 @@ class ModelManager:
             self.settings.default_model = ""
         return removed
 
-    def set_default(self, name: str) -> InstalledModel:
+    def set_default(self, name: str) -> LocalModel:
         model = self.registry.resolve(name)
         self.settings.default_model = "" if model.bundled else model.name
         return model

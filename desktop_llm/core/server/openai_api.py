@@ -20,6 +20,7 @@ from starlette.routing import Route
 from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
+from desktop_llm.core.host import Job
 from desktop_llm.core.server.requests import (
     MAX_BODY_BYTES, ApiError, Request, chat_request, completion_request,
 )
@@ -110,10 +111,10 @@ class OpenAIApi:
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
             raise ApiError(400, "'input' must be a non-empty string or a list of non-empty strings.", param="input")
         job = embeddings_job(self.core.host, model, texts)
-        last = await asyncio.to_thread(lambda: list(job.events())[-1])
-        if isinstance(last, Failed):
-            raise ApiError(400, last.user_message, "embeddings_failed")
-        vectors, tokens = last.result
+        try:
+            vectors, tokens = await asyncio.to_thread(job.result)
+        except UserError as exc:
+            raise ApiError.of(exc) from exc
         return JSONResponse({"object": "list", "model": body["model"],
                              "data": [{"object": "embedding", "index": i, "embedding": v}
                                       for i, v in enumerate(vectors)],
@@ -121,37 +122,24 @@ class OpenAIApi:
 
     # -- running a job -----------------------------------------------------------------------
     async def _run(self, request: HttpRequest, req: Request, submit, chat: bool):
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue = asyncio.Queue()
-        jobs = []
-
-        def deliver(event) -> None:
-            try:
-                loop.call_soon_threadsafe(events.put_nowait, event)
-            except RuntimeError:  # the server is shutting down: nobody is listening
-                for job in jobs:
-                    job.cancel()
-
-        job = submit(deliver)
-        jobs.append(job)
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         created = int(time.time())
         if req.stream:
-            return StreamingResponse(self._stream(request, job, events, ident, created, req.model, chat),
+            loop = asyncio.get_running_loop()
+            events: asyncio.Queue = asyncio.Queue()
+            jobs = []
+
+            def deliver(event) -> None:
+                try:
+                    loop.call_soon_threadsafe(events.put_nowait, event)
+                except RuntimeError:  # the server is shutting down: nobody is listening
+                    for job in jobs:
+                        job.cancel()
+
+            jobs.append(submit(deliver))
+            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req.model, chat),
                                      media_type="text/event-stream")
-        text, reply = "", None
-        try:
-            while True:
-                event = await events.get()
-                if isinstance(event, Token):
-                    text += event.text
-                elif isinstance(event, Failed):
-                    raise ApiError(500, event.user_message, "generation_failed")
-                elif isinstance(event, Finished):
-                    reply = event.result
-                    break
-        finally:
-            job.cancel()  # no-op once finished; stops the work if this request was dropped
+        reply = await _result(request, submit(None))
         usage = {"prompt_tokens": reply.stats.prompt_tokens, "completion_tokens": reply.stats.completion_tokens,
                  "total_tokens": reply.stats.prompt_tokens + reply.stats.completion_tokens}
         finish = _finish(reply.finish_reason)
@@ -195,7 +183,7 @@ class OpenAIApi:
                     if isinstance(event, Token):
                         out.append(before + json.dumps(event.text) + after)
                     elif isinstance(event, Failed):
-                        error = ApiError(500, event.user_message, "generation_failed").body()
+                        error = ApiError.of(event.error()).body()
                         out.append("data: " + json.dumps(error) + "\n\n")
                     elif isinstance(event, Finished):
                         out.append(chunk({}, "", _finish(event.result.finish_reason)) + "data: [DONE]\n\n")
@@ -205,6 +193,23 @@ class OpenAIApi:
                     return
         finally:
             job.cancel()  # the client went away (or we are done): stop generating
+
+
+async def _result(request: HttpRequest, job: Job):
+    """Wait for a job's result; a client that goes away cancels it."""
+    waiter = asyncio.ensure_future(asyncio.to_thread(job.result))
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiter}, timeout=1.0)
+            if done:
+                try:
+                    return waiter.result()
+                except UserError as exc:
+                    raise ApiError.of(exc) from exc
+            if await request.is_disconnected():
+                job.cancel()
+    finally:
+        job.cancel()  # no-op once finished; stops the work if this request was dropped
 
 
 def _finish(reason: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop_llm.core.engine import GenerationParams
+from desktop_llm.core.errors import ErrorKind, UserError
 from desktop_llm.core.settings import Settings
 
 ROLES = ("system", "user", "assistant")
@@ -19,6 +20,18 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, code: str = "invalid_request_error", param: str | None = None):
         super().__init__(message)
         self.status, self.message, self.code, self.param = status, message, code, param
+
+    @classmethod
+    def of(cls, error: UserError) -> "ApiError":
+        """A failed job answered as OpenAI would: what the request asked for
+        cannot be done -> 4xx; only faults of the app -> 5xx."""
+        status, code = {
+            ErrorKind.CONTEXT_LENGTH: (400, "context_length_exceeded"),
+            ErrorKind.NOT_FOUND: (404, "not_found"),
+            ErrorKind.RESOURCES: (503, "insufficient_resources"),
+            ErrorKind.INTERNAL: (500, "generation_failed"),
+        }.get(error.kind, (400, "invalid_request_error"))
+        return cls(status, error.message, code)
 
     def body(self) -> dict:
         kind = {401: "authentication_error", 404: "invalid_request_error"}.get(self.status,

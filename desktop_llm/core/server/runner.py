@@ -9,10 +9,18 @@ import threading
 import time
 
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.secrets import get_secret
 from desktop_llm.core.server.openai_api import OpenAIApi
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4891
+API_KEY_ACCOUNT = "api-server-key"  # the keyring entry of the key set in Settings
+
+
+def configured_api_key(given: str | None = None) -> str | None:
+    """The key the server requires: one given for this run, else the one set
+    in Settings (kept in the keyring); None when none is set."""
+    return given or get_secret(API_KEY_ACCOUNT) or None
 
 
 def is_loopback(host: str) -> bool:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from desktop_llm.core.errors import NotFound
-from desktop_llm.core.store.history import History, now_iso
+from desktop_llm.core.store.history import History
+from desktop_llm.core.store.records import now_iso
 
 VERSION_EVERY_S = 300  # autosaves keep a version at least this often
 
@@ -52,22 +53,22 @@ class Drafts:
 
     def create(self, title: str = "", template: str = "", fields: dict | None = None, body: str = "") -> Draft:
         stamp = now_iso()
-        with self.history._transaction():
-            cur = self.history._db.execute(
+        with self.history.transaction():
+            cur = self.history.execute(
                 "INSERT INTO drafts (title, template, fields, body, created_at, updated_at) VALUES (?,?,?,?,?,?)",
                 (title, template, json.dumps(fields or {}), body, stamp, stamp))
         return self.get(cur.lastrowid)
 
     def get(self, draft_id: int) -> Draft:
-        with self.history._locked():
-            row = self.history._db.execute("SELECT * FROM drafts WHERE id=?", (draft_id,)).fetchone()
+        with self.history.locked():
+            row = self.history.execute("SELECT * FROM drafts WHERE id=?", (draft_id,)).fetchone()
         if row is None:
             raise NotFound(f"No draft {draft_id}.")
         return _draft(row)
 
     def list(self) -> list[Draft]:
-        with self.history._locked():
-            rows = self.history._db.execute("SELECT * FROM drafts ORDER BY updated_at DESC, id DESC").fetchall()
+        with self.history.locked():
+            rows = self.history.execute("SELECT * FROM drafts ORDER BY updated_at DESC, id DESC").fetchall()
         return [_draft(r) for r in rows]
 
     def save(self, draft_id: int, body: str, *, title: str | None = None, template: str | None = None,
@@ -76,30 +77,30 @@ class Drafts:
         last version is older than VERSION_EVERY_S."""
         old = self.get(draft_id)
         stamp = now_iso()
-        with self.history._transaction():
-            self.history._db.execute(
+        with self.history.transaction():
+            self.history.execute(
                 "UPDATE drafts SET body=?, title=?, template=?, fields=?, updated_at=? WHERE id=?",
                 (body, old.title if title is None else title, old.template if template is None else template,
                  json.dumps(old.fields if fields is None else fields), stamp, draft_id))
-            last = self.history._db.execute(
+            last = self.history.execute(
                 "SELECT body, created_at FROM draft_versions WHERE draft_id=? ORDER BY id DESC LIMIT 1",
                 (draft_id,)).fetchone()
             stale = last is None or _age_s(last["created_at"], stamp) >= VERSION_EVERY_S
             if (note or stale) and (last is None or last["body"] != body):
-                self.history._db.execute(
+                self.history.execute(
                     "INSERT INTO draft_versions (draft_id, body, note, created_at) VALUES (?,?,?,?)",
                     (draft_id, body, note or "Autosave", stamp))
         return self.get(draft_id)
 
     def versions(self, draft_id: int) -> list[DraftVersion]:
-        with self.history._locked():
-            rows = self.history._db.execute(
+        with self.history.locked():
+            rows = self.history.execute(
                 "SELECT * FROM draft_versions WHERE draft_id=? ORDER BY id DESC", (draft_id,)).fetchall()
         return [DraftVersion(r["id"], r["draft_id"], r["body"], r["note"], r["created_at"]) for r in rows]
 
     def delete(self, draft_id: int) -> None:
-        with self.history._transaction():
-            self.history._db.execute("DELETE FROM drafts WHERE id=?", (draft_id,))
+        with self.history.transaction():
+            self.history.execute("DELETE FROM drafts WHERE id=?", (draft_id,))
 
 
 def _age_s(earlier: str, later: str) -> float:

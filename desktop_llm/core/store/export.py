@@ -6,16 +6,19 @@ identically; the other formats show the branch on screen, for reading.
 
 from __future__ import annotations
 
-import errno
 import html
-import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_llm.core import markdown
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.readers import read_markdown
+from desktop_llm.core.documents.writers import to_docx as documents_docx
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.paths import atomic_write_bytes
-from desktop_llm.core.store.history import Conversation, History, Message
+from desktop_llm.core.files import save_file
+from desktop_llm.core.store.history import History
+from desktop_llm.core.store.records import Conversation, Message, MessageStatus
 
 FORMATS = ("md", "html", "json", "docx", "txt")
 JSON_FORMAT = "desktop-llm-conversation"
@@ -55,7 +58,7 @@ def _subtitle(conversation: Conversation) -> str:
 
 
 def _status_note(m: Message) -> str:
-    return "" if m.status == "done" else f" ({m.status})"
+    return "" if m.status == MessageStatus.DONE else f" ({m.status.value})"
 
 
 def _as_text(conversation: Conversation, messages: list[Message], head: str, system: str,
@@ -96,51 +99,20 @@ def to_html(conversation: Conversation, messages: list[Message]) -> str:
 
 
 def to_docx(conversation: Conversation, messages: list[Message]) -> bytes:
-    import docx
-    from docx.shared import Pt
-
-    document = docx.Document()
-    document.add_heading(_title(conversation), level=1)
-    document.add_paragraph(_subtitle(conversation)).runs[0].italic = True
+    """The conversation as a Word document; each message keeps its headings,
+    lists, bold, italic, links, tables and code (the documents' .docx writer)."""
+    blocks = [Block("heading", (Span(_title(conversation)),), level=1),
+              Block("paragraph", (Span(_subtitle(conversation), italic=True),))]
     if conversation.system_prompt:
-        document.add_paragraph(f"System prompt: {conversation.system_prompt}")
+        blocks.append(Block("paragraph", (Span("System prompt: ", bold=True), Span(conversation.system_prompt))))
+    tables = 0
     for m in messages:
-        document.add_heading(ROLE_NAMES.get(m.role, m.role) + _status_note(m), level=2)
-        in_code = False
-        for block in _blocks(m.content):
-            if block.startswith("```"):
-                in_code = not in_code
-                continue
-            paragraph = document.add_paragraph()
-            run = paragraph.add_run(block)
-            if in_code:
-                run.font.name = "Courier New"
-                run.font.size = Pt(9)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _blocks(text: str) -> list[str]:
-    """Paragraphs separated by blank lines; code fences kept as their own
-    lines and the code between them as one block."""
-    blocks, buf, in_code = [], [], False
-    for line in text.splitlines():
-        if line.strip().startswith("```"):
-            if buf:
-                blocks.append("\n".join(buf))
-                buf = []
-            blocks.append(line.strip())
-            in_code = not in_code
-        elif not line.strip() and not in_code:
-            if buf:
-                blocks.append("\n".join(buf))
-                buf = []
-        else:
-            buf.append(line)
-    if buf:
-        blocks.append("\n".join(buf))
-    return blocks
+        blocks.append(Block("heading", (Span(ROLE_NAMES.get(m.role, m.role) + _status_note(m)),), level=2))
+        body = read_markdown(m.content).blocks
+        for b in body:  # each message's tables numbered after the ones before
+            blocks.append(replace(b, cell=(tables + b.cell[0], *b.cell[1:])) if b.cell else b)
+        tables += len({b.cell[0] for b in body if b.cell})
+    return documents_docx(Document(blocks, "docx"))
 
 
 def render(history: History, conversation_id: int, fmt: str) -> bytes:
@@ -158,25 +130,7 @@ def render(history: History, conversation_id: int, fmt: str) -> bytes:
 
 
 def export_conversation(history: History, conversation_id: int, fmt: str, path: Path) -> Path:
-    return write_file(path, render(history, conversation_id, fmt))
-
-
-def write_file(path: Path, data: bytes) -> Path:
-    """Write a file the user asked for, atomically; a bad destination gives a clear message."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise UserError(f"The folder {path.parent} does not exist. Choose another place to save.")
-    try:
-        atomic_write_bytes(path, data)
-    except PermissionError as exc:
-        raise UserError(f"Cannot write {path}: permission denied. "
-                        "Choose a folder you can write to.") from exc
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise UserError(f"The disk is full, so {path.name} could not be saved. "
-                            "Free some space and try again.") from exc
-        raise UserError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    return path
+    return save_file(path, render(history, conversation_id, fmt))
 
 
 def default_filename(conversation: Conversation, fmt: str) -> str:

@@ -1,0 +1,58 @@
+"""What every command shares: the core for one run, JSON output, and
+following a job's events on the terminal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from desktop_llm.core.app import AppCore
+from desktop_llm.core.events import Progress, Token
+from desktop_llm.core.host import Job
+
+OPTIONS = {"offline": False}  # global options of this run (--offline)
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def open_core() -> Iterator[AppCore]:
+    """The app's core for one command, closed (model host stopped, history
+    closed) when the command ends."""
+    core = AppCore()
+    if OPTIONS["offline"]:
+        core.settings.offline = True  # for this run only; not saved
+    try:
+        yield core
+    finally:
+        core.close()
+
+
+def follow(job: Job, as_json: bool, show_tokens: bool = True):
+    """Print a job's tokens to stdout and its progress to stderr; Ctrl+C
+    stops it. Returns the result; a failure raises its UserError."""
+
+    def stop(_signum, _frame):
+        job.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C quits
+
+    def show(event) -> None:
+        if isinstance(event, Token) and show_tokens and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
+            sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
+            if event.done >= event.total:
+                sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        return job.result(on_event=show)
+    finally:
+        signal.signal(signal.SIGINT, previous)

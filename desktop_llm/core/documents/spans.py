@@ -1,0 +1,29 @@
+"""Inline text as readers collect it: whitespace squeezed as a browser shows
+it, neighbouring runs of the same formatting merged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from desktop_llm.core.documents.model import Span
+
+
+def clean_spans(spans: list[Span]) -> tuple[Span, ...]:
+    """Whitespace as a browser shows it: runs of spaces and newlines become one space."""
+    out = [replace(s, text=s.text if s.code else _squeeze(s.text)) for s in spans]
+    out = [s for s in out if s.text]
+    while out and not out[0].text.strip():
+        out.pop(0)
+    while out and not out[-1].text.strip():
+        out.pop()
+    if out:
+        out[0] = replace(out[0], text=out[0].text.lstrip())
+        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+    return tuple(out)
+
+
+def _squeeze(text: str) -> str:
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + " ".join(words) + (" " if text[-1].isspace() else "")

@@ -1,0 +1,231 @@
+"""GGUF files: split models' part names, and header inspection done before llama.cpp ever sees a file.
+
+llama.cpp may abort() the whole process on a malformed file, so a file is
+first read with the `gguf` package: a file that is not GGUF, is truncated or
+lacks the keys a model needs is refused here with a clear message.
+Reading a header costs seconds (tokenizer arrays), so results are cached by
+file identity (path, size, modification time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from desktop_llm.core.errors import ModelFileError
+from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.models.catalog import Architecture
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+
+
+def is_later_split_part(name: str) -> bool:
+    """Parts 2..N of a split GGUF load through part 1; they are not models of their own."""
+    split = SPLIT_RE.match(name)
+    return bool(split) and split.group("index") != "00001"
+
+
+def split_parts(path: Path) -> list[Path]:
+    """Every file of a split GGUF, given its first part (just `path` otherwise)."""
+    split = SPLIT_RE.match(path.name)
+    if not split:
+        return [path]
+    count = int(split.group("count"))
+    return [path.with_name(f"{split.group('stem')}-{i:05d}-of-{split.group('count')}.gguf")
+            for i in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    file_size: int
+    architecture: str
+    name: str
+    context_length: int
+    block_count: int
+    quantization: str
+    parameter_count: int | None
+    size_label: str
+    has_chat_template: bool
+    chat_template: str
+    kv_heads: int = 0
+    head_dim: int = 0
+
+    @property
+    def architecture_facts(self):
+        """Layers and KV-cache shape, for the memory and GPU offload estimates."""
+        return Architecture(self.block_count or 1, self.kv_heads or 1, self.head_dim or 128)
+
+    def as_dict(self) -> dict:
+        return {"display_name": self.name, "architecture": self.architecture, "parameters": self.parameters_text,
+                "quantization": self.quantization, "context_length": self.context_length,
+                "layers": self.block_count, "file_size": self.file_size,
+                "chat_template": self.has_chat_template}
+
+    @property
+    def parameters_text(self) -> str:
+        if self.size_label:
+            return self.size_label
+        if self.parameter_count:
+            n = self.parameter_count
+            return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+        return "?"
+
+
+def _field(reader, key: str, default=None):
+    field = reader.fields.get(key)
+    if field is None:
+        return default
+    try:
+        return field.contents()
+    except Exception:  # a malformed value reads as missing
+        return default
+
+
+def _quantization_name(reader) -> str:
+    import gguf
+
+    file_type = _field(reader, "general.file_type")
+    if file_type is not None:
+        try:
+            return gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
+        except ValueError:
+            pass
+    # Fall back to the most common tensor type.
+    counts: dict[str, int] = {}
+    for tensor in reader.tensors:
+        counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + 1
+    return max(counts, key=counts.get) if counts else "unknown"
+
+
+def check_gguf_magic(path: str | os.PathLike) -> Path:
+    """Cheap first check (no header parsing): the file exists and starts like a GGUF."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"Model file not found: {path}. Check the path or choose another model.")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a file. Choose a .gguf model file.")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelFileError(
+            f"{path.name} is not a GGUF model file. Download a .gguf file (for example from Hugging Face)."
+        )
+    return path
+
+
+def read_model_info(path: str | os.PathLike) -> ModelInfo:
+    """Read and check a GGUF header; raise ModelFileError when unusable."""
+    path = check_gguf_magic(path)
+    size = path.stat().st_size
+    import gguf
+
+    try:
+        reader = gguf.GGUFReader(path, "r")
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path.name} is damaged or incomplete (its GGUF header cannot be read). "
+            "Download it again.",
+            detail=repr(exc),
+        ) from exc
+    end_of_data = max((t.data_offset + int(t.n_bytes) for t in reader.tensors), default=0)
+    if not reader.tensors or end_of_data > size:
+        raise ModelFileError(
+            f"{path.name} is truncated ({size:,} bytes, {end_of_data:,} expected). Download it again."
+        )
+    arch = _field(reader, "general.architecture")
+    if not arch:
+        raise ModelFileError(f"{path.name} lacks general.architecture; it is not a usable model.")
+    size = _split_model_size(path, reader, size)
+    ctx = _field(reader, f"{arch}.context_length")
+    if _field(reader, "tokenizer.ggml.model") is None:
+        raise ModelFileError(f"{path.name} has no tokenizer; it is not a usable chat model.")
+    template = _field(reader, "tokenizer.chat_template") or ""
+    params = _field(reader, "general.parameter_count")
+    heads = int(_field(reader, f"{arch}.attention.head_count") or 0)
+    embedding = int(_field(reader, f"{arch}.embedding_length") or 0)
+    head_dim = int(_field(reader, f"{arch}.attention.key_length") or (embedding // heads if heads else 0))
+    return ModelInfo(
+        path=str(path.resolve()),
+        file_size=size,
+        architecture=str(arch),
+        name=str(_field(reader, "general.name") or path.stem),
+        context_length=int(ctx) if ctx else 0,
+        block_count=int(_field(reader, f"{arch}.block_count") or 0),
+        quantization=_quantization_name(reader),
+        parameter_count=int(params) if params else None,
+        size_label=str(_field(reader, "general.size_label") or ""),
+        has_chat_template=bool(template),
+        chat_template=str(template),
+        kv_heads=int(_field(reader, f"{arch}.attention.head_count_kv") or heads),
+        head_dim=head_dim,
+    )
+
+
+def file_identity(path: Path) -> str:
+    """Path, size and mtime of a model file (and of every part of a split
+    model): what cached facts about it are keyed by. Raises OSError when a
+    file is missing."""
+    stats = [(p, p.stat()) for p in split_parts(Path(path))]
+    return "|".join(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}" for p, st in stats)
+
+
+def _split_model_size(path: Path, reader, size: int) -> int:
+    """A split model (gguf-split) loads from its first part: every part must be there."""
+    count = int(_field(reader, "split.count") or 1)
+    if count <= 1:
+        return size
+    parts = split_parts(path)
+    missing = [p.name for p in parts if not p.exists()]
+    if len(parts) != count or missing:
+        raise ModelFileError(
+            f"{path.name} is the first of {count} parts of a split model, and "
+            f"{', '.join(missing) or 'the other parts'} cannot be found beside it. "
+            "Put all parts in one folder, or download the model again.")
+    return sum(p.stat().st_size for p in parts)
+
+
+class ModelInfoCache:
+    """Inspection results on disk, keyed by path, size and mtime."""
+
+    def __init__(self, file: Path):
+        self.file = Path(file)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return "v2|" + file_identity(path)
+
+    def _load(self) -> dict:
+        return read_json(self.file, dict)
+
+    def inspect(self, path: str | os.PathLike) -> ModelInfo:
+        path = Path(path)
+        try:
+            key = self._key(path)
+        except OSError:
+            return read_model_info(path)  # raises the clear message
+        with self._lock:
+            cached = self._load().get(key)
+        if cached:
+            try:
+                return ModelInfo(**cached)
+            except TypeError:
+                pass
+        info = read_model_info(path)
+        with self._lock:
+            data = self._load()
+            data[key] = asdict(info)
+            try:
+                atomic_write_text(self.file, json.dumps(data))
+            except OSError as exc:
+                log.warning("cannot write model info cache: %s", exc)
+        return info

@@ -1,0 +1,1 @@
+"""Parts every screen uses: the job bridge, background calls, widgets, the theme."""

@@ -1,0 +1,1 @@
+"""The Documents page: summarize and translate a document, review a translation."""

@@ -1,0 +1,1 @@
+"""The Models window: catalog, Hub search, installed models, downloads, remote models."""

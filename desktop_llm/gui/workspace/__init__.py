@@ -1,0 +1,1 @@
+"""The writing workspace: templates, variants, versions, and feedback analysis."""

@@ -1,0 +1,391 @@
+"""The writing workspace: drafts on the left, the editor in the middle, and
+a side panel to write from a template (variants side by side) or rewrite a
+selection (shown as a diff to accept or reject). Drafts autosave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QApplication, QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
+    QMainWindow, QPlainTextEdit, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
+)
+
+from desktop_llm.core.drafting.diff import diff_html
+from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
+from desktop_llm.core.drafting.writer import REWRITE_STYLES
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.files import save_file
+from desktop_llm.gui.common.bridge import JobBridge
+from desktop_llm.gui.workspace.template_editor import TemplateEditor
+from desktop_llm.gui.workspace.template_form import TemplateForm
+from desktop_llm.gui.workspace.variants_view import VariantsView
+from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
+
+AUTOSAVE_MS = 800
+ROLE = Qt.ItemDataRole.UserRole
+
+
+class WorkspaceWindow(QMainWindow):
+    def __init__(self, core, model_provider, parent=None):
+        super().__init__(parent)
+        self.core = core
+        self.model_provider = model_provider  # the model the main window uses
+        self.draft_id: int | None = None
+        self.job = None
+        self._job_kind = ""
+        self._rewrite: tuple[int, int, str, str] | None = None  # start, end, old, new
+        self._streamed = ""
+        self.setWindowTitle("Writing workspace")
+        self.resize(1200, 760)
+        self._build()
+        self._build_actions()
+        self.autosave = QTimer(self)
+        self.autosave.setSingleShot(True)
+        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.save_now)
+        self.bridge = JobBridge(self)
+        self.bridge.token.connect(self._on_token)
+        self.bridge.progress.connect(self._on_progress)
+        self.bridge.finished.connect(self._on_finished)
+        self.bridge.failed.connect(self._on_failed)
+        self.refresh_drafts()
+        drafts = self.core.drafts.list()
+        self.open_draft(drafts[0].id) if drafts else self.new_draft()
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.drafts_list = named(QListWidget(), "Drafts", "Your drafts, newest first")
+        self.drafts_list.itemClicked.connect(lambda item: self.open_draft(item.data(ROLE)))
+        left = QWidget()
+        col = QVBoxLayout(left)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(button("New draft", "Start an empty draft (Ctrl+N)", self.new_draft))
+        col.addWidget(self.drafts_list, 1)
+        self.editor = named(QPlainTextEdit(), "Draft", "Your text, in Markdown; it is saved as you type")
+        self.editor.setPlaceholderText("Write here, or choose a template on the right and press Generate.")
+        self.editor.textChanged.connect(self._on_edited)
+        self.form = TemplateForm(self.core.templates())
+        self.form.generate_requested.connect(self.generate)
+        self.form.stop_requested.connect(self.stop)
+        self.form.edit_template_requested.connect(self.edit_template)
+        self.variants = VariantsView()
+        self.variants.use_requested.connect(self.use_variant)
+        self.side = QTabWidget()
+        self.side.setAccessibleName("Tools")
+        self.side.addTab(self.form, "&Template")
+        self.side.addTab(self._rewrite_panel(), "&Rewrite")
+        self.status = MessageLine("Workspace message")
+        center = QSplitter(Qt.Orientation.Vertical)
+        center.addWidget(self.editor)
+        center.addWidget(self.variants)
+        center.setSizes([330, 390])
+        middle = QWidget()
+        mcol = QVBoxLayout(middle)
+        mcol.setContentsMargins(0, 0, 0, 0)
+        mcol.addWidget(center, 1)
+        mcol.addWidget(self.status)
+        split = self.split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(middle)
+        split.addWidget(self.side)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        split.setSizes([180, 700, 320])
+        self.side.setMinimumWidth(300)
+        self.side.setMaximumWidth(400)
+        self.setCentralWidget(split)
+
+    def _rewrite_panel(self) -> QWidget:
+        panel = QWidget()
+        self.style = named(QComboBox(), "Rewrite style", "How to change the selected text")
+        for key, text in REWRITE_STYLES.items():
+            self.style.addItem(key.capitalize() + " — " + text.split(":")[0].rstrip("."), key)
+        self.rewrite_button = button("Rewrite &selection", "Rewrite the selected text (Ctrl+Shift+R)",
+                                     self.rewrite_selection)
+        self.diff = named(QTextBrowser(), "Suggested change", "Removed words struck through, new words underlined")
+        self.accept_button = button("&Accept", "Put the suggestion into the draft", self.accept_rewrite)
+        self.reject_button = button("Re&ject", "Keep the text as it was", self.reject_rewrite)
+        for b in (self.accept_button, self.reject_button):
+            b.setEnabled(False)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.reject_button)
+        row.addWidget(self.accept_button)
+        layout = QVBoxLayout(panel)
+        layout.addWidget(QLabel("Select text in the draft, choose a style, then Rewrite."))
+        layout.addWidget(self.style)
+        layout.addWidget(self.rewrite_button)
+        layout.addWidget(self.diff, 1)
+        layout.addLayout(row)
+        return panel
+
+    def _build_actions(self) -> None:
+        def action(menu, text, shortcut, slot):
+            return menu_action(self, menu, text, shortcut, slot)
+
+        draft = self.menuBar().addMenu("&Draft")
+        action(draft, "&New draft", "Ctrl+N", self.new_draft)
+        action(draft, "Re&name…", "F2", self.rename_draft)
+        action(draft, "&Version history…", "Ctrl+H", self.show_versions)
+        action(draft, "&Delete draft", "Ctrl+Shift+Del", self.delete_draft)
+        draft.addSeparator()
+        action(draft, "Copy as &Markdown", "Ctrl+Shift+C", lambda: self.copy_as("md"))
+        action(draft, "Copy as &HTML", "Ctrl+Alt+H", lambda: self.copy_as("html"))
+        action(draft, "Copy as &plain text", "Ctrl+Alt+T", lambda: self.copy_as("txt"))
+        action(draft, "&Export as Word document…", "Ctrl+E", self.export_docx)
+        draft.addSeparator()
+        action(draft, "&Close", "Ctrl+W", self.close)
+        write = self.menuBar().addMenu("&Write")
+        action(write, "&Generate", "Ctrl+Return", lambda: self.form.generate_button.click())
+        action(write, "&Rewrite selection", "Ctrl+Shift+R", self.rewrite_selection)
+        action(write, "&Stop", "Esc", self.stop)
+
+    # -- drafts ---------------------------------------------------------------------------
+    def refresh_drafts(self) -> None:
+        self.drafts_list.clear()
+        for d in self.core.drafts.list():
+            item = QListWidgetItem(d.display_title)
+            item.setData(ROLE, d.id)
+            self.drafts_list.addItem(item)
+            if d.id == self.draft_id:
+                self.drafts_list.setCurrentItem(item)
+
+    def new_draft(self) -> None:
+        self.save_now()
+        t = self.form.template()
+        self.open_draft(self.core.drafts.create(template=t.id).id)
+
+    def open_draft(self, draft_id: int) -> None:
+        self.save_now()
+        d = self.core.drafts.get(draft_id)
+        self.draft_id = d.id
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(d.body)
+        self.editor.blockSignals(False)
+        if d.template in self.form.templates:
+            self.form.select(d.template)
+            self.form.set_values(d.fields)
+        self.variants.show_texts([])
+        self.refresh_drafts()
+
+    def _on_edited(self) -> None:
+        self.autosave.start()
+
+    def save_now(self, note: str = "") -> None:
+        """Store the draft (the autosave timer calls this; so do the steps that matter)."""
+        if self.draft_id is None:
+            return
+        self.autosave.stop()
+        try:
+            self.core.drafts.save(self.draft_id, self.editor.toPlainText(), template=self.form.template().id,
+                                  fields=self.form.values(), note=note)
+        except UserError as exc:
+            self.status.say(f"{exc.message} Your text is still here.", error=True)
+            return
+        title = self.core.drafts.get(self.draft_id).display_title
+        item = self.drafts_list.currentItem()
+        if item is not None and item.text() != title:
+            item.setText(title)
+
+    def rename_draft(self) -> None:
+        if self.draft_id is None:
+            return
+        d = self.core.drafts.get(self.draft_id)
+        title, ok = QInputDialog.getText(self, "Rename draft", "Title:", text=d.display_title)
+        if ok:
+            self.core.drafts.save(d.id, self.editor.toPlainText(), title=title.strip())
+            self.refresh_drafts()
+
+    def delete_draft(self) -> None:
+        if self.draft_id is None:
+            return
+        self.core.drafts.delete(self.draft_id)
+        self.draft_id = None
+        drafts = self.core.drafts.list()
+        self.open_draft(drafts[0].id) if drafts else self.new_draft()
+
+    def show_versions(self) -> None:
+        from desktop_llm.gui.workspace.versions_dialog import VersionsDialog
+
+        if self.draft_id is None:
+            return
+        self.save_now("Before restoring")
+        dialog = VersionsDialog(self.core.drafts.versions(self.draft_id), self)
+        if dialog.exec() and dialog.chosen is not None:
+            self.set_body(dialog.chosen.body, f"Restored the version of {dialog.chosen.created_at[:16]}")
+
+    def set_body(self, text: str, note: str) -> None:
+        self.editor.setPlainText(text)
+        self.save_now(note)
+
+    # -- writing from a template -------------------------------------------------------------
+    def generate(self, template, values: dict, variants: int) -> None:
+        if self.job is not None:
+            return
+        body = self.editor.toPlainText().strip()
+        if "outline" in values and not values["outline"].strip() and body:
+            values = {**values, "outline": body}  # an outline in the draft becomes the post's outline
+        try:
+            self.job = self.core.writer.draft(template, values, self.model_provider(), variants,
+                                              listener=self.bridge.deliver)
+        except UserError as exc:
+            self.status.say(exc.message, error=True)
+            return
+        self._job_kind = "draft"
+        self._streamed = ""
+        self.variants.show_texts([""] * variants if template.output.shape == "text" and variants == 1 else [])
+        self.status.say(f"Writing with “{template.title}”…")
+        self.form.set_busy(True)
+        self.save_now()
+
+    def use_variant(self, index: int) -> None:
+        text = self.variants.texts()[index]
+        cursor = self.editor.textCursor()
+        if not self.editor.toPlainText().strip():
+            self.editor.setPlainText(text)
+        else:
+            cursor.insertText(text)
+        self.save_now(f"Used variant {index + 1}")
+        self.status.say(f"Variant {index + 1} is in the draft.")
+
+    # -- rewriting a selection ----------------------------------------------------------------
+    def rewrite_selection(self) -> None:
+        cursor = self.editor.textCursor()
+        old = cursor.selectedText().replace("\u2029", "\n")
+        if not old.strip():
+            self.status.say("Select the text to rewrite first.", error=True)
+            return
+        if self.job is not None:
+            return
+        style = self.style.currentData()
+        try:
+            self.job = self.core.writer.rewrite(old, style, self.model_provider(), listener=self.bridge.deliver)
+        except UserError as exc:
+            self.status.say(exc.message, error=True)
+            return
+        self._job_kind = "rewrite"
+        self._rewrite = (cursor.selectionStart(), cursor.selectionEnd(), old, "")
+        self._streamed = ""
+        self.side.setCurrentIndex(1)
+        self.diff.setPlainText("Rewriting…")
+        self.rewrite_button.setEnabled(False)
+        self.status.say(f"Rewriting the selection ({style})…")
+
+    def accept_rewrite(self) -> None:
+        if self._rewrite is None:
+            return
+        start, end, old, new = self._rewrite
+        if self.editor.toPlainText()[start:end].replace("\u2029", "\n") != old:
+            self.status.say("The text changed meanwhile, so the suggestion was not applied. Rewrite again.",
+                            error=True)
+            return self.reject_rewrite()
+        cursor = self.editor.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new)
+        self.save_now(f"Rewrite accepted ({self.style.currentData()})")
+        self._end_rewrite("The rewrite is in the draft.")
+
+    def reject_rewrite(self) -> None:
+        self._end_rewrite("Kept the text as it was.")
+
+    def _end_rewrite(self, message: str) -> None:
+        self._rewrite = None
+        self.diff.clear()
+        self.accept_button.setEnabled(False)
+        self.reject_button.setEnabled(False)
+        self.status.say(message)
+
+    # -- job events -------------------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _on_token(self, text: str) -> None:
+        self._streamed += text
+        if self._job_kind == "draft" and self.variants.cards:
+            self.variants.show_texts([self._streamed])
+        elif self._job_kind == "rewrite":
+            self.diff.setPlainText(self._streamed)
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        self.status.say(label)
+
+    def _end_job(self) -> None:
+        self.job = None
+        self.form.set_busy(False)
+        self.rewrite_button.setEnabled(True)
+
+    def _on_finished(self, result) -> None:
+        kind = self._job_kind
+        self._end_job()
+        if kind == "draft":
+            self.variants.show_texts(result.variants)
+            done = f"{len(result.variants)} variant{'s' if len(result.variants) > 1 else ''} ready: press Use this."
+            self.status.say(" ".join([done, *result.notes]))
+        elif kind == "rewrite" and self._rewrite is not None:
+            start, end, old, _ = self._rewrite
+            self._rewrite = (start, end, old, result)
+            self.diff.setHtml(diff_html(old, result))
+            self.accept_button.setEnabled(True)
+            self.reject_button.setEnabled(True)
+            self.status.say("Review the change: Accept puts it in the draft, Reject keeps your text.")
+
+    def _on_failed(self, message: str, _detail: str) -> None:
+        kind = self._job_kind
+        self._end_job()
+        if kind == "rewrite":
+            self._rewrite = None
+            self.diff.clear()
+        self.status.say(message, error=True)
+
+    # -- templates -------------------------------------------------------------------------------
+    def edit_template(self, template) -> None:
+        editor = TemplateEditor(template, self.core.paths.templates_dir, self)
+        if editor.exec() and editor.saved is not None:
+            self.form.set_templates(self.core.templates(), editor.saved.id)
+            self.status.say(f"Saved the template “{editor.saved.title}” among your templates.")
+
+    # -- copy and export -------------------------------------------------------------------------
+    def copy_as(self, fmt: str) -> None:
+        text = self.editor.toPlainText()
+        mime = QMimeData()
+        if fmt == "html":
+            mime.setHtml(to_html(text))
+            mime.setText(to_plain(text))
+        else:
+            mime.setText(text if fmt == "md" else to_plain(text))
+        QApplication.clipboard().setMimeData(mime)
+        self.status.say({"md": "Copied as Markdown.", "html": "Copied as HTML.", "txt": "Copied as plain text."}[fmt])
+
+    def export_docx(self) -> None:
+        title = self.core.drafts.get(self.draft_id).display_title if self.draft_id else "draft"
+        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "draft"
+        path, _ = QFileDialog.getSaveFileName(self, "Export as Word document", str(Path.home() / f"{safe}.docx"),
+                                              "Word documents (*.docx)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> bool:
+        try:
+            save_file(Path(path), to_docx(self.editor.toPlainText()))
+        except UserError as exc:
+            self.status.say(exc.message, error=True)
+            return False
+        self.status.say(f"Saved {Path(path).name}.")
+        return True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        width = self.split.width()
+        self.split.setSizes([180, max(300, width - 180 - 360), 360])  # the editor takes what is left
+
+    def closeEvent(self, event) -> None:
+        """Nothing is lost: the draft is saved (a running job is stopped)."""
+        self.stop()
+        self.save_now()
+        super().closeEvent(event)

@@ -1,0 +1,109 @@
+"""GGUF inspection and the child-process trial load refuse bad files."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from desktop_llm.core.errors import ModelFileError
+from desktop_llm.core.models.gguf import ModelInfoCache, read_model_info
+from desktop_llm.core.models.guard import ModelGuard, trial_load
+from desktop_llm.core.models import LocalModel
+from desktop_llm.core.paths import AppPaths
+
+
+def test_inspects_the_starter_model(info_cache_file, starter):
+    info = ModelInfoCache(info_cache_file).inspect(starter.path)
+    assert info.architecture == "llama"
+    assert info.context_length == 8192
+    assert info.block_count == 30
+    assert info.quantization == "Q4_1"
+    assert info.parameters_text == "135M"
+    assert info.has_chat_template and "<|im_start|>" in info.chat_template
+    assert info.file_size == starter.path.stat().st_size
+
+
+def test_cache_is_keyed_by_file_identity(tmp_path, info_cache_file, starter):
+    cache = ModelInfoCache(info_cache_file)
+    copy = tmp_path / "copy.gguf"
+    shutil.copy(starter.path, copy)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(copy.read_bytes()[: 40_000_000])
+    with pytest.raises(ModelFileError, match="damaged or incomplete|truncated"):
+        cache.inspect(cut)  # not served from another file's entry
+
+
+def test_refuses_a_file_that_is_not_gguf(tmp_path):
+    f = tmp_path / "notes.gguf"
+    f.write_text("these are my notes, not a model")
+    with pytest.raises(ModelFileError, match="not a GGUF model file"):
+        read_model_info(f)
+
+
+def test_refuses_an_empty_file(tmp_path):
+    f = tmp_path / "empty.gguf"
+    f.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="not a GGUF"):
+        read_model_info(f)
+
+
+@pytest.mark.parametrize("keep", [1_000, 2_000_000, 98_000_000])
+def test_refuses_a_truncated_file(tmp_path, starter, keep):
+    f = tmp_path / "cut.gguf"
+    with open(starter.path, "rb") as src:
+        f.write_bytes(src.read(keep))
+    with pytest.raises(ModelFileError, match="damaged or incomplete|truncated"):
+        read_model_info(f)
+
+
+def test_refuses_a_missing_file(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        read_model_info(tmp_path / "nope.gguf")
+
+
+def _tiny_gguf(path, with_tokenizer=True):
+    """A well-formed GGUF header whose weights llama.cpp cannot use."""
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_context_length(128)
+    writer.add_block_count(1)
+    if with_tokenizer:
+        writer.add_tokenizer_model("gpt2")
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def test_refuses_a_gguf_without_tokenizer(tmp_path):
+    f = tmp_path / "no-tokenizer.gguf"
+    _tiny_gguf(f, with_tokenizer=False)
+    with pytest.raises(ModelFileError, match="no tokenizer"):
+        read_model_info(f)
+
+
+def test_trial_load_catches_a_file_llama_cpp_cannot_load(tmp_path):
+    f = tmp_path / "broken-weights.gguf"
+    _tiny_gguf(f)
+    info = read_model_info(f)  # the header alone looks fine
+    assert info.architecture == "llama"
+    with pytest.raises(ModelFileError, match="could not be loaded"):
+        trial_load(f)
+
+
+def test_guard_trusts_a_file_after_a_good_trial_load(tmp_path, starter, info_cache_file):
+    paths = AppPaths(config_dir=tmp_path / "c", data_dir=tmp_path / "d").ensure()
+    shutil.copy(info_cache_file, paths.data_dir / "model-info-cache.json")
+    copy = tmp_path / "mine.gguf"
+    shutil.copy(starter.path, copy)
+    guard = ModelGuard(paths)
+    model = LocalModel("mine", copy, "file")
+    assert guard.check(model).architecture == "llama"
+    assert str(copy.resolve()) in paths.trusted_models_file.read_text()
+    broken = tmp_path / "broken.gguf"
+    _tiny_gguf(broken)
+    with pytest.raises(ModelFileError):
+        guard.check(LocalModel("broken", broken, "file"))
+    assert str(broken.resolve()) not in paths.trusted_models_file.read_text()

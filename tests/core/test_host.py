@@ -1,0 +1,105 @@
+"""The model host: one thread, queued jobs, failures contained."""
+
+import threading
+
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.events import Failed, Finished, Progress
+from desktop_llm.core.host import ModelHost
+from desktop_llm.core.models.guard import ModelGuard
+from desktop_llm.core.paths import AppPaths
+
+
+def make_host(tmp_path):
+    paths = AppPaths(config_dir=tmp_path / "c", data_dir=tmp_path / "d").ensure()
+    return ModelHost(ModelGuard(paths))
+
+
+def test_jobs_run_in_order_on_one_thread(tmp_path):
+    host = make_host(tmp_path)
+    threads, order = set(), []
+
+    def job(n):
+        def run(ctx):
+            threads.add(threading.current_thread().name)
+            order.append(n)
+            yield Progress(n, 3, "step")
+            yield Finished(n)
+        return run
+
+    jobs = [host.submit(job(n)) for n in range(3)]
+    results = [[e for e in j.events()][-1].result for j in jobs]
+    assert results == [0, 1, 2] and order == [0, 1, 2]
+    assert threads == {"model-host"}
+    host.shutdown()
+
+
+def test_a_failing_job_does_not_kill_the_host(tmp_path):
+    host = make_host(tmp_path)
+
+    def boom(ctx):
+        yield Progress(0, 1, "about to fail")
+        raise RuntimeError("kaboom")
+
+    def user_mistake(ctx):
+        raise UserError("That file is not a model.")
+        yield  # pragma: no cover
+
+    def ok(ctx):
+        yield Finished("fine")
+
+    events = list(host.submit(boom).events())
+    assert isinstance(events[-1], Failed) and "kaboom" in events[-1].user_message
+    assert "Traceback" in events[-1].detail
+    failed = list(host.submit(user_mistake).events())[-1]
+    assert failed.user_message == "That file is not a model."
+    assert list(host.submit(ok).events())[-1].result == "fine"
+    host.shutdown()
+
+
+def test_cancel_reaches_a_running_job_and_queued_ones(tmp_path):
+    host = make_host(tmp_path)
+    started = threading.Event()
+
+    def waits_for_cancel(ctx):
+        started.set()
+        ctx.cancel.wait(10)
+        yield Finished("cancelled" if ctx.cancel.is_set() else "timeout")
+
+    def never(ctx):
+        yield Finished("ran")
+
+    running = host.submit(waits_for_cancel)
+    queued = host.submit(never)
+    started.wait(5)
+    host.cancel_all()
+    assert list(running.events())[-1].result == "cancelled"
+    assert isinstance(list(queued.events())[-1], Failed)
+    host.shutdown()
+
+
+def test_listener_receives_events_on_the_host_thread(tmp_path):
+    host = make_host(tmp_path)
+    got, done = [], threading.Event()
+
+    def listener(event):
+        got.append((threading.current_thread().name, event))
+        if isinstance(event, Finished):
+            done.set()
+
+    host.submit(lambda ctx: iter([Progress(1, 1, "x"), Finished(1)]), listener)
+    assert done.wait(5)
+    assert [name for name, _ in got] == ["model-host", "model-host"]
+    host.shutdown()
+
+
+def test_loading_a_bad_model_fails_clearly(tmp_path):
+    from desktop_llm.core.models import LocalModel
+
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("nope")
+    host = make_host(tmp_path)
+    events = list(host.load(LocalModel("bad", bad, "file")).events())
+    assert isinstance(events[-1], Failed)
+    assert "not a GGUF model file" in events[-1].user_message
+    assert host.loaded_model is None
+    host.shutdown()

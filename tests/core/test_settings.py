@@ -1,0 +1,49 @@
+"""Paths and settings."""
+
+import json
+
+from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.files import atomic_write_text
+from desktop_llm.core.settings import Settings
+
+
+def test_home_puts_everything_under_one_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESKTOP_LLM_HOME", str(tmp_path / "portable"))
+    paths = AppPaths.from_env().ensure()
+    for p in (paths.settings_file, paths.history_db, paths.models_dir):
+        assert str(p).startswith(str(tmp_path / "portable"))
+    assert paths.models_dir.is_dir()
+
+
+def test_without_home_uses_the_platform_folders(monkeypatch):
+    monkeypatch.delenv("DESKTOP_LLM_HOME", raising=False)
+    paths = AppPaths.from_env()
+    assert "desktop-llm" in str(paths.config_dir) and "desktop-llm" in str(paths.data_dir)
+
+
+def test_settings_round_trip(tmp_path):
+    f = tmp_path / "config" / "settings.json"
+    s = Settings(n_ctx=2048, temperature=0.2, default_model="mine", system_prompt="Be kind.")
+    s.save(f)
+    assert Settings.load(f) == s
+    assert not [p for p in f.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_bad_settings_fall_back_to_defaults(tmp_path):
+    f = tmp_path / "settings.json"
+    f.write_text("{ this is not json")
+    assert Settings.load(f) == Settings()
+    f.write_text(json.dumps({"n_ctx": "huge", "temperature": 1, "unknown": 5, "max_tokens": 99}))
+    loaded = Settings.load(f)
+    assert loaded.n_ctx == Settings().n_ctx  # wrong type ignored
+    assert loaded.temperature == 1.0 and isinstance(loaded.temperature, float)
+    assert loaded.max_tokens == 99
+    assert Settings.load(tmp_path / "missing.json") == Settings()
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    f = tmp_path / "a.txt"
+    atomic_write_text(f, "first version, rather long")
+    atomic_write_text(f, "second")
+    assert f.read_text() == "second"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]

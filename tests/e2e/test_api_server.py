@@ -1,0 +1,174 @@
+"""The OpenAI-compatible server, driven by the official `openai` client and
+raw HTTP, over the real starter model."""
+
+import json
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+
+from desktop_llm.core.errors import UserError
+from desktop_llm.core.server.runner import ApiServer
+from tests.conftest import free_port
+
+KEY = "sk-local-test"
+
+
+@pytest.fixture
+def api(core):
+    server = ApiServer(core, "127.0.0.1", free_port(), api_key=KEY)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(api):
+    return openai.OpenAI(base_url=api.url, api_key=KEY, max_retries=0, timeout=120)
+
+
+def test_models_lists_the_installed_models(client, starter):
+    ids = [m.id for m in client.models.list().data]
+    assert starter.name in ids
+
+
+def test_chat_completion(client, starter):
+    reply = client.chat.completions.create(
+        model=starter.name, messages=[{"role": "user", "content": "Say hello."}], max_tokens=12, seed=7)
+    choice = reply.choices[0]
+    assert choice.message.role == "assistant" and choice.message.content
+    assert choice.finish_reason in ("stop", "length")
+    assert 0 < reply.usage.completion_tokens <= 12 and reply.usage.prompt_tokens > 0
+    assert reply.object == "chat.completion" and reply.id.startswith("chatcmpl-")
+
+
+def test_chat_completion_streams(client):
+    stream = client.chat.completions.create(
+        model="default", messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+        max_tokens=16, stream=True)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text and len(chunks) > 3
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+
+
+def test_text_completion_and_stop_sequence(client):
+    reply = client.completions.create(model="default", prompt="1, 2, 3, 4,", max_tokens=24, temperature=0,
+                                      stop=[" 7"])
+    assert reply.choices[0].text and " 7" not in reply.choices[0].text
+
+
+def test_wrong_or_missing_key_is_401(api):
+    bad = openai.OpenAI(base_url=api.url, api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+    r = httpx.post(f"{api.url}/chat/completions", json={"model": "default", "messages": []})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_unknown_model_is_404(client):
+    with pytest.raises(openai.NotFoundError, match="does not exist here"):
+        client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "x"}])
+
+
+@pytest.mark.parametrize("body,expected", [
+    (b"{not json", "not valid JSON"),
+    (json.dumps({"model": "default", "messages": [{"role": "wizard", "content": "x"}]}), "role must be one of"),
+    (json.dumps({"model": "default", "messages": [{"role": "user", "content": "x"}], "max_tokens": -5}),
+     "'max_tokens' must be a positive whole number"),
+    (json.dumps({"model": "default", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}),
+     "'temperature' must be a number"),
+    (json.dumps({"model": "default", "messages": "hello"}), "'messages' must be a non-empty list"),
+    (json.dumps([1, 2]), "must be a JSON object"),
+    (json.dumps({"model": "default", "messages": [{"role": "user", "content": "x" * (5 << 20)}]}), "larger than"),
+])
+def test_bad_requests_are_400_with_a_message(api, body, expected):
+    r = httpx.post(f"{api.url}/chat/completions", content=body, timeout=60,
+                   headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert expected in r.json()["error"]["message"]
+    assert httpx.get(f"{api.url}/models", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200  # alive
+
+
+def test_embeddings(client):
+    result = client.embeddings.create(model="default", input=["green tea", "black tea", "a bicycle"])
+    vectors = [d.embedding for d in result.data]
+    assert len(vectors) == 3 and len({len(v) for v in vectors}) == 1 and len(vectors[0]) > 100
+    assert result.usage.prompt_tokens > 0
+    with pytest.raises(openai.BadRequestError, match="'input' must be"):
+        client.embeddings.create(model="default", input=[])
+
+
+def test_a_client_that_disconnects_stops_the_generation(api, core):
+    headers = {"Authorization": f"Bearer {KEY}"}
+    body = {"model": "default", "messages": [{"role": "user", "content": "Write a very long story."}],
+            "max_tokens": 900, "stream": True, "temperature": 1.0}
+    with httpx.stream("POST", f"{api.url}/chat/completions", json=body, headers=headers, timeout=60) as r:
+        lines = r.iter_lines()
+        got = [next(lines) for _ in range(6)]
+    assert any(line.startswith("data: ") for line in got)
+    deadline = time.monotonic() + 15
+    while core.host.current_label and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert core.host.current_label == ""  # 900 tokens would take far longer: it was stopped
+
+
+def test_concurrent_requests_are_queued_and_all_answered(client):
+    answers, errors = [], []
+
+    def ask(i):
+        try:
+            reply = client.chat.completions.create(
+                model="default", messages=[{"role": "user", "content": f"Count to {i}."}], max_tokens=8)
+            answers.append(reply.choices[0].message.content)
+        except Exception as exc:  # collected, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(answers) == 4
+
+
+def test_non_loopback_needs_a_key(core):
+    with pytest.raises(UserError, match="set an API key"):
+        ApiServer(core, "0.0.0.0", free_port())
+
+
+def test_port_in_use_is_explained(core, api):
+    with pytest.raises(UserError, match=f"Port {api.port} on 127.0.0.1 is in use"):
+        ApiServer(core, "127.0.0.1", api.port).start()
+
+
+def test_serve_command_serves_until_interrupted(app_home):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), "--api-key", KEY],
+                            env=dict(os.environ, **{HOME_ENV: str(app_home)}), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {KEY}"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["data"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and f"http://127.0.0.1:{port}/v1" in err and "API key required" in err
+    refused = subprocess.run([sys.executable, "-m", "desktop_llm", "serve", "--host", "0.0.0.0"],
+                             env=dict(os.environ, **{HOME_ENV: str(app_home)}), capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 1 and "set an API key" in refused.stderr

@@ -1,0 +1,186 @@
+"""The main window with real widgets (pytest-qt) and the real model."""
+
+
+from PySide6.QtCore import Qt
+
+from tests.conftest import set_settings
+from tests.gui.helpers import WAIT_MS, choose, loaded, reply_done, type_and_send
+
+
+def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
+    window = make_window()
+    assert window.isVisible()
+    assert not window.model_ready
+    assert window.chat_view.empty_hint.isVisible()
+    window.start_loading()
+    assert window.model_label.text().startswith("Loading")
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    label = window.model_label.text()
+    assert "SmolLM2" in label and "135M Q4_1" in label and ("CPU" in label or "GPU" in label)
+
+
+def test_type_send_and_tokens_arrive(qtbot, make_window):
+    window = loaded(qtbot, make_window())
+    tokens = []
+    window._chat_bridge.token.connect(tokens.append)
+    type_and_send(qtbot, window, "Write a slogan for a bakery.")
+    assert window.input.toPlainText() == ""  # sent
+    bubbles = window.chat_view.bubbles()
+    assert [b.role for b in bubbles] == ["user", "assistant"]
+    assert bubbles[0].text == "Write a slogan for a bakery."
+    assert not window.chat_view.empty_hint.isVisible()
+    assert not window.send_button.isEnabled() and window.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    assert tokens, "tokens should reach the GUI as signals"
+    reply = window.chat_view.bubbles()[1]
+    assert reply.text.strip() and reply.status == "done"
+    assert reply.body.textFormat() == Qt.TextFormat.RichText  # rendered Markdown
+    assert "tokens/s" in window.speed_label.text()
+    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+    assert len(window.sidebar.conversation_items()) == 1
+    assert window.input.hasFocus() or not window.isActiveWindow()
+
+
+def test_shift_enter_adds_a_line_instead_of_sending(qtbot, make_window):
+    window = make_window()
+    qtbot.keyClicks(window.input, "first line")
+    qtbot.keyClick(window.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.input, "second line")
+    assert window.input.toPlainText() == "first line\nsecond line"
+    assert window.chat_view.bubbles() == []
+
+
+def test_stop_ends_the_reply_and_keeps_it(qtbot, make_window, app_home):
+    set_settings(app_home, max_tokens=1000)
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Write a very long story about a ship.")
+    qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 20, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    reply = window.chat_view.bubbles()[1]
+    assert reply.status == "stopped"
+    saved = window.core.history.messages(window.conversation_id)[1]
+    assert saved.status == "stopped"
+    assert saved.content == reply.text and saved.completion_tokens < 1000
+
+
+def test_conversation_is_listed_after_restart(qtbot, make_window):
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Suggest a name for a cat.")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    reply_text = window.chat_view.bubbles()[1].text
+    window.close()
+    window.core.close()
+
+    again = make_window()
+    assert len(again.sidebar.conversation_items()) == 1
+    item = again.sidebar.conversation_items()[0]
+    assert item.text() == "Suggest a name for a cat."
+    choose(qtbot, again, item)
+    bubbles = again.chat_view.bubbles()
+    assert [b.role for b in bubbles] == ["user", "assistant"]
+    assert bubbles[1].text == reply_text
+
+
+def test_new_chat_shortcut_and_second_conversation(qtbot, make_window):
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Hello there.")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    first = window.conversation_id
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.conversation_id is None and window.chat_view.bubbles() == []
+    type_and_send(qtbot, window, "A different topic.")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    assert window.conversation_id != first
+    assert len(window.sidebar.conversation_items()) == 2
+
+
+def test_a_bad_model_shows_a_message_and_the_window_stays_usable(qtbot, make_window, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    window = make_window()
+    window.start_loading(str(bad))
+    qtbot.waitUntil(lambda: window.model_label.text() == "No model loaded", timeout=WAIT_MS)
+    notice = window.chat_view.bubbles()[-1]
+    assert notice.role == "notice" and "not a GGUF model file" in notice.text
+    # Still usable: switch to the starter model and chat.
+    window.start_loading()
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    type_and_send(qtbot, window, "Are you working?")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    assert window.chat_view.bubbles()[-1].status == "done"
+
+
+def test_interrupted_reply_is_shown_as_such(qtbot, make_window, app_home):
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import AppPaths
+
+    db = AppPaths.from_env().history_db
+    code = (
+        "import sys, os; from desktop_llm.core.store import History; h = History(sys.argv[1]);"
+        "c = h.create_conversation(); h.add_message(c, 'user', 'Tell me a story');"
+        "h.add_message(c, 'assistant', 'Once upon a', status='streaming'); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(db)], check=True)
+    window = make_window()
+    choose(qtbot, window, window.sidebar.conversation_items()[0])
+    reply = window.chat_view.bubbles()[1]
+    assert reply.status == "interrupted" and reply.text == "Once upon a"
+    assert "interrupted" in reply.header.text()
+
+
+def test_closing_the_window_mid_reply_keeps_it_as_stopped(qtbot, make_window, app_home):
+    set_settings(app_home, max_tokens=1000)
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Write a very long story about a castle.")
+    qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 10, timeout=WAIT_MS)
+    conversation = window.conversation_id
+    window.close()
+    window.core.close()  # what the app does after its window closes
+    from desktop_llm.core.store import History
+    from desktop_llm.core.paths import AppPaths
+
+    saved = History(AppPaths.from_env().history_db).messages(conversation)
+    assert [m.status for m in saved] == ["done", "stopped"]
+    assert saved[1].content
+
+
+def test_a_message_that_cannot_be_saved_stays_in_the_input(qtbot, make_window):
+    window = loaded(qtbot, make_window())
+    db = window.core.history.connection
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")
+    text = "An important draft paragraph. " * 2000
+    window.input.setPlainText(text)
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    assert window.input.toPlainText() == text  # nothing the user wrote is lost
+    notice = window.chat_view.bubbles()[-1]
+    assert notice.role == "notice" and "disk is full" in notice.text
+    assert window.send_button.isEnabled()
+
+
+def test_switching_away_and_back_mid_reply_keeps_streaming(qtbot, make_window, app_home):
+    set_settings(app_home, max_tokens=400)
+    window = loaded(qtbot, make_window())
+    type_and_send(qtbot, window, "Say hi.")
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    first = window.conversation_id
+    window.new_chat()
+    type_and_send(qtbot, window, "Write a very long story about a forest.")
+    qtbot.waitUntil(lambda: len(window.chat_view.bubbles()[1].text) > 10, timeout=WAIT_MS)
+    streaming = window.conversation_id
+    window.open_conversation(first)
+    assert [b.role for b in window.chat_view.bubbles()] == ["user", "assistant"]
+    qtbot.wait(200)
+    window.open_conversation(streaming)
+    bubble = window.chat_view.bubbles()[1]
+    shown = bubble.text
+    assert shown  # what streamed while we looked away is back
+    if window._job is not None:
+        qtbot.waitUntil(lambda: len(bubble.text) > len(shown) or reply_done(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    saved = window.core.history.messages(streaming)[1]
+    final = window.chat_view.bubbles()[1]
+    assert final.text == saved.content and final.text.startswith(shown)

@@ -77,7 +77,8 @@ def speed_ratio(big: Path, rate: int | None = None) -> dict:
         server.wait(10)
     size = big.stat().st_size
     p, m = statistics.median(plain), statistics.median(mine)
-    return {"link_bytes_per_s": rate or "unlimited (loopback)", "file_bytes": size, "plain_get_s": round(p, 3), "ours_s": round(m, 3),
+    return {"link_bytes_per_s": rate or "unlimited (loopback)", "file_bytes": size,
+            "plain_get_s": round(p, 3), "ours_s": round(m, 3),
             "plain_mb_s": round(size / p / 1e6, 1), "ours_mb_s": round(size / m / 1e6, 1),
             "ratio": round(p / m, 3), "goal_ratio": 0.9}
 

@@ -18,8 +18,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop_llm.core.engine import GenerationParams, LlamaCppEngine  # noqa: E402
-from desktop_llm.core.models.gguf import ModelInfoCache  # noqa: E402
 from desktop_llm.core.models import bundled_starter  # noqa: E402
+from desktop_llm.core.models.gguf import ModelInfoCache  # noqa: E402
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
 TEST_N_CTX = 1024

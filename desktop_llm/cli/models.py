@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from desktop_llm.cli.common import follow, open_core, print_json
+from desktop_llm.cli.common import open_core, print_json
 from desktop_llm.core.errors import UserError
 
 
@@ -83,7 +83,7 @@ def cmd_download(args) -> int:
                     result = event.result
         except KeyboardInterrupt:
             control.pause()
-            raise UserError("Download paused; what arrived is kept. Run the same command to resume.")
+            raise UserError("Download paused; what arrived is kept. Run the same command to resume.") from None
         if show:
             sys.stderr.write("\n")
         if args.json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from desktop_llm.core.chat import ChatService
@@ -13,9 +12,9 @@ from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import EngineConfig, ModelHost
-from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models import ModelRef, ModelRegistry, ServerModel
 from desktop_llm.core.models.download_queue import DownloadQueue
+from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.remote import RemoteEngine, RemoteModelConfig, RemoteModels, check_url

@@ -17,10 +17,9 @@ from typing import Any, Callable, Iterator
 from desktop_llm.core.engine import Engine, LlamaCppEngine
 from desktop_llm.core.errors import ErrorKind, ModelFileError, UserError
 from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
+from desktop_llm.core.models import ModelRef, ServerModel, fit, hardware
 from desktop_llm.core.models.gguf import ModelInfo
 from desktop_llm.core.models.guard import ModelGuard
-from desktop_llm.core.models import ModelRef, ServerModel
-from desktop_llm.core.models import fit, hardware
 
 log = logging.getLogger(__name__)
 

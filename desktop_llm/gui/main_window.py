@@ -12,8 +12,16 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-    QSplitter, QVBoxLayout, QWidget,
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop_llm.core.app import AppCore
@@ -21,24 +29,24 @@ from desktop_llm.core.chat import TurnResult
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
 from desktop_llm.core.models import ModelRef, hub_token
-from desktop_llm.core.server.runner import API_KEY_ACCOUNT
 from desktop_llm.core.secrets import get_secret, set_secret
+from desktop_llm.core.server.runner import API_KEY_ACCOUNT
 from desktop_llm.gui.api_server_ui import ApiServerUi
-from desktop_llm.gui.common.bridge import JobBridge
-from desktop_llm.gui.chat.view import ChatView
-from desktop_llm.gui.sidebar.conversation_files import ConversationFiles
-from desktop_llm.gui.sidebar.conversation_list import ConversationSidebar
-from desktop_llm.gui.documents.window import DocumentsWindow, document_paths
-from desktop_llm.gui.workspace.feedback_dialog import FeedbackDialog
-from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.bubble import MessageBubble, details_text
-from desktop_llm.gui.models.installed import gguf_paths
-from desktop_llm.gui.models.ui import ModelsUi
-from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
-from desktop_llm.gui.models.remote_dialog import RemoteModelsDialog
-from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
+from desktop_llm.gui.chat.input_box import InputBox
+from desktop_llm.gui.chat.view import ChatView
+from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.theme import ThemeKeeper
 from desktop_llm.gui.common.widgets import button
+from desktop_llm.gui.documents.window import DocumentsWindow, document_paths
+from desktop_llm.gui.models.installed import gguf_paths
+from desktop_llm.gui.models.remote_dialog import RemoteModelsDialog
+from desktop_llm.gui.models.ui import ModelsUi
+from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
+from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog
+from desktop_llm.gui.sidebar.conversation_files import ConversationFiles
+from desktop_llm.gui.sidebar.conversation_list import ConversationSidebar
+from desktop_llm.gui.workspace.feedback_dialog import FeedbackDialog
 from desktop_llm.gui.workspace.window import WorkspaceWindow
 
 FLUSH_MS = 30  # streamed text is appended to the view at most this often

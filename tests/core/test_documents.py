@@ -186,7 +186,8 @@ def long_report(paragraphs=48) -> str:
     topics = ["sales", "hiring", "the new office", "customer support", "the tea supplier", "shipping"]
     return "\n\n".join(
         f"Section {i}: In week {i} the team reviewed {topics[i % len(topics)]}. Revenue was {1000 + 37 * i} euros, "
-        f"{i % 5 + 1} customers complained about delays, and the manager decided to {['hire', 'wait', 'spend', 'save'][i % 4]} "
+        f"{i % 5 + 1} customers complained about delays, and the manager decided to "
+        f"{['hire', 'wait', 'spend', 'save'][i % 4]} "
         f"before the next review. Notes mention {topics[(i + 2) % len(topics)]} and a plan for week {i + 1}."
         for i in range(paragraphs))
 

@@ -9,11 +9,11 @@ import docx
 import pytest
 
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.markdown import COPY_LINK, render as render_markdown
+from desktop_llm.core.markdown import COPY_LINK
+from desktop_llm.core.markdown import render as render_markdown
 from desktop_llm.core.store import History
 from desktop_llm.core.store.export import FORMATS, export_conversation, render
 from desktop_llm.core.store.importers import ImportProblem, import_file
-
 from tests.conftest import run_cli
 
 DATA = Path(__file__).parents[1] / "data"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from desktop_llm.core.errors import ModelFileError
+from desktop_llm.core.models import LocalModel
 from desktop_llm.core.models.gguf import ModelInfoCache, read_model_info
 from desktop_llm.core.models.guard import ModelGuard, trial_load
-from desktop_llm.core.models import LocalModel
 from desktop_llm.core.paths import AppPaths
 
 

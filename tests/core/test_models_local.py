@@ -10,10 +10,10 @@ import pytest
 from desktop_llm import cli
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import ModelFileError, UserError
-from desktop_llm.core.models.gguf import read_model_info
 from desktop_llm.core.host import EngineConfig, plan_for
 from desktop_llm.core.models import fit
 from desktop_llm.core.models.catalog import load_catalog
+from desktop_llm.core.models.gguf import read_model_info
 from desktop_llm.core.models.hardware import Gpu, Hardware
 from desktop_llm.core.models.hub_token import get_token, set_token
 

@@ -3,13 +3,10 @@
 answer garbage."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
 from desktop_llm.core import remote

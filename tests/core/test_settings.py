@@ -2,8 +2,8 @@
 
 import json
 
-from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.files import atomic_write_text
+from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.settings import Settings
 
 

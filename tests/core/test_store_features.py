@@ -6,8 +6,8 @@ import pytest
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.store import History
-from desktop_llm.core.store.records import HIT_END, HIT_START, fts_query
 from desktop_llm.core.store.migrations import LATEST, MIGRATIONS
+from desktop_llm.core.store.records import HIT_END, HIT_START, fts_query
 
 
 def _make_v1_file(db):

@@ -5,8 +5,15 @@ import json
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
-    QTabBar, QWidget,
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabBar,
+    QWidget,
 )
 
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog, SettingsDialog

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from desktop_llm.core.documents.readers import read_document
 from desktop_llm.core.documents.writers import render
-from tests.gui.helpers import WAIT_MS, answer_message_box, loaded
 from tests.core.test_documents import CHAPTER, long_report, shape
+from tests.gui.helpers import WAIT_MS, answer_message_box, loaded
 
 LONG_WAIT = 4 * WAIT_MS
 
@@ -92,7 +92,8 @@ def test_a_translation_fills_the_review_which_can_be_edited_redone_and_saved(qtb
     assert result is not None, documents.message.plain
     assert arrived == list(range(len(doc.blocks)))  # the review filled block by block
     assert result.output == tmp_path / "chapter.es.docx" and source.read_bytes() == original
-    assert "from English" in documents.message.plain and "Translation (Spanish)" == review.horizontalHeaderItem(1).text()
+    assert "from English" in documents.message.plain
+    assert "Translation (Spanish)" == review.horizontalHeaderItem(1).text()
     assert all(review.item(row, 1).text() != "…" for row in range(review.rowCount()))
     code_row = next(i for i, b in enumerate(doc.blocks) if b.kind == "code")
     assert review.item(code_row, 1).text() == doc.blocks[code_row].text

@@ -101,7 +101,7 @@ def test_search_shows_highlighted_hits_and_opens_the_message(qtbot, make_window)
     assert window.sidebar.search_box.hasFocus()
     for query in ['"(', "AND", "ukul*", "NEAR("]:  # FTS5 syntax never breaks the search
         window.sidebar.search_box.setText(query)
-        qtbot.waitUntil(lambda: window.sidebar.search_status.isVisible() or not query.strip())
+        qtbot.waitUntil(lambda q=query: window.sidebar.search_status.isVisible() or not q.strip())
     window.sidebar.search_box.setText("ukulele")
     qtbot.waitUntil(lambda: "1 matching" in window.sidebar.search_status.text())
     (hit,) = window.sidebar.conversation_items()

@@ -139,8 +139,8 @@ def test_closing_the_window_mid_reply_keeps_it_as_stopped(qtbot, make_window, ap
     conversation = window.conversation_id
     window.close()
     window.core.close()  # what the app does after its window closes
-    from desktop_llm.core.store import History
     from desktop_llm.core.paths import AppPaths
+    from desktop_llm.core.store import History
 
     saved = History(AppPaths.from_env().history_db).messages(conversation)
     assert [m.status for m in saved] == ["done", "stopped"]

@@ -6,7 +6,6 @@ import threading
 import openai
 import pytest
 
-from desktop_llm.core.events import Finished
 from tests.conftest import free_port
 
 

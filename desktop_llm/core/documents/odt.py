@@ -219,7 +219,8 @@ def to_odt(doc: Document, grouped) -> bytes:
 
     def inline(element, spans) -> None:
         from odf.teletype import addTextToElement  # spaces, tabs and line breaks as ODF wants them
-        from odf.text import A, Span as OdtSpan
+        from odf.text import A
+        from odf.text import Span as OdtSpan
 
         for s in spans:
             target = element

@@ -3,7 +3,6 @@ lxml, python-docx, pypdf) — never regular expressions over markup."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from desktop_llm.core import markdown

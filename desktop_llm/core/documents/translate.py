@@ -30,9 +30,9 @@ from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.writers import WRITABLE, output_path, save_document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress
+from desktop_llm.core.files import atomic_write_text, read_json, refuse_source
 from desktop_llm.core.host import HostContext, Job, ModelHost
 from desktop_llm.core.models import ModelRef
-from desktop_llm.core.files import refuse_source, atomic_write_text, read_json
 from desktop_llm.core.settings import Settings
 
 HOLE = "⟦{}⟧"

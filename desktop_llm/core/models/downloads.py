@@ -24,8 +24,8 @@ from typing import Iterator
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteFile, RemoteModel, access_error, endpoint
 from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteFile, RemoteModel, access_error, endpoint
 
 CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
 SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...

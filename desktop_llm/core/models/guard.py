@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 
 from desktop_llm.core.errors import ModelFileError
-from desktop_llm.core.models.gguf import ModelInfo, ModelInfoCache, file_identity
-from desktop_llm.core.models import LocalModel
-from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.models import LocalModel
+from desktop_llm.core.models.gguf import ModelInfo, ModelInfoCache, file_identity
+from desktop_llm.core.paths import AppPaths
 
 TRIAL_TIMEOUT_S = 300
 

@@ -11,13 +11,17 @@ from typing import Iterator
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.models.gguf import ModelInfo
-from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models import fit, hardware
 from desktop_llm.core.models.catalog import CatalogEntry, find_entry, load_catalog
 from desktop_llm.core.models.downloads import (
-    DownloadControl, DownloadResult, discard_download, download, paused_downloads,
+    DownloadControl,
+    DownloadResult,
+    discard_download,
+    download,
+    paused_downloads,
 )
+from desktop_llm.core.models.gguf import ModelInfo
+from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models.hub import Hub, RemoteModel
 from desktop_llm.core.models.hub_token import get_token
 from desktop_llm.core.models.registry import LocalModel, ModelRegistry

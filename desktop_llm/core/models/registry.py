@@ -7,14 +7,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.files import atomic_write_text, read_json
 from desktop_llm.core.models.gguf import check_gguf_magic, is_later_split_part, split_parts
 from desktop_llm.core.models.ref import LocalModel, ModelSource
 from desktop_llm.core.paths import AppPaths
-from desktop_llm.core.files import atomic_write_text, read_json
 
 
 def _complete(path: Path) -> bool:

@@ -22,7 +22,11 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
 from desktop_llm.core.host import Job
 from desktop_llm.core.server.requests import (
-    MAX_BODY_BYTES, ApiError, Request, chat_request, completion_request,
+    MAX_BODY_BYTES,
+    ApiError,
+    Request,
+    chat_request,
+    completion_request,
 )
 
 

@@ -15,7 +15,15 @@ from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.store.db import Database
 from desktop_llm.core.store.migrations import MIGRATIONS
 from desktop_llm.core.store.records import (
-    HIT_END, HIT_START, Conversation, Message, MessageStatus, SearchHit, fts_query, now_iso, title_from,
+    HIT_END,
+    HIT_START,
+    Conversation,
+    Message,
+    MessageStatus,
+    SearchHit,
+    fts_query,
+    now_iso,
+    title_from,
 )
 
 MESSAGE_COLUMNS = (

@@ -201,7 +201,8 @@ def _from_lm_studio(path: Path, data: dict) -> tuple[dict, list[dict], int | Non
         if isinstance(f, dict) and f.get("key") == "llm.prediction.systemPrompt" and isinstance(f.get("value"), str):
             system = f["value"]
     created = _ms_to_iso(data.get("createdAt"))
-    model = (data.get("lastUsedModel") or {}).get("identifier", "") if isinstance(data.get("lastUsedModel"), dict) else ""
+    last_used = data.get("lastUsedModel")
+    model = last_used.get("identifier", "") if isinstance(last_used, dict) else ""
     return ({"title": data.get("name") or "", "system_prompt": system, "model": model,
              "created_at": created, "updated_at": created}, out, parent)
 

@@ -4,14 +4,13 @@ glossary, the side-by-side review and saving)."""
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.summarize import LENGTHS, STYLES
-from desktop_llm.gui.documents.review import TranslationReview
 from desktop_llm.gui.common.widgets import button, named
+from desktop_llm.gui.documents.review import TranslationReview
 
 STYLE_NAMES = {"bullets": "Bullet points", "paragraph": "Paragraph", "tldr": "TL;DR",
                "keypoints": "Key points and action items"}
@@ -35,7 +34,7 @@ class SummaryPanel(QWidget):
         self.length.setCurrentIndex(list(LENGTHS).index("medium"))
         self.language = named(QComboBox(), "Summary language", "The language the summary is written in")
         self.language.addItem("The document's language", "")
-        for code, name in sorted(LANGUAGES.items(), key=lambda kv: kv[1]):
+        for name in sorted(LANGUAGES.values()):
             self.language.addItem(name, name)
         self.run_button = button("&Summarize", "Summarize the whole document (Ctrl+Enter)")
         self.result = named(QPlainTextEdit(), "Summary", "The summary; you can edit it before you save or copy it")

@@ -12,12 +12,20 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QTabWidget, QVBoxLayout,
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.formats import FORMATS, READABLE_SUFFIXES, READABLE_TEXT, WRITABLE, file_filter
+from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document
 from desktop_llm.core.documents.summarize import summary_conversation
 from desktop_llm.core.documents.translate import read_glossary, translation_output
@@ -26,8 +34,8 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.bridge import JobBridge
-from desktop_llm.gui.documents.panels import SummaryPanel, TranslatePanel
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action
+from desktop_llm.gui.documents.panels import SummaryPanel, TranslatePanel
 
 FLUSH_MS = 30
 
@@ -170,7 +178,8 @@ class DocumentsWindow(QMainWindow):
         self.translate_panel.review.set_source(doc)
         self.translate_panel.output_label.clear()
         words = len(doc.text.split())
-        self.file_label.setText(f"<b>{path.name}</b> · {FORMATS[doc.format].name if doc.format in FORMATS else doc.format} · "
+        kind = FORMATS[doc.format].name if doc.format in FORMATS else doc.format
+        self.file_label.setText(f"<b>{path.name}</b> · {kind} · "
                                 f"{len(doc.blocks)} blocks · {words:,} words")
         self.setWindowTitle(f"{path.name} — Documents")
         self.message.say(f"{path.name} is open. Summarize it, or choose a language and Translate.")

@@ -7,7 +7,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_llm.core.models.download_queue import (
-    DONE, FAILED, PAUSED, QUEUED, RUNNING, DownloadItem, DownloadQueue,
+    DONE,
+    FAILED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    DownloadItem,
+    DownloadQueue,
 )
 from desktop_llm.gui.common.widgets import MessageLine, button
 

@@ -4,7 +4,14 @@ Studio, a llama.cpp server, another copy of this app) used as models."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QSpinBox, QVBoxLayout,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QSpinBox,
+    QVBoxLayout,
 )
 
 from desktop_llm.core.errors import UserError

@@ -11,8 +11,8 @@ from desktop_llm.core.models.downloads import format_size
 from desktop_llm.core.models.hardware import Hardware
 from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteModel, RepoHit
 from desktop_llm.gui.common.background import Background
-from desktop_llm.gui.models.catalog import DownloadRequest, fit_item_text
 from desktop_llm.gui.common.widgets import MessageLine, button, named, tree
+from desktop_llm.gui.models.catalog import DownloadRequest, fit_item_text
 
 ROLE = Qt.ItemDataRole.UserRole
 

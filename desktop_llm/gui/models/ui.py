@@ -8,12 +8,12 @@ from PySide6.QtCore import QObject, Qt
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.models import hardware
 from desktop_llm.core.models.download_queue import DONE, FAILED, QUEUED, RUNNING, DownloadItem
+from desktop_llm.gui.common.widgets import button
 from desktop_llm.gui.models.catalog import DownloadRequest
-from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, DownloadsBridge, ModelsWindow
 from desktop_llm.gui.models.welcome_dialog import BROWSE as WELCOME_BROWSE
 from desktop_llm.gui.models.welcome_dialog import DOWNLOAD as WELCOME_DOWNLOAD
 from desktop_llm.gui.models.welcome_dialog import WelcomeDialog
-from desktop_llm.gui.common.widgets import button
+from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, DownloadsBridge, ModelsWindow
 
 
 class ModelsUi(QObject):

@@ -8,8 +8,17 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter,
-    QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
 )
 
 from desktop_llm.core.drafting.feedback import csv_columns, feedback_rows, labelled_csv, read_text_file
@@ -79,7 +88,8 @@ class FeedbackDialog(QDialog):
         self.resize(820, 620)
 
     def open_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open feedback", str(Path.home()), "CSV files (*.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open feedback", str(Path.home()),
+                                              "CSV files (*.csv);;All files (*)")
         if path:
             self.load_csv(path)
 

@@ -9,8 +9,21 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
-    QMainWindow, QPlainTextEdit, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop_llm.core.drafting.diff import diff_html
@@ -19,10 +32,10 @@ from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
 from desktop_llm.gui.common.bridge import JobBridge
+from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
 from desktop_llm.gui.workspace.template_editor import TemplateEditor
 from desktop_llm.gui.workspace.template_form import TemplateForm
 from desktop_llm.gui.workspace.variants_view import VariantsView
-from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
 
 AUTOSAVE_MS = 800
 ROLE = Qt.ItemDataRole.UserRole

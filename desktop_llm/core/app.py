@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from desktop_llm.core.documents.translate import Translator
 from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.files import disk_error
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.models import ModelRef, ModelRegistry, ServerModel
 from desktop_llm.core.models.download_queue import DownloadQueue
@@ -108,9 +110,22 @@ class AppCore:
 
     def save_settings(self) -> None:
         """Store the settings (atomically) and let the next job use them."""
-        self.settings.save(self.paths.settings_file)
+        try:
+            self.settings.save(self.paths.settings_file)
+        except OSError as exc:
+            raise disk_error(exc, "the settings") from exc
         if "host" in self.__dict__:
             self.host.reconfigure(self.engine_config())
+
+    def update_settings(self, new: Settings) -> bool:
+        """Take `new` as the settings (every core object shares the one
+        Settings instance) and store them; True when the model must be
+        loaded again (its file, context, threads or GPU use changed)."""
+        reload = self.settings.model_changes(new)
+        for key, value in asdict(new).items():
+            setattr(self.settings, key, value)
+        self.save_settings()
+        return reload
 
     def resolve_model(self, name_or_path: str | None = None) -> ModelRef:
         """A local model (name, alias or path), or a remote model by its name."""
@@ -118,6 +133,16 @@ class AppCore:
         if wanted and self.remote_config(wanted) is not None:
             return ServerModel(wanted)
         return self.registry.resolve(name_or_path, self.settings.default_model)
+
+    def begin_window_session(self) -> None:
+        """The window opens. The trash holds what was deleted in one window
+        session, for Undo: what an earlier session deleted is gone for good."""
+        self.history.empty_trash()
+
+    def end_window_session(self) -> None:
+        """The window closes: what was deleted in it is gone for good (the
+        command line deletes for good at once and never uses the trash)."""
+        self.history.empty_trash()
 
     def close(self) -> None:
         if "downloads" in self.__dict__:

@@ -32,6 +32,12 @@ class Settings:
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")
+    # Settings the loaded model is made with: a change means loading it again.
+    MODEL_FIELDS = ("default_model", "n_ctx", "n_threads", "gpu_mode", "n_gpu_layers")
+
+    def model_changes(self, other: "Settings") -> bool:
+        """Whether `other` needs the model loaded again."""
+        return any(getattr(self, f) != getattr(other, f) for f in self.MODEL_FIELDS)
 
     @classmethod
     def load(cls, path: Path) -> "Settings":

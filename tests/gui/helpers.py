@@ -18,7 +18,7 @@ def type_and_send(qtbot, window, text):
 
 
 def reply_done(window):
-    return window._job is None
+    return window.session.job is None
 
 
 def choose(qtbot, window, item):

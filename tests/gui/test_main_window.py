@@ -22,7 +22,7 @@ def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
 def test_type_send_and_tokens_arrive(qtbot, make_window):
     window = loaded(qtbot, make_window())
     tokens = []
-    window._chat_bridge.token.connect(tokens.append)
+    window.session.bridge.token.connect(tokens.append)
     type_and_send(qtbot, window, "Write a slogan for a bakery.")
     assert window.input.toPlainText() == ""  # sent
     bubbles = window.chat_view.bubbles()
@@ -178,7 +178,7 @@ def test_switching_away_and_back_mid_reply_keeps_streaming(qtbot, make_window, a
     bubble = window.chat_view.bubbles()[1]
     shown = bubble.text
     assert shown  # what streamed while we looked away is back
-    if window._job is not None:
+    if window.session.job is not None:
         qtbot.waitUntil(lambda: len(bubble.text) > len(shown) or reply_done(window), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     saved = window.core.history.messages(streaming)[1]

@@ -39,7 +39,7 @@ def test_the_window_marks_a_remote_model_and_asks_before_the_first_send(qtbot, m
     assert "leave this computer" in seen[0] and window.input.toPlainText() == "Hello there"  # nothing sent, kept
     answer_message_box(qtbot, seen, QMessageBox.StandardButton.Yes)
     qtbot.keyClick(window.input, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._job is None and window.conversation_id is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.job is None and window.conversation_id is not None, timeout=WAIT_MS)
     messages = window.core.history.messages(window.conversation_id)
     assert [m.role for m in messages] == ["user", "assistant"] and messages[1].content
     assert len(seen) == 2  # asked once per model, not at every message

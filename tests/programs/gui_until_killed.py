@@ -55,10 +55,10 @@ def main() -> None:
             state["phase"] = "streaming"
             print(f"STREAMING {window.conversation_id}", flush=True)
 
-    window._load_bridge.finished.connect(on_loaded)
-    window._chat_bridge.started.connect(on_started)
-    window._chat_bridge.finished.connect(on_finished)
-    window._chat_bridge.token.connect(on_token)
+    window.model_status.bridge.finished.connect(on_loaded)
+    window.session.bridge.started.connect(on_started)
+    window.session.bridge.finished.connect(on_finished)
+    window.session.bridge.token.connect(on_token)
     window.start_loading()
     app.exec()
 

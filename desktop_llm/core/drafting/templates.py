@@ -195,3 +195,12 @@ def find_template(templates: dict[str, Template], template_id: str) -> Template:
     if template_id not in templates:
         raise NotFound(f"No template “{template_id}”. Templates: {', '.join(sorted(templates))}.")
     return templates[template_id]
+
+
+def with_draft(values: dict, draft: str) -> dict:
+    """Template values completed from the draft being written: an empty
+    outline field takes the draft, so an outline written there becomes the
+    post's outline."""
+    if "outline" in values and not str(values["outline"]).strip() and draft.strip():
+        return {**values, "outline": draft.strip()}
+    return values

@@ -92,6 +92,11 @@ class Drafts:
                     (draft_id, body, note or "Autosave", stamp))
         return self.get(draft_id)
 
+    def restore(self, draft_id: int, version: DraftVersion, current_body: str) -> Draft:
+        """Bring `version` back; the text it replaces is kept as a version first."""
+        self.save(draft_id, current_body, note="Before restoring")
+        return self.save(draft_id, version.body, note=f"Restored the version of {version.created_at[:16]}")
+
     def versions(self, draft_id: int) -> list[DraftVersion]:
         with self.history.locked():
             rows = self.history.execute(

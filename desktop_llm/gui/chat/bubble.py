@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.core import markdown
+from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.store import Message
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "notice": "Notice"}
@@ -47,8 +48,21 @@ def details_text(m: Message) -> str:
     return "\n".join(lines)
 
 
+class MessageAction(TextEnum):
+    """What a person can do with a message (a bubble's buttons, the Chat menu)."""
+
+    COPY = "copy"
+    COPIED_CODE = "copied-code"  # a code block's Copy link was used
+    DETAILS = "details"
+    PREVIOUS = "previous"  # the previous version at this place
+    NEXT = "next"
+    EDIT = "edit"
+    REGENERATE = "regenerate"
+    CONTINUE = "continue"
+
+
 class MessageBubble(QFrame):
-    action = Signal(str, int)  # action name, message id
+    action = Signal(str, int)  # a MessageAction, message id
 
     def __init__(self, role: str, text: str = "", status: str = "done", message: Message | None = None,
                  alternatives: tuple[int, int] = (1, 1), parent=None):
@@ -77,7 +91,7 @@ class MessageBubble(QFrame):
         layout.addWidget(self.header)
         layout.addWidget(self.body)
         self.set_highlighted(False)
-        self.buttons: dict[str, QToolButton] = {}
+        self.buttons: dict[MessageAction, QToolButton] = {}
         self.version_label: QLabel | None = None
         if message is not None:
             layout.addLayout(self._build_actions(message, alternatives))
@@ -98,26 +112,26 @@ class MessageBubble(QFrame):
         row.setSpacing(2)
         position, total = alternatives
         if total > 1:
-            self._button(row, "previous", "‹", "Previous version of this message")
+            self._button(row, MessageAction.PREVIOUS, "‹", "Previous version of this message")
             self.version_label = QLabel(f"{position}/{total}")
             self.version_label.setAccessibleName(f"Version {position} of {total}")
             self.version_label.setToolTip(f"Version {position} of {total}")
             row.addWidget(self.version_label)
-            self._button(row, "next", "›", "Next version of this message")
-            self.buttons["previous"].setEnabled(position > 1)
-            self.buttons["next"].setEnabled(position < total)
-        self._button(row, "copy", "Copy", "Copy this message")
+            self._button(row, MessageAction.NEXT, "›", "Next version of this message")
+            self.buttons[MessageAction.PREVIOUS].setEnabled(position > 1)
+            self.buttons[MessageAction.NEXT].setEnabled(position < total)
+        self._button(row, MessageAction.COPY, "Copy", "Copy this message")
         if m.role == "user":
-            self._button(row, "edit", "Edit", "Edit this message and send it again as a new version")
+            self._button(row, MessageAction.EDIT, "Edit", "Edit this message and send it again as a new version")
         if m.role == "assistant":
-            self._button(row, "regenerate", "Regenerate", "Write another reply in place of this one")
+            self._button(row, MessageAction.REGENERATE, "Regenerate", "Write another reply in place of this one")
             if m.can_continue:
-                self._button(row, "continue", "Continue", "Carry on writing this reply")
-            self._button(row, "details", "Details", details_text(m))
+                self._button(row, MessageAction.CONTINUE, "Continue", "Carry on writing this reply")
+            self._button(row, MessageAction.DETAILS, "Details", details_text(m))
         row.addStretch(1)
         return row
 
-    def _button(self, row: QHBoxLayout, name: str, text: str, tip: str) -> QToolButton:
+    def _button(self, row: QHBoxLayout, name: MessageAction, text: str, tip: str) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
@@ -129,8 +143,8 @@ class MessageBubble(QFrame):
         self.buttons[name] = button
         return button
 
-    def _on_button(self, name: str) -> None:
-        if name == "copy":
+    def _on_button(self, name: MessageAction) -> None:
+        if name == MessageAction.COPY:
             QGuiApplication.clipboard().setText(self._text)
         self.action.emit(name, self.message_id or 0)
 
@@ -139,7 +153,7 @@ class MessageBubble(QFrame):
             index = int(href[len(markdown.COPY_LINK):])
             if 0 <= index < len(self._code_blocks):
                 QGuiApplication.clipboard().setText(self._code_blocks[index])
-                self.action.emit("copied-code", self.message_id or 0)
+                self.action.emit(MessageAction.COPIED_CODE, self.message_id or 0)
             return
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices

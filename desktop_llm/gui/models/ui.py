@@ -55,8 +55,8 @@ class ModelsUi(QObject):
         try:
             self.core.models.set_default(name)
             self.core.save_settings()
-        except (UserError, OSError) as exc:
-            self.window.statusBar().showMessage(getattr(exc, "message", str(exc)), 6000)
+        except UserError as exc:
+            self.window.statusBar().showMessage(exc.message, 6000)
             return
         self.window.start_loading()
 
@@ -88,7 +88,7 @@ class ModelsUi(QObject):
         settings.welcome_shown = True
         try:
             self.core.save_settings()
-        except OSError:
+        except UserError:
             pass  # shown again next time; nothing lost
         entry, verdict = self.core.models.recommendation(hardware.detect())
         self.welcome = WelcomeDialog(entry, verdict, self.window)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_llm.core.drafting.diff import diff_html
 from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
+from desktop_llm.core.drafting.templates import with_draft
 from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
@@ -226,10 +227,16 @@ class WorkspaceWindow(QMainWindow):
 
         if self.draft_id is None:
             return
-        self.save_now("Before restoring")
+        self.save_now()
         dialog = VersionsDialog(self.core.drafts.versions(self.draft_id), self)
         if dialog.exec() and dialog.chosen is not None:
-            self.set_body(dialog.chosen.body, f"Restored the version of {dialog.chosen.created_at[:16]}")
+            try:
+                draft = self.core.drafts.restore(self.draft_id, dialog.chosen, self.editor.toPlainText())
+            except UserError as exc:
+                self.status.say(f"{exc.message} Your text is still here.", error=True)
+                return
+            self.editor.setPlainText(draft.body)
+            self.autosave.stop()
 
     def set_body(self, text: str, note: str) -> None:
         self.editor.setPlainText(text)
@@ -239,9 +246,7 @@ class WorkspaceWindow(QMainWindow):
     def generate(self, template, values: dict, variants: int) -> None:
         if self.job is not None:
             return
-        body = self.editor.toPlainText().strip()
-        if "outline" in values and not values["outline"].strip() and body:
-            values = {**values, "outline": body}  # an outline in the draft becomes the post's outline
+        values = with_draft(values, self.editor.toPlainText())
         try:
             self.job = self.core.writer.draft(template, values, self.model_provider(), variants,
                                               listener=self.bridge.deliver)

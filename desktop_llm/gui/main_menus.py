@@ -1,0 +1,75 @@
+"""The main window's menus: every action has a shortcut, shown in its tooltip."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from desktop_llm.gui.chat.bubble import MessageAction
+from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
+
+if TYPE_CHECKING:
+    from desktop_llm.gui.main_window import MainWindow
+
+
+def build_menus(window: MainWindow) -> None:
+    def action(text: str, shortcut: str, slot: Callable) -> QAction:
+        a = QAction(text, window)
+        a.setShortcut(QKeySequence(shortcut))
+        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        a.setToolTip(f"{text.replace('&', '').rstrip('…')} ({shortcut})")
+        a.triggered.connect(slot)
+        window.addAction(a)
+        return a
+
+    def on_last(name: MessageAction) -> Callable[[], None]:
+        return lambda: window.act_on_last(name)
+
+    models, tools, conversations = window.models_ui, window.tools, window.conversations
+    menus = {
+        "&File": [
+            action("&New chat", "Ctrl+N", window.new_chat), None,
+            action("&Import conversation…", "Ctrl+O", window.files.import_dialog),
+            action("&Export conversation…", "Ctrl+E", lambda: window.files.export_dialog(window.conversation_id)),
+            None,
+            action("&Settings…", "Ctrl+,", window.settings_ui.open), None,
+            action("&Quit", "Ctrl+Q", window.close),
+        ],
+        "&Edit": [
+            action("&Undo delete", "Ctrl+Z", conversations.undo_delete),
+            action("&Find in all chats", "Ctrl+F", window.sidebar.focus_search),
+            action("&Pin or unpin conversation", "Ctrl+Shift+P", conversations.toggle_pin),
+            window.sidebar.rename_action, window.sidebar.delete_action,
+        ],
+        "&Chat": [
+            action("&Stop reply", "Esc", window.stop),
+            action("&Regenerate reply", "Ctrl+R", on_last(MessageAction.REGENERATE)),
+            action("C&ontinue reply", "Ctrl+Shift+Return", on_last(MessageAction.CONTINUE)),
+            action("&Edit last message", "Ctrl+Shift+E", on_last(MessageAction.EDIT)),
+            action("&Copy last reply", "Ctrl+Shift+C", on_last(MessageAction.COPY)),
+            action("Pre&vious version of reply", "Alt+Left", on_last(MessageAction.PREVIOUS)),
+            action("Ne&xt version of reply", "Alt+Right", on_last(MessageAction.NEXT)), None,
+            action("&Write a message", "Ctrl+L", window.input.setFocus),
+            action("Conversation se&ttings…", "Ctrl+Shift+S",
+                   lambda: conversations.edit_settings(window.conversation_id)),
+        ],
+        "&Write": [
+            action("&Writing workspace…", "Ctrl+Shift+D", tools.open_workspace),
+            action("&Documents: summarize or translate…", "Ctrl+D", tools.open_documents),
+            action("&Analyze feedback…", "Ctrl+Shift+A", tools.open_feedback),
+        ],
+        "&Models": [
+            action("&Models…", "Ctrl+M", lambda: models.open(CATALOG)),
+            action("&Search the Hugging Face Hub…", "Ctrl+Shift+F", lambda: models.open(SEARCH)),
+            action("&Installed models…", "Ctrl+Shift+M", lambda: models.open(INSTALLED)),
+            action("Import model &file…", "Ctrl+Shift+O", models.import_dialog),
+            action("&Downloads…", "Ctrl+J", lambda: models.open(DOWNLOADS)),
+            action("&Remote models…", "Ctrl+Shift+K", window.settings_ui.open_remote_models),
+        ],
+    }
+    for title, actions in menus.items():
+        menu = window.menuBar().addMenu(title)
+        for a in actions:
+            menu.addSeparator() if a is None else menu.addAction(a)

@@ -112,7 +112,7 @@ def measure_stream(app: QApplication, window, tokens: int) -> dict:
     heartbeat.start()
     window.send()
     t0 = time.perf_counter()
-    while window._job is not None and time.perf_counter() - t0 < 120:
+    while window.session.job is not None and time.perf_counter() - t0 < 120:
         app.processEvents()
         time.sleep(0.0005)
     heartbeat.stop()

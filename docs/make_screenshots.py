@@ -57,7 +57,7 @@ def main() -> None:
     for prompt in ("Write a Python function that reverses a string.", "Now explain it in one sentence."):
         window.input.setPlainText(prompt)
         window.send()
-        wait(app, lambda: window._job is None)
+        wait(app, lambda: window.session.job is None)
     for _ in range(20):
         app.processEvents()
     window.grab().save(str(OUT / "screenshot.png"))
@@ -83,7 +83,7 @@ def main() -> None:
 
 
 def workspace_screenshot(app, window) -> None:
-    workspace = window.open_workspace()
+    workspace = window.tools.open_workspace()
     workspace.resize(1200, 760)
     workspace.form.select("product-description")
     workspace.form.set_values({"product": "a hand-blown glass teapot, 1 litre",
@@ -130,7 +130,7 @@ def documents_screenshots(app, window) -> None:
         for i, (topic, verb) in enumerate(zip(["sales", "hiring", "the new office", "customer support",
                                                "the tea supplier", "shipping"] * 3,
                                               ["hire", "wait", "spend", "save"] * 5), 1)), encoding="utf-8")
-    documents = window.open_documents(report)
+    documents = window.tools.open_documents(report)
     documents.resize(1180, 760)
     wait(app, lambda: documents.doc is not None, 30)
     documents.summary_panel.length.setCurrentIndex(documents.summary_panel.length.findData("short"))

@@ -25,7 +25,7 @@ def build_menus(window: MainWindow) -> None:
         return a
 
     def on_last(name: MessageAction) -> Callable[[], None]:
-        return lambda: window.act_on_last(name)
+        return lambda: window.messages.on_last(name)
 
     models, tools, conversations = window.models_ui, window.tools, window.conversations
     menus = {

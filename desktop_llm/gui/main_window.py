@@ -7,8 +7,6 @@ and turns the session's signals into what the chat view shows.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -16,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QVBoxLayout,
@@ -27,16 +24,16 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.chat import TurnResult, TurnStarted
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.models import ModelRef
-from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import MessageStatus
 from desktop_llm.gui.api_server_ui import ApiServerUi
-from desktop_llm.gui.chat.bubble import MessageAction, MessageBubble, details_text
+from desktop_llm.gui.chat.bubble import MessageBubble
 from desktop_llm.gui.chat.input_box import InputBox
+from desktop_llm.gui.chat.message_actions import BUSY, MessageActions
 from desktop_llm.gui.chat.session import ChatSession
 from desktop_llm.gui.chat.view import ChatView
 from desktop_llm.gui.common.theme import ThemeKeeper
 from desktop_llm.gui.common.widgets import button
-from desktop_llm.gui.documents.window import DocumentsWindow, document_paths
+from desktop_llm.gui.documents.window import document_paths
 from desktop_llm.gui.main_menus import build_menus
 from desktop_llm.gui.model_status import ModelStatus
 from desktop_llm.gui.models.installed import gguf_paths
@@ -47,9 +44,6 @@ from desktop_llm.gui.sidebar.conversation_actions import ConversationActions
 from desktop_llm.gui.sidebar.conversation_files import ConversationFiles
 from desktop_llm.gui.sidebar.conversation_list import ConversationSidebar
 from desktop_llm.gui.tool_windows import ToolWindows
-from desktop_llm.gui.workspace.window import WorkspaceWindow
-
-BUSY = "Wait for the reply to finish, or press Esc to stop it."
 
 
 class MainWindow(QMainWindow):
@@ -57,7 +51,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.core = core
         self.conversation_id: int | None = None
-        self._editing_id: int | None = None  # the user's message being edited
         self._stream_bubble: MessageBubble | None = None
         self.session = ChatSession(core, self)
         self.session.turn_submitted.connect(self._on_submitted)
@@ -77,6 +70,7 @@ class MainWindow(QMainWindow):
         self.files = ConversationFiles(self)
         self.conversations = ConversationActions(self)
         self.undo_button = self.conversations.undo_button
+        self.messages = MessageActions(self)
         self._build_widgets()
         self.model_status = ModelStatus(self)
         build_menus(self)
@@ -103,7 +97,7 @@ class MainWindow(QMainWindow):
         col = QVBoxLayout(main)
         col.setContentsMargins(0, 6, 6, 6)
         self.chat_view = ChatView()
-        self.chat_view.action.connect(self.on_message_action)
+        self.chat_view.action.connect(self.messages.run)
         self.edit_banner = QWidget()
         banner = QHBoxLayout(self.edit_banner)
         banner.setContentsMargins(4, 0, 4, 0)
@@ -170,39 +164,14 @@ class MainWindow(QMainWindow):
     def start_loading(self, model_name: str | None = None) -> None:
         self.model_status.start_loading(model_name)
 
-    def apply_settings(self, new: Settings) -> None:
-        self.settings_ui.apply(new)
-
-    def apply_token(self, token: str | None) -> None:
-        self.settings_ui.apply_token(token)
-
-    def apply_conversation_settings(self, conversation_id: int | None, values: dict) -> None:
-        self.conversations.apply_settings(conversation_id, values)
-
-    def delete_conversation(self, conversation_id: int) -> None:
-        self.conversations.delete(conversation_id)
-
-    def open_workspace(self) -> WorkspaceWindow:
-        return self.tools.open_workspace()
-
-    def open_documents(self, path: str | Path | None = None) -> DocumentsWindow:
-        return self.tools.open_documents(path)
-
-    @property
-    def documents(self) -> DocumentsWindow | None:
-        return self.tools.documents
-
-    def open_feedback(self):
-        return self.tools.open_feedback()
-
-    def _require_model(self) -> ModelRef:
+    def require_model(self) -> ModelRef:
         if self.model is None:
             raise UserError("No model is available. Choose one in Settings (Ctrl+,).")
         return self.model
 
     def _model_for_tools(self) -> ModelRef:
         """The model for the writing tools; a remote one only once the user agreed to send."""
-        model = self._require_model()
+        model = self.require_model()
         if not self.session.confirm_remote(model):
             raise UserError("Nothing was sent: the model is remote and you chose not to send.")
         return model
@@ -224,7 +193,7 @@ class MainWindow(QMainWindow):
             self.models_ui.open(INSTALLED).import_files(paths)
             event.acceptProposedAction()
         elif documents:
-            self.open_documents(documents[0])
+            self.tools.open_documents(documents[0])
             event.acceptProposedAction()
 
     # -- conversations ---------------------------------------------------------------
@@ -283,53 +252,8 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    def act_on_last(self, action: MessageAction) -> None:
-        if self.conversation_id is None:
-            return
-        role = "user" if action == MessageAction.EDIT else "assistant"
-        last = next((m for m in reversed(self.core.history.messages(self.conversation_id)) if m.role == role), None)
-        if last is not None:
-            if action == MessageAction.COPY:
-                QApplication.clipboard().setText(last.content)
-            self.on_message_action(action, last.id)
-
-    def on_message_action(self, name: str, message_id: int) -> None:
-        action = MessageAction(name)
-        history = self.core.history
-        if action in (MessageAction.COPY, MessageAction.COPIED_CODE):
-            self.statusBar().showMessage("Copied to the clipboard.", 3000)
-            return
-        message = history.get_message(message_id)
-        if action == MessageAction.DETAILS:
-            QMessageBox.information(self, "Message details", details_text(message))
-            return
-        if self.busy_in(message.conversation_id) or (
-                self.session.busy and action in (MessageAction.REGENERATE, MessageAction.CONTINUE)):
-            self.statusBar().showMessage(BUSY, 4000)
-            return
-        if action in (MessageAction.PREVIOUS, MessageAction.NEXT):
-            ids = history.alternatives(message.conversation_id)[message_id]
-            index = ids.index(message_id) + (-1 if action == MessageAction.PREVIOUS else 1)
-            if 0 <= index < len(ids):
-                history.switch_branch(ids[index])
-                self.open_conversation(message.conversation_id, focus_id=ids[index])
-        elif action == MessageAction.EDIT:
-            self._editing_id = message_id
-            self.input.setPlainText(message.content)
-            self.edit_banner.setVisible(True)
-            self.input.setFocus()
-        elif action == MessageAction.REGENERATE:
-            self._start(lambda: self.session.regenerate(message_id, self._require_model()))
-        elif action == MessageAction.CONTINUE:
-            self._start(lambda: self.session.continue_reply(message_id, self._require_model()))
-
     def cancel_edit(self, keep_text: bool = False) -> None:
-        """Leave edit mode; the text stays in the input as a draft when asked."""
-        if self._editing_id is not None:
-            self._editing_id = None
-            if not keep_text:
-                self.input.clear()
-        self.edit_banner.setVisible(False)
+        self.messages.cancel_edit(keep_text)
 
     # -- sending -----------------------------------------------------------------------
     def send(self) -> None:
@@ -341,19 +265,19 @@ class MainWindow(QMainWindow):
             return
         if not self.session.confirm_remote(self.model):
             return
-        editing = self._editing_id
+        editing = self.messages.editing_id
         if editing is not None:
-            started = self._start(lambda: self.session.edit(editing, text, self._require_model()))
+            started = self.start_turn(lambda: self.session.edit(editing, text, self.require_model()))
         else:
-            started = self._start(lambda: self.session.send(text, self._require_model(), self.conversation_id,
+            started = self.start_turn(lambda: self.session.send(text, self.require_model(), self.conversation_id,
                                                             self.conversations.new_setup))
         if started:
-            self._editing_id = None
+            self.messages.editing_id = None
             self.edit_banner.setVisible(False)
             self.input.clear()
         self.input.setFocus()
 
-    def _start(self, start) -> bool:
+    def start_turn(self, start) -> bool:
         try:
             start()
         except UserError as exc:
@@ -364,7 +288,7 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         if self.session.busy:
             self.session.stop()
-        elif self._editing_id is not None:
+        elif self.messages.editing_id is not None:
             self.cancel_edit()
         elif self.sidebar.searching and self.sidebar.search_box.hasFocus():
             self.sidebar.search_box.clear()

@@ -52,7 +52,7 @@ def test_every_control_has_a_name_and_tooltip(qtbot, make_window):
     h.add_message(cid, "assistant", "One", status="stopped")
     h.add_message(cid, "assistant", "Two", parent_id=user.id)
     window.open_conversation(cid)
-    window.on_message_action("edit", user.id)  # shows the edit banner's button too
+    window.messages.run("edit", user.id)  # shows the edit banner's button too
     assert unnamed_controls(window) == []
     assert window.chat_view.accessibleName() == "Conversation"
     for dialog in (SettingsDialog(window.core.settings, window.core.registry.installed(), window),

@@ -24,7 +24,7 @@ def drop(window, path):
 
 
 def opened(qtbot, window, path):
-    documents = window.open_documents(path)
+    documents = window.tools.open_documents(path)
     qtbot.waitUntil(lambda: documents.doc is not None and documents.path == path, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is documents)  # keys go to the Documents page
     return documents
@@ -39,7 +39,7 @@ def test_a_dropped_report_is_summarized_part_by_part_and_continues_as_a_chat(qtb
     report = tmp_path / "report.md"
     report.write_text(long_report(20), encoding="utf-8")
     drop(window, report)  # dropped on the main window: the Documents page opens with it
-    documents = window.documents
+    documents = window.tools.documents
     qtbot.waitUntil(lambda: documents.doc is not None, timeout=WAIT_MS)
     assert "report.md" in documents.file_label.text() and "20 blocks" in documents.file_label.text()
     panel = documents.summary_panel
@@ -224,7 +224,7 @@ def test_unsaved_review_edits_are_asked_about_before_closing(qtbot, make_window,
 def test_the_documents_page_names_its_controls_and_has_shortcuts(qtbot, make_window):
     from tests.gui.test_access import unnamed_controls
 
-    documents = make_window().open_documents()
+    documents = make_window().tools.open_documents()
     assert unnamed_controls(documents) == []
     for menu_action in documents.menuBar().actions():
         for action in menu_action.menu().actions():

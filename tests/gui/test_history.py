@@ -81,7 +81,7 @@ def test_delete_then_undo(qtbot, make_window):
     assert sorted(c.id for c in h.list_conversations()) == [keep, doomed]
     assert window.conversation_id == doomed and not window.undo_button.isVisible()
     # Deleting again and closing the window deletes for good.
-    window.delete_conversation(doomed)
+    window.conversations.delete(doomed)
     window.close()
     assert h.connection.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 1
 

@@ -103,7 +103,7 @@ def test_conversation_settings_dialog(qtbot, make_window):
     assert dialog.system_prompt.text.toPlainText() == SYSTEM_PRESETS["Teacher"]
     dialog.temperature.setValue(0.2)
     dialog.max_tokens.setValue(8)
-    window.apply_conversation_settings(None, dialog.values())
+    window.conversations.apply_settings(None, dialog.values())
     send_and_wait(qtbot, window, "What is a noun?")
     c = window.core.history.get_conversation(window.conversation_id)
     assert (c.system_prompt, c.temperature, c.top_p, c.max_tokens) == (SYSTEM_PRESETS["Teacher"], 0.2, None, 8)
@@ -116,7 +116,7 @@ def test_conversation_settings_dialog(qtbot, make_window):
     assert again.system_prompt.preset.currentText() == "Custom"
     again.temperature.setValue(again.temperature.minimum())
     assert again.temperature.text().startswith("Default")
-    window.apply_conversation_settings(c.id, again.values())
+    window.conversations.apply_settings(c.id, again.values())
     c = window.core.history.get_conversation(c.id)
     assert (c.system_prompt, c.temperature) == ("Answer in French.", None)
 
@@ -129,7 +129,7 @@ def test_settings_dialog_saves_and_applies(qtbot, make_window, app_home):
     dialog.font_size.setValue(15)
     dialog.temperature.setValue(0.3)
     dialog.n_ctx.setValue(768)
-    window.apply_settings(dialog.result_settings())
+    window.settings_ui.apply(dialog.result_settings())
     import json
 
     saved = json.loads((app_home / "config" / "settings.json").read_text())
@@ -141,7 +141,7 @@ def test_settings_dialog_saves_and_applies(qtbot, make_window, app_home):
     qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
     send_and_wait(qtbot, window, "Hi")
     assert window.core.host._engine.n_ctx == 768
-    window.apply_settings(SettingsDialog(window.core.settings, [], window).result_settings()
+    window.settings_ui.apply(SettingsDialog(window.core.settings, [], window).result_settings()
                           .__class__(**{**saved, "theme": "system", "font_size": 0}))
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 100
 

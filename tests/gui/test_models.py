@@ -276,10 +276,10 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     dialog.gpu_layers.setValue(12)
     dialog.offline.setChecked(True)
     dialog.token.setText("hf_secret")
-    window.apply_settings(dialog.result_settings())
+    window.settings_ui.apply(dialog.result_settings())
     seen = []
     answer_message_box(qtbot, seen)
-    window.apply_token(dialog.token_change())
+    window.settings_ui.apply_token(dialog.token_change())
     settings_file = window.core.paths.settings_file.read_text()
     assert '"offline": true' in settings_file and '"gpu_mode": "manual"' in settings_file
     assert "hf_secret" not in settings_file  # never in plain settings
@@ -290,5 +290,5 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     assert "A token is stored" in again.token.placeholderText()
     qtbot.mouseClick(again.forget_token, Qt.MouseButton.LeftButton)
     assert again.token_change() == ""
-    window.apply_token(again.token_change())
+    window.settings_ui.apply_token(again.token_change())
     assert hub_token.get_token() is None

@@ -30,7 +30,7 @@ def test_the_window_marks_a_remote_model_and_asks_before_the_first_send(qtbot, m
     dialog.context.setValue(1024)
     dialog.add()
     assert dialog.list.count() == 1 and dialog.list.item(0).text().startswith("☁ lab")
-    window.apply_settings(replace(window.core.settings, default_model="lab"))
+    window.settings_ui.apply(replace(window.core.settings, default_model="lab"))
     qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
     assert window.model_label.text().startswith("☁ lab") and "leaves this computer" in window.model_label.text()
     seen = []
@@ -56,7 +56,7 @@ def test_writing_tools_ask_before_sending_to_a_remote_model(qtbot, make_window, 
     window.core.remote_models.add("lab", llama_server, "starter", n_ctx=1024)
     window.start_loading()
     qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
-    workspace = window.open_workspace()
+    workspace = window.tools.open_workspace()
     workspace.form.select("social-post")
     workspace.form.set_values({"topic": "tea"})
     seen = []
@@ -82,7 +82,7 @@ def test_the_window_serves_the_api_when_settings_say_so(qtbot, make_window):
     qtbot.addWidget(dialog)
     dialog.api_server.setChecked(True)
     dialog.api_port.setValue(port)
-    window.apply_settings(dialog.result_settings())
+    window.settings_ui.apply(dialog.result_settings())
     assert window.api_ui.server is not None and window.api_ui.label.isVisible()
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=120)
     seen = []
@@ -95,7 +95,7 @@ def test_the_window_serves_the_api_when_settings_say_so(qtbot, make_window):
     qtbot.waitUntil(lambda: bool(done), timeout=120_000)
     assert done[0].choices[0].message.content
     assert any("generating" in text for text in seen)  # the window showed the API at work
-    window.apply_settings(replace(window.core.settings, api_server=False))
+    window.settings_ui.apply(replace(window.core.settings, api_server=False))
     assert window.api_ui.server is None and not window.api_ui.label.isVisible()
     with pytest.raises(openai.APIConnectionError):
         client.models.list()

@@ -12,7 +12,7 @@ from tests.gui.test_access import unnamed_controls
 
 def workspace(qtbot, make_window):
     window = loaded(qtbot, make_window())
-    ws = window.open_workspace()  # a child of the main window, closed with it
+    ws = window.tools.open_workspace()  # a child of the main window, closed with it
     return window, ws
 
 
@@ -50,7 +50,7 @@ def test_typing_autosaves_and_a_new_window_finds_the_draft(qtbot, make_window):
     assert ws.drafts_list.currentItem().text() == "Spring menu"
     draft_id = ws.draft_id
     ws.close()
-    again = window.open_workspace()
+    again = window.tools.open_workspace()
     assert again.draft_id == draft_id and again.editor.toPlainText().endswith("Fresh mint tea")
 
 
@@ -144,7 +144,7 @@ def test_a_user_template_made_in_the_editor(qtbot, make_window):
 
 def test_feedback_dialog_labels_every_row_and_saves_csv(qtbot, make_window, tmp_path):
     window = loaded(qtbot, make_window())
-    dialog = window.open_feedback()
+    dialog = window.tools.open_feedback()
     assert unnamed_controls(dialog) == []
     feedback = tmp_path / "feedback.csv"
     feedback.write_text("id,comment\n1,Love the teapot\n2,Arrived broken\n3,It is fine\n", encoding="utf-8")

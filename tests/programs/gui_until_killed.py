@@ -26,7 +26,7 @@ def main() -> None:
     if sys.argv[1] != "new":
         window.open_conversation(int(sys.argv[1]))
     else:
-        window.apply_conversation_settings(None, {"max_tokens": 12, "temperature": 0.0})
+        window.conversations.apply_settings(None, {"max_tokens": 12, "temperature": 0.0})
 
     def send(text: str) -> None:
         window.input.setPlainText(text)

@@ -46,9 +46,9 @@ def test_a_dropped_report_is_summarized_part_by_part_and_continues_as_a_chat(qtb
     panel.style.setCurrentIndex(panel.style.findData("tldr"))
     panel.length.setCurrentIndex(panel.length.findData("short"))
     totals, labels = [], []
-    documents.bridge.progress.connect(lambda done, total, label: (totals.append(total), labels.append(label)))
+    documents.summary_bridge.progress.connect(lambda done, total, label: (totals.append(total), labels.append(label)))
     streamed = []
-    documents.bridge.token.connect(streamed.append)
+    documents.summary_bridge.token.connect(streamed.append)
     qtbot.keyClick(documents, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert documents.job is not None and documents.progress.isVisible() and documents.cancel_button.isVisible()
     assert not panel.run_button.isEnabled()
@@ -60,10 +60,10 @@ def test_a_dropped_report_is_summarized_part_by_part_and_continues_as_a_chat(qtb
     assert not documents.progress.isVisible() and panel.copy_button.isEnabled()
 
     qtbot.keyClick(documents, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert QApplication.clipboard().text() == documents.summary_text()
+    assert QApplication.clipboard().text() == documents.summary_result.text()
     saved = tmp_path / "report.summary.md"
-    assert documents.save_summary_to(saved) and saved.read_text().strip() == documents.summary_text()
-    assert not documents.save_summary_to(report) and "document itself" in documents.message.plain
+    assert documents.summary_result.save_to(saved) and saved.read_text().strip() == documents.summary_result.text()
+    assert not documents.summary_result.save_to(report) and "document itself" in documents.message.plain
 
     panel.chat_button.click()
     conversation = window.core.history.get_conversation(window.conversation_id)
@@ -85,7 +85,7 @@ def test_a_translation_fills_the_review_which_can_be_edited_redone_and_saved(qtb
     assert review.verticalHeaderItem(0).text() == "Heading 1"
     panel.target.setCurrentIndex(panel.target.findData("es"))
     arrived = []
-    documents.bridge.partial.connect(lambda piece: arrived.append(piece.index))
+    documents.translate_bridge.partial.connect(lambda piece: arrived.append(piece.index))
     qtbot.keyClick(documents, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
     result = documents.translation
@@ -127,9 +127,9 @@ def test_a_translation_fills_the_review_which_can_be_edited_redone_and_saved(qtb
     assert "Block 1 is translated again" in documents.message.plain and review.dirty
     assert review.translated[0].kind == "heading" and review.translated[0].level == 1
     as_html = tmp_path / "capitulo.html"
-    assert documents.save_translation_to(as_html)
+    assert documents.translation_result.save_to(as_html)
     assert shape(read_document(as_html))[0] == shape(doc)[0] and not review.dirty
-    assert not documents.save_translation_to(source) and "original" in documents.message.plain
+    assert not documents.translation_result.save_to(source) and "original" in documents.message.plain
     assert source.read_bytes() == original
 
 
@@ -154,7 +154,7 @@ def test_a_cancelled_translation_keeps_its_blocks_and_goes_on(qtbot, make_window
         if len(arrived) == 4:
             qtbot.keyClick(documents, Qt.Key.Key_Escape)  # Esc cancels
 
-    documents.bridge.partial.connect(on_piece)
+    documents.translate_bridge.partial.connect(on_piece)
     documents.tabs.setCurrentIndex(1)
     panel.run_button.click()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
@@ -163,8 +163,8 @@ def test_a_cancelled_translation_keeps_its_blocks_and_goes_on(qtbot, make_window
     filled = [row for row in range(panel.review.rowCount()) if panel.review.item(row, 1).text() != "…"]
     assert len(filled) >= 4  # what arrived stays on screen
     labels = []
-    documents.bridge.progress.connect(lambda done, total, label: labels.append(label))
-    documents.bridge.partial.disconnect(on_piece)
+    documents.translate_bridge.progress.connect(lambda done, total, label: labels.append(label))
+    documents.translate_bridge.partial.disconnect(on_piece)
     panel.run_button.click()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
     assert documents.translation is not None, documents.message.plain
@@ -203,7 +203,7 @@ def test_unsaved_review_edits_are_asked_about_before_closing(qtbot, make_window,
         if piece.index == 0:
             panel.review.item(0, 1).setText("Tee")
 
-    documents.bridge.partial.connect(edit_while_translating)
+    documents.translate_bridge.partial.connect(edit_while_translating)
     documents.translate()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
     assert documents.translation is not None, documents.message.plain
@@ -240,12 +240,12 @@ def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_pa
     documents = opened(qtbot, window, source)
     bad = tmp_path / "empty.csv"
     bad.write_text("term,translation\n", encoding="utf-8")
-    documents.set_glossary(bad)
+    documents.translation_result.set_glossary(bad)
     assert "no term,translation lines" in documents.message.plain
     assert documents.translate_panel.glossary_label.text() == "No glossary"
     glossary = tmp_path / "terms.csv"
     glossary.write_text("term,translation\ntea,XQZ\n", encoding="utf-8")
-    documents.set_glossary(glossary)
+    documents.translation_result.set_glossary(glossary)
     panel = documents.translate_panel
     assert panel.glossary_label.text() == "terms.csv: 1 term" and panel.clear_glossary_button.isEnabled()
     panel.target.setCurrentIndex(panel.target.findData("pt"))
@@ -257,7 +257,7 @@ def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_pa
         if "xqz" not in block.text.lower():
             assert f"tea → XQZ (block {row + 1})" in documents.message.plain
     panel.clear_glossary_button.click()
-    assert documents.glossary == {} and panel.glossary_label.text() == "No glossary"
+    assert documents.translation_result.glossary == {} and panel.glossary_label.text() == "No glossary"
     before = result.output.read_bytes()
     seen = []
     answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)

@@ -2,40 +2,38 @@
 the summary streams in and can be copied, saved or continued as a chat) or
 translate it (saved next to the original in its format, reviewed side by
 side: edit a block, translate one block again, save). The panels are in
-document_panels; this window runs the jobs and keeps unsaved work."""
+panels, what is done with results in results; this window opens the
+document and runs the jobs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm.core.documents.formats import FORMATS, READABLE_SUFFIXES, READABLE_TEXT, WRITABLE, file_filter
+from desktop_llm.core.documents.formats import FORMATS, READABLE_SUFFIXES, READABLE_TEXT
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document
-from desktop_llm.core.documents.summarize import summary_conversation
-from desktop_llm.core.documents.translate import read_glossary, translation_output
-from desktop_llm.core.documents.writers import save_document
+from desktop_llm.core.documents.summarize import Summary
+from desktop_llm.core.documents.translate import Translation, translation_output
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.files import save_file
+from desktop_llm.core.host import Job
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action
 from desktop_llm.gui.documents.panels import SummaryPanel, TranslatePanel
+from desktop_llm.gui.documents.results import SummaryResult, TranslationResult
 
 FLUSH_MS = 30
 
@@ -58,32 +56,38 @@ class DocumentsWindow(QMainWindow):
         self.model_provider = model_provider
         self.path: Path | None = None
         self.doc = None
-        self.job = None
-        self._job_kind = ""
-        self.summary = None
-        self._summary_saved = True
-        self.translation = None
-        self.glossary: dict[str, str] = {}
+        self.job: Job | None = None
+        self.summary: Summary | None = None
+        self.translation: Translation | None = None
         self._target = ""  # language code of the translation on screen
         self._retranslating = 0  # the row being translated again
-        self._summary_model = ""
+        self.summary_model = ""
         self._pending_tokens = ""
+        self.summary_result = SummaryResult(self)
+        self.translation_result = TranslationResult(self)
         self.setWindowTitle("Documents")
         self.setAcceptDrops(True)
         self.resize(1180, 780)
         self._build()
         self._build_actions()
         self.background = Background(self)
-        self.bridge = JobBridge(self)
-        self.bridge.token.connect(self._on_token)
-        self.bridge.progress.connect(self._on_progress)
-        self.bridge.partial.connect(self._on_partial)
-        self.bridge.finished.connect(self._on_finished)
-        self.bridge.failed.connect(self._on_failed)
+        # One bridge per kind of job, each connected to what that job's results need.
+        self.summary_bridge = self._bridge(self._on_summarized)
+        self.summary_bridge.token.connect(self._on_token)
+        self.translate_bridge = self._bridge(self._on_translated)
+        self.translate_bridge.partial.connect(self._on_partial)
+        self.retranslate_bridge = self._bridge(self._on_retranslated)
         self.flush_timer = QTimer(self)
         self.flush_timer.setInterval(FLUSH_MS)
         self.flush_timer.timeout.connect(self._flush_tokens)
-        self._update_controls()
+        self.update_controls()
+
+    def _bridge(self, on_finished) -> JobBridge:
+        bridge = JobBridge(self)
+        bridge.progress.connect(self._on_progress)
+        bridge.finished.connect(on_finished)
+        bridge.failed.connect(self._on_failed)
+        return bridge
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -118,18 +122,19 @@ class DocumentsWindow(QMainWindow):
         self.setCentralWidget(central)
         s, t = self.summary_panel, self.translate_panel
         s.run_button.clicked.connect(self.summarize)
-        s.copy_button.clicked.connect(self.copy_summary)
-        s.save_button.clicked.connect(self.save_summary_dialog)
-        s.chat_button.clicked.connect(self.continue_as_chat)
-        s.result.textChanged.connect(self._on_summary_edited)
+        summary, translation = self.summary_result, self.translation_result
+        s.copy_button.clicked.connect(summary.copy)
+        s.save_button.clicked.connect(summary.save_dialog)
+        s.chat_button.clicked.connect(summary.continue_as_chat)
+        s.result.textChanged.connect(summary.on_edited)
         t.run_button.clicked.connect(self.translate)
-        t.glossary_button.clicked.connect(self.choose_glossary)
-        t.clear_glossary_button.clicked.connect(lambda: self.set_glossary(None))
+        t.glossary_button.clicked.connect(translation.choose_glossary)
+        t.clear_glossary_button.clicked.connect(lambda: translation.set_glossary(None))
         t.retranslate_button.clicked.connect(self.retranslate_selected)
-        t.save_button.clicked.connect(self.save_translation)
-        t.save_as_button.clicked.connect(self.save_translation_dialog)
-        t.review.edited.connect(lambda _row: self._update_controls())
-        t.review.itemSelectionChanged.connect(self._update_controls)
+        t.save_button.clicked.connect(translation.save)
+        t.save_as_button.clicked.connect(translation.save_dialog)
+        t.review.edited.connect(lambda _row: self.update_controls())
+        t.review.itemSelectionChanged.connect(self.update_controls)
 
     def _build_actions(self) -> None:
         def action(menu, text, shortcut, slot):
@@ -137,8 +142,9 @@ class DocumentsWindow(QMainWindow):
 
         document = self.menuBar().addMenu("&Document")
         action(document, "&Open…", "Ctrl+O", self.open_dialog)
-        self.save_action = action(document, "&Save translation", "Ctrl+S", self.save_translation)
-        self.save_as_action = action(document, "Save translation &as…", "Ctrl+Shift+S", self.save_translation_dialog)
+        self.save_action = action(document, "&Save translation", "Ctrl+S", self.translation_result.save)
+        self.save_as_action = action(document, "Save translation &as…", "Ctrl+Shift+S",
+                                     self.translation_result.save_dialog)
         document.addSeparator()
         action(document, "&Close", "Ctrl+W", self.close)
         tasks = self.menuBar().addMenu("&Tasks")
@@ -146,7 +152,7 @@ class DocumentsWindow(QMainWindow):
         action(tasks, "&Translate", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
         action(tasks, "&Run", "Ctrl+Return", self.run_current)
         self.retranslate_action = action(tasks, "Re-translate &block", "Ctrl+R", self.retranslate_selected)
-        self.copy_action = action(tasks, "&Copy summary", "Ctrl+Shift+C", self.copy_summary)
+        self.copy_action = action(tasks, "&Copy summary", "Ctrl+Shift+C", self.summary_result.copy)
         self.cancel_action = action(tasks, "&Cancel", "Esc", self.cancel)
 
     # -- opening a document ------------------------------------------------------------------
@@ -174,7 +180,7 @@ class DocumentsWindow(QMainWindow):
         self.path, self.doc = path, doc
         self.summary = self.translation = None
         self.summary_panel.result.clear()
-        self._summary_saved = True
+        self.summary_result.saved = True
         self.translate_panel.review.set_source(doc)
         self.translate_panel.output_label.clear()
         words = len(doc.text.split())
@@ -183,11 +189,11 @@ class DocumentsWindow(QMainWindow):
                                 f"{len(doc.blocks)} blocks · {words:,} words")
         self.setWindowTitle(f"{path.name} — Documents")
         self.message.say(f"{path.name} is open. Summarize it, or choose a language and Translate.")
-        self._update_controls()
+        self.update_controls()
 
     def _on_read_failed(self, message: str) -> None:
         self.message.say(message, error=True)
-        self._update_controls()
+        self.update_controls()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if document_paths(event):
@@ -204,99 +210,39 @@ class DocumentsWindow(QMainWindow):
         (self.summarize if self.tabs.currentIndex() == 0 else self.translate)()
 
     def summarize(self) -> None:
-        if self.doc is None or self.job is not None or not self._may_discard_summary():
+        if self.doc is None or self.path is None or self.job is not None or not self.summary_result.may_discard():
             return
         panel = self.summary_panel
         try:
             model = self.model_provider()
             job = self.core.summarizer.summarize(self.doc, model, panel.style.currentData(),
                                                  panel.length.currentData(), panel.language.currentData(),
-                                                 listener=self.bridge.deliver)
+                                                 listener=self.summary_bridge.deliver)
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return
         self.tabs.setCurrentIndex(0)
-        self._summary_model = model.name
+        self.summary_model = model.name
         self.summary = None
         panel.result.clear()
         panel.result.setReadOnly(True)
-        self._start(job, "summarize", f"Summarizing {self.path.name}…")
-
-    def _on_summary_edited(self) -> None:
-        if self.summary is not None and not self.summary_panel.result.isReadOnly():
-            self._summary_saved = False
-
-    def summary_text(self) -> str:
-        return self.summary_panel.result.toPlainText().strip()
-
-    def copy_summary(self) -> None:
-        if self.summary is None:
-            return
-        mime = QMimeData()
-        mime.setText(self.summary_text())
-        QApplication.clipboard().setMimeData(mime)
-        self.message.say("Copied the summary.")
-
-    def save_summary_dialog(self) -> bool:
-        if self.summary is None:
-            return False
-        suggested = self.path.with_name(f"{self.path.stem}.summary.md")
-        path, _ = QFileDialog.getSaveFileName(self, "Save summary", str(suggested),
-                                              "Markdown (*.md);;Text files (*.txt)")
-        return bool(path) and self.save_summary_to(path)
-
-    def save_summary_to(self, path: str | Path) -> bool:
-        try:
-            save_file(Path(path), (self.summary_text() + "\n").encode("utf-8"), source=self.path)
-        except UserError as exc:
-            self.message.say(exc.message, error=True)
-            return False
-        self._summary_saved = True
-        self.message.say(f"Saved the summary as {path.name}.")
-        return True
-
-    def continue_as_chat(self) -> None:
-        if self.summary is None:
-            return
-        summary = replace(self.summary, text=self.summary_text())
-        conversation_id = summary_conversation(self.core.history, summary, self.path.name, self._summary_model)
-        self.message.say("The summary is a conversation now: ask about it in the main window.")
-        self.conversation_created.emit(conversation_id)
+        self._start(job, f"Summarizing {self.path.name}…")
 
     # -- translate ---------------------------------------------------------------------------
-    def choose_glossary(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a glossary", str(Path.home()),
-                                              "CSV files (*.csv);;All files (*)")
-        if path:
-            self.set_glossary(path)
-
-    def set_glossary(self, path: str | Path | None) -> None:
-        panel = self.translate_panel
-        if path is not None:
-            try:
-                terms = read_glossary(path)
-            except UserError as exc:
-                self.message.say(exc.message, error=True)
-                return
-            self.glossary = terms
-            panel.glossary_label.setText(f"{Path(path).name}: {len(terms)} term{'s' if len(terms) != 1 else ''}")
-        else:
-            self.glossary = {}
-            panel.glossary_label.setText("No glossary")
-        panel.clear_glossary_button.setEnabled(path is not None)
-
     def translate(self) -> None:
-        if self.doc is None or self.job is not None or not self._may_discard_review():
+        if self.doc is None or self.path is None or self.job is not None or \
+                not self.translation_result.may_discard():
             return
         panel = self.translate_panel
         target = panel.target.currentData()
         output = translation_output(self.path, self.doc, target)
-        if output.exists() and not self._may_replace(output):
+        if output.exists() and not self.translation_result.may_replace(output):
             return
         try:
             job = self.core.translator.translate(self.path, self.doc, self.model_provider(), target,
-                                                 panel.source.currentData(), glossary=self.glossary,
-                                                 listener=self.bridge.deliver)
+                                                 panel.source.currentData(),
+                                                 glossary=self.translation_result.glossary,
+                                                 listener=self.translate_bridge.deliver)
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return
@@ -306,61 +252,33 @@ class DocumentsWindow(QMainWindow):
         panel.review.set_target_name(LANGUAGES[target])
         panel.output_label.clear()
         self._target = target
-        self._start(job, "translate", f"Translating {self.path.name} into {LANGUAGES[target]}…")
+        self._start(job, f"Translating {self.path.name} into {LANGUAGES[target]}…")
 
     def retranslate_selected(self) -> None:
         review = self.translate_panel.review
         row = review.selected_row()
-        if self.translation is None or row is None or self.job is not None:
+        if self.translation is None or self.doc is None or row is None or self.job is not None:
             return
         try:
             job = self.core.translator.retranslate(self.doc.blocks[row], self.model_provider(),
                                                    self._target, self.translation.source_language,
-                                                   self.glossary, listener=self.bridge.deliver)
+                                                   self.translation_result.glossary,
+                                                   listener=self.retranslate_bridge.deliver)
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return
         self._retranslating = row
-        self._start(job, "retranslate", f"Translating block {row + 1} again…")
-
-    def save_translation(self) -> bool:
-        if self.translation is None:
-            return False
-        return self.save_translation_to(self.translation.output)
-
-    def save_translation_dialog(self) -> bool:
-        if self.translation is None:
-            return False
-        output = self.translation.output
-        fmt = output.suffix.lstrip(".").lower()
-        filters = [file_filter(k) for k in sorted(WRITABLE, key=lambda k: k != fmt)]
-        path, _ = QFileDialog.getSaveFileName(self, "Save translation as", str(output), ";;".join(filters))
-        return bool(path) and self.save_translation_to(path)
-
-    def save_translation_to(self, path: str | Path) -> bool:
-        review = self.translate_panel.review
-        review.commit_edit()  # the cell being typed in counts
-        path = Path(path)
-        try:
-            save_document(review.document(self.translation.document.format), path, source=self.path)
-        except UserError as exc:
-            self.message.say(exc.message, error=True)
-            return False
-        review.dirty = False
-        self.translate_panel.output_label.setText(f"Saved as {path}")
-        self.message.say(f"Saved the translation as {path.name}.")
-        self._update_controls()
-        return True
+        self._start(job, f"Translating block {row + 1} again…")
 
     # -- jobs --------------------------------------------------------------------------------
-    def _start(self, job, kind: str, message: str) -> None:
-        self.job, self._job_kind = job, kind
+    def _start(self, job: Job, message: str) -> None:
+        self.job = job
         self.progress.setRange(0, 0)  # busy until the first progress arrives
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.message.say(message)
         self.flush_timer.start()
-        self._update_controls()
+        self.update_controls()
 
     def cancel(self) -> None:
         if self.job is not None:
@@ -384,51 +302,49 @@ class DocumentsWindow(QMainWindow):
     def _on_partial(self, piece) -> None:
         self.translate_panel.review.set_translated(piece.index, piece.block)
 
-    def _end_job(self) -> str:
+    def _end_job(self) -> None:
         self._flush_tokens()
-        kind = self._job_kind
-        self.job, self._job_kind = None, ""
+        self.job = None
         self.flush_timer.stop()
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self.summary_panel.result.setReadOnly(False)
-        return kind
+        self.update_controls()
 
-    def _on_finished(self, result) -> None:
-        kind = self._end_job()
-        if kind == "summarize":
-            self.summary = result
-            self.summary_panel.result.blockSignals(True)  # the text as written is not an edit
-            self.summary_panel.result.setPlainText(result.text)
-            self.summary_panel.result.blockSignals(False)
-            self._summary_saved = True
-            self.message.say(f"Summarized {result.input_tokens:,} tokens in {result.chunks} "
-                             f"part{'s' if result.chunks != 1 else ''} in {result.seconds:.0f} s. "
-                             "Copy it, save it, or continue as a chat.")
-        elif kind == "translate":
-            self.translation = result  # its blocks are on screen already (one Partial each)
-            source = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
-            self.translate_panel.output_label.setText(f"Saved as {result.output}")
-            note = (f"Translated {result.translated_blocks} blocks{source} and saved {result.output.name} next to "
-                    "the original. Review it: edit a block (F2), or select one and Re-translate; then Save.")
-            if result.glossary_misses:
-                note += " Glossary terms not followed: " + "; ".join(result.glossary_misses) + "."
-            self.message.say(note)
-        elif kind == "retranslate":
-            block, misses = result
-            self.translate_panel.review.set_translated(self._retranslating, block, by_hand=True)
-            note = f"Block {self._retranslating + 1} is translated again. Save to keep it."
-            if misses:
-                note += " Glossary terms not followed: " + "; ".join(misses) + "."
-            self.message.say(note)
-        self._update_controls()
+    def _on_summarized(self, result: Summary) -> None:
+        self._end_job()
+        self.summary = result
+        self.summary_panel.result.blockSignals(True)  # the text as written is not an edit
+        self.summary_panel.result.setPlainText(result.text)
+        self.summary_panel.result.blockSignals(False)
+        self.summary_result.saved = True
+        self.message.say(f"Summarized {result.input_tokens:,} tokens in {result.chunks} "
+                         f"part{'s' if result.chunks != 1 else ''} in {result.seconds:.0f} s. "
+                         "Copy it, save it, or continue as a chat.")
+        self.update_controls()
+
+    def _on_translated(self, result: Translation) -> None:
+        self._end_job()
+        self.translation = result  # its blocks are on screen already (one Partial each)
+        source = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
+        self.translate_panel.output_label.setText(f"Saved as {result.output}")
+        note = (f"Translated {result.translated_blocks} blocks{source} and saved {result.output.name} next to "
+                "the original. Review it: edit a block (F2), or select one and Re-translate; then Save.")
+        self.message.say(note + _misses(result.glossary_misses))
+        self.update_controls()
+
+    def _on_retranslated(self, result: tuple) -> None:
+        self._end_job()
+        block, misses = result
+        self.translate_panel.review.set_translated(self._retranslating, block, by_hand=True)
+        self.message.say(f"Block {self._retranslating + 1} is translated again. Save to keep it." + _misses(misses))
+        self.update_controls()
 
     def _on_failed(self, message: str, _detail: str) -> None:
         self._end_job()
         self.message.say(message, error=True)
-        self._update_controls()
 
-    def _update_controls(self) -> None:
+    def update_controls(self) -> None:
         idle = self.job is None
         has_doc = self.doc is not None
         s, t = self.summary_panel, self.translate_panel
@@ -446,44 +362,14 @@ class DocumentsWindow(QMainWindow):
         self.cancel_action.setEnabled(not idle)
 
     # -- nothing the user changed is lost ------------------------------------------------------
-    def _ask_save(self, what: str) -> QMessageBox.StandardButton:
-        buttons = QMessageBox.StandardButton
-        return QMessageBox.question(self, "Unsaved changes", f"{what} Save it first?",
-                                    buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-
-    def _may_replace(self, output: Path) -> bool:
-        """A translation saved earlier may hold the user's review edits: replace it only when asked to."""
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(self, "Replace the earlier translation?",
-                                      f"{output.name} already exists, perhaps with your edits. Translate again "
-                                      "and replace it?", buttons.Yes | buttons.Cancel, buttons.Cancel)
-        return answer == buttons.Yes
-
-    def _may_discard_review(self) -> bool:
-        self.translate_panel.review.commit_edit()
-        if not self.translate_panel.review.dirty or self.translation is None:
-            return True
-        answer = self._ask_save(f"Your changes to the translation of {self.path.name} are not saved.")
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_translation()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def _may_discard_summary(self) -> bool:
-        if self._summary_saved or self.summary is None:
-            return True
-        answer = self._ask_save(f"The summary of {self.path.name} is not saved.")
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_summary_dialog()
-        return answer == QMessageBox.StandardButton.Discard
-
     def forget_unsaved(self) -> None:
         """Let unsaved edits go without asking (the caller asked the user already)."""
         self.translate_panel.review.commit_edit()
         self.translate_panel.review.dirty = False
-        self._summary_saved = True
+        self.summary_result.saved = True
 
     def _may_discard(self) -> bool:
-        return self._may_discard_review() and self._may_discard_summary()
+        return self.translation_result.may_discard() and self.summary_result.may_discard()
 
     def closeEvent(self, event) -> None:
         if not self._may_discard():
@@ -492,3 +378,6 @@ class DocumentsWindow(QMainWindow):
         self.cancel()
         super().closeEvent(event)
 
+
+def _misses(misses) -> str:
+    return (" Glossary terms not followed: " + "; ".join(misses) + ".") if misses else ""

@@ -32,6 +32,7 @@ from desktop_llm.core.drafting.templates import with_draft
 from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
+from desktop_llm.core.host import Job
 from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
 from desktop_llm.gui.workspace.template_editor import TemplateEditor
@@ -48,8 +49,7 @@ class WorkspaceWindow(QMainWindow):
         self.core = core
         self.model_provider = model_provider  # the model the main window uses
         self.draft_id: int | None = None
-        self.job = None
-        self._job_kind = ""
+        self.job: Job | None = None
         self._rewrite: tuple[int, int, str, str] | None = None  # start, end, old, new
         self._streamed = ""
         self.setWindowTitle("Writing workspace")
@@ -60,14 +60,20 @@ class WorkspaceWindow(QMainWindow):
         self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.save_now)
-        self.bridge = JobBridge(self)
-        self.bridge.token.connect(self._on_token)
-        self.bridge.progress.connect(self._on_progress)
-        self.bridge.finished.connect(self._on_finished)
-        self.bridge.failed.connect(self._on_failed)
+        # One bridge per kind of job, each connected to what that job's results need.
+        self.draft_bridge = self._bridge(self._on_draft_text, self._on_drafted, self._on_draft_failed)
+        self.rewrite_bridge = self._bridge(self._on_rewrite_text, self._on_rewritten, self._on_rewrite_failed)
         self.refresh_drafts()
         drafts = self.core.drafts.list()
         self.open_draft(drafts[0].id) if drafts else self.new_draft()
+
+    def _bridge(self, on_token, on_finished, on_failed) -> JobBridge:
+        bridge = JobBridge(self)
+        bridge.token.connect(on_token)
+        bridge.progress.connect(lambda _done, _total, label: self.status.say(label))
+        bridge.finished.connect(on_finished)
+        bridge.failed.connect(on_failed)
+        return bridge
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -249,11 +255,10 @@ class WorkspaceWindow(QMainWindow):
         values = with_draft(values, self.editor.toPlainText())
         try:
             self.job = self.core.writer.draft(template, values, self.model_provider(), variants,
-                                              listener=self.bridge.deliver)
+                                              listener=self.draft_bridge.deliver)
         except UserError as exc:
             self.status.say(exc.message, error=True)
             return
-        self._job_kind = "draft"
         self._streamed = ""
         self.variants.show_texts([""] * variants if template.output.shape == "text" and variants == 1 else [])
         self.status.say(f"Writing with “{template.title}”…")
@@ -281,11 +286,11 @@ class WorkspaceWindow(QMainWindow):
             return
         style = self.style.currentData()
         try:
-            self.job = self.core.writer.rewrite(old, style, self.model_provider(), listener=self.bridge.deliver)
+            self.job = self.core.writer.rewrite(old, style, self.model_provider(),
+                                                listener=self.rewrite_bridge.deliver)
         except UserError as exc:
             self.status.say(exc.message, error=True)
             return
-        self._job_kind = "rewrite"
         self._rewrite = (cursor.selectionStart(), cursor.selectionEnd(), old, "")
         self._streamed = ""
         self.side.setCurrentIndex(1)
@@ -323,29 +328,33 @@ class WorkspaceWindow(QMainWindow):
         if self.job is not None:
             self.job.cancel()
 
-    def _on_token(self, text: str) -> None:
-        self._streamed += text
-        if self._job_kind == "draft" and self.variants.cards:
-            self.variants.show_texts([self._streamed])
-        elif self._job_kind == "rewrite":
-            self.diff.setPlainText(self._streamed)
-
-    def _on_progress(self, done: int, total: int, label: str) -> None:
-        self.status.say(label)
-
     def _end_job(self) -> None:
         self.job = None
         self.form.set_busy(False)
         self.rewrite_button.setEnabled(True)
 
-    def _on_finished(self, result) -> None:
-        kind = self._job_kind
+    def _on_draft_text(self, text: str) -> None:
+        self._streamed += text
+        if self.variants.cards:
+            self.variants.show_texts([self._streamed])
+
+    def _on_drafted(self, result) -> None:
         self._end_job()
-        if kind == "draft":
-            self.variants.show_texts(result.variants)
-            done = f"{len(result.variants)} variant{'s' if len(result.variants) > 1 else ''} ready: press Use this."
-            self.status.say(" ".join([done, *result.notes]))
-        elif kind == "rewrite" and self._rewrite is not None:
+        self.variants.show_texts(result.variants)
+        done = f"{len(result.variants)} variant{'s' if len(result.variants) > 1 else ''} ready: press Use this."
+        self.status.say(" ".join([done, *result.notes]))
+
+    def _on_draft_failed(self, message: str, _detail: str) -> None:
+        self._end_job()
+        self.status.say(message, error=True)
+
+    def _on_rewrite_text(self, text: str) -> None:
+        self._streamed += text
+        self.diff.setPlainText(self._streamed)
+
+    def _on_rewritten(self, result: str) -> None:
+        self._end_job()
+        if self._rewrite is not None:
             start, end, old, _ = self._rewrite
             self._rewrite = (start, end, old, result)
             self.diff.setHtml(diff_html(old, result))
@@ -353,12 +362,10 @@ class WorkspaceWindow(QMainWindow):
             self.reject_button.setEnabled(True)
             self.status.say("Review the change: Accept puts it in the draft, Reject keeps your text.")
 
-    def _on_failed(self, message: str, _detail: str) -> None:
-        kind = self._job_kind
+    def _on_rewrite_failed(self, message: str, _detail: str) -> None:
         self._end_job()
-        if kind == "rewrite":
-            self._rewrite = None
-            self.diff.clear()
+        self._rewrite = None
+        self.diff.clear()
         self.status.say(message, error=True)
 
     # -- templates -------------------------------------------------------------------------------

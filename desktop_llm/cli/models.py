@@ -9,7 +9,7 @@ from desktop_llm.core.errors import UserError
 
 
 def _size(n: int) -> str:
-    from desktop_llm.core.models.downloads import format_size
+    from desktop_llm.core.units import format_size
 
     return format_size(n)
 

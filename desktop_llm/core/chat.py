@@ -16,7 +16,7 @@ from desktop_llm.core.context import fit_to_context, reply_reserve
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
-from desktop_llm.core.host import HostContext, Job, Listener, ModelHost
+from desktop_llm.core.host import HostContext, Job, JobKind, Listener, ModelHost
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation, History, Message, MessageStatus
@@ -168,7 +168,7 @@ class ChatService:
         def turn(ctx: HostContext) -> Iterator[Event]:
             yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued)
 
-        return self.host.submit(turn, listener, label="chat",
+        return self.host.submit(turn, listener, kind=JobKind.CHAT,
                                 info={"conversation_id": conversation_id})
 
     def _prompt(self, engine, conversation: Conversation, parent_id: int | None,

@@ -9,10 +9,8 @@ from typing import Iterator
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import Cancelled, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Token
-from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
-
-API_LABEL = "api"  # the host's current job label while the API generates
 
 
 def complete(ctx: HostContext, messages: list[dict], params: GenerationParams, stream: bool = False,
@@ -38,7 +36,7 @@ def chat_job(host: ModelHost, model: ModelRef, messages: list[dict], params: Gen
         yield from ctx.engine_for(model)
         yield from ctx.engine.stream_chat(messages, params, ctx.cancel)
 
-    return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
+    return host.submit(job, listener, kind=JobKind.API, info={"model": model.name})
 
 
 def text_job(host: ModelHost, model: ModelRef, prompt: str, params: GenerationParams,
@@ -47,7 +45,7 @@ def text_job(host: ModelHost, model: ModelRef, prompt: str, params: GenerationPa
         yield from ctx.engine_for(model)
         yield from ctx.engine.stream_text(prompt, params, ctx.cancel)
 
-    return host.submit(job, listener, label=API_LABEL, info={"model": model.name})
+    return host.submit(job, listener, kind=JobKind.API, info={"model": model.name})
 
 
 def embeddings_job(host: ModelHost, model: ModelRef, texts: list[str]) -> Job:
@@ -58,4 +56,4 @@ def embeddings_job(host: ModelHost, model: ModelRef, texts: list[str]) -> Job:
             raise UserError(f"{model.name} is a remote model: ask its server for embeddings directly.")
         yield Finished(ctx.engine.embed(texts))
 
-    return host.submit(job, label=API_LABEL, info={"model": model.name})
+    return host.submit(job, kind=JobKind.API, info={"model": model.name})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from desktop_llm.core.engine import Engine, LlamaCppEngine
+from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.errors import ErrorKind, ModelFileError, UserError
 from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
 from desktop_llm.core.models import ModelRef, ServerModel, fit, hardware
@@ -24,6 +25,20 @@ from desktop_llm.core.models.guard import ModelGuard
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Event], None]
+
+
+class JobKind(TextEnum):
+    """What a job on the host does: the status bar and the API show it."""
+
+    NONE = ""  # nothing runs
+    LOAD = "load"
+    CHAT = "chat"
+    API = "api"  # a request of the OpenAI-compatible API
+    DRAFT = "draft"
+    REWRITE = "rewrite"
+    ANALYZE = "analyze"
+    SUMMARIZE = "summarize"
+    TRANSLATE = "translate"
 
 
 @dataclass(frozen=True)
@@ -70,10 +85,10 @@ JobFn = Callable[[HostContext], Iterator[Event]]
 class Job:
     """A submitted request: iterate it for events, or give a listener."""
 
-    def __init__(self, fn: JobFn, listener: Listener | None = None, label: str = "",
+    def __init__(self, fn: JobFn, listener: Listener | None = None, kind: JobKind = JobKind.NONE,
                  info: dict | None = None):
         self.fn = fn
-        self.label = label
+        self.kind = kind
         self.info = dict(info or {})  # what the submitter knows already (a conversation id...)
         self.cancel_event = threading.Event()
         self._listener = listener
@@ -139,24 +154,24 @@ class ModelHost:
         self._thread.start()
 
     # -- public API (any thread) ---------------------------------------------
-    def submit(self, fn: JobFn, listener: Listener | None = None, label: str = "",
+    def submit(self, fn: JobFn, listener: Listener | None = None, kind: JobKind = JobKind.NONE,
                info: dict | None = None) -> Job:
-        job = Job(fn, listener, label, info)
+        job = Job(fn, listener, kind, info)
         self._jobs.put(job)
         return job
 
     @property
-    def current_label(self) -> str:
-        """What the host is doing now ("chat", "api", "draft"...), or ""."""
+    def current_kind(self) -> JobKind:
+        """What the host is doing now (JobKind.NONE when nothing)."""
         job = self._current
-        return job.label if job is not None else ""
+        return job.kind if job is not None else JobKind.NONE
 
     def load(self, model: ModelRef, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
             yield Finished(LoadedModel(model, ctx.model_info, self._device, self._notice))
 
-        return self.submit(load_job, listener, label="load")
+        return self.submit(load_job, listener, kind=JobKind.LOAD)
 
     def cancel_all(self) -> None:
         """Cancel the running job and every queued one."""
@@ -258,7 +273,7 @@ class ModelHost:
             job.emit(Failed("Out of memory. Close other programs or choose a smaller model.",
                             kind=ErrorKind.RESOURCES))
         except Exception as exc:  # keep the host alive whatever a job does
-            log.exception("job %s failed", job.label)
+            log.exception("job %s failed", job.kind)
             job.emit(Failed(f"Something went wrong: {exc}. The app keeps running; try again.",
                             traceback.format_exc(), ErrorKind.INTERNAL))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
-from desktop_llm.core.completions import API_LABEL
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.host import JobKind
 from desktop_llm.core.server.runner import DEFAULT_HOST, ApiServer, configured_api_key
 
 POLL_MS = 300
@@ -53,7 +53,7 @@ class ApiServerUi(QObject):
 
     def _show_activity(self) -> None:
         if self.server is not None:
-            busy = self.core.host.current_label == API_LABEL
+            busy = self.core.host.current_kind == JobKind.API
             self.label.setText(f"API :{self.server.port} — generating…" if busy else f"API :{self.server.port}")
 
     def stop(self) -> None:

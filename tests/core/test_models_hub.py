@@ -18,8 +18,9 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
 from desktop_llm.core.models import hub_token
-from desktop_llm.core.models.downloads import DownloadControl, Transfer, format_size, paused_downloads
+from desktop_llm.core.models.downloads import DownloadControl, Transfer, paused_downloads
 from desktop_llm.core.models.hub import Hub, RemoteFile, group_models, quantization_of
+from desktop_llm.core.units import format_size
 
 REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
 

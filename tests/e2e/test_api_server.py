@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.host import JobKind
 from desktop_llm.core.server.runner import ApiServer
 from tests.conftest import free_port
 
@@ -110,9 +111,9 @@ def test_a_client_that_disconnects_stops_the_generation(api, core):
         got = [next(lines) for _ in range(6)]
     assert any(line.startswith("data: ") for line in got)
     deadline = time.monotonic() + 15
-    while core.host.current_label and time.monotonic() < deadline:
+    while core.host.current_kind and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert core.host.current_label == ""  # 900 tokens would take far longer: it was stopped
+    assert core.host.current_kind == JobKind.NONE  # 900 tokens would take far longer: it was stopped
 
 
 def test_concurrent_requests_are_queued_and_all_answered(client):

@@ -14,7 +14,7 @@ from desktop_llm.core.documents.chunking import chunk_blocks
 from desktop_llm.core.documents.model import Block, Document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress
-from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
@@ -111,4 +111,4 @@ class Summarizer:
                                         progress=False)
             yield Finished(Summary(final, max(parts_done, 1), input_tokens, time.perf_counter() - t0))
 
-        return self.host.submit(job, listener, label="summarize", info={"blocks": len(doc.blocks)})
+        return self.host.submit(job, listener, kind=JobKind.SUMMARIZE, info={"blocks": len(doc.blocks)})

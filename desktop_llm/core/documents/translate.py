@@ -31,7 +31,7 @@ from desktop_llm.core.documents.writers import WRITABLE, output_path, save_docum
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress
 from desktop_llm.core.files import atomic_write_text, read_json, refuse_source
-from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
@@ -260,7 +260,7 @@ class Translator:
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,
                                        request.source_language, result))
 
-        return self.host.submit(job, listener, label="translate", info={"output": str(output)})
+        return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={"output": str(output)})
 
     def retranslate(self, block: Block, model: ModelRef, target: str, source_language: str = "",
                     glossary: dict[str, str] | None = None, listener=None) -> Job:
@@ -278,7 +278,7 @@ class Translator:
             result = from_marked(block, text, holes)
             yield Finished((result, request.misses(block, result)))
 
-        return self.host.submit(job, listener, label="translate", info={})
+        return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={})
 
     def _complete(self, ctx: HostContext, request: BlockRequest, marked: str, temperature: float = 0.2):
         # A block is one paragraph: a blank line starts the model's own notes, not the translation.

@@ -18,7 +18,7 @@ from desktop_llm.core.drafting.templates import Template
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress
-from desktop_llm.core.host import HostContext, Job, ModelHost
+from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
@@ -185,7 +185,7 @@ class Writer:
                 result = yield from self._draft_texts(ctx, template, values, count, limit)
             yield Finished(result)
 
-        return self.host.submit(job, listener, label="draft", info={"template": template.id})
+        return self.host.submit(job, listener, kind=JobKind.DRAFT, info={"template": template.id})
 
     def _draft_texts(self, ctx, template, values, count, limit) -> Iterator[Event]:
         texts, notes = [], []
@@ -257,7 +257,7 @@ class Writer:
             result = yield from complete(ctx, messages, self.params, stream=True)
             yield Finished(result)
 
-        return self.host.submit(job, listener, label="rewrite", info={"style": style})
+        return self.host.submit(job, listener, kind=JobKind.REWRITE, info={"style": style})
 
     # -- sentiment -----------------------------------------------------------------------
     def analyze(self, lines: list[str], model: ModelRef, listener=None) -> Job:
@@ -276,7 +276,7 @@ class Writer:
             trends = yield from self._trends(ctx, labelled)
             yield Finished(Analysis(labelled, trends))
 
-        return self.host.submit(job, listener, label="analyze", info={"rows": len(rows)})
+        return self.host.submit(job, listener, kind=JobKind.ANALYZE, info={"rows": len(rows)})
 
     def _label(self, ctx, batch: list[str]) -> Iterator[Event]:
         item = {"type": "object", "required": ["label", "reason"], "properties": {

@@ -14,22 +14,33 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.models.downloads import DownloadControl, Transfer, format_size
+from desktop_llm.core.models.downloads import DownloadControl, Transfer
 from desktop_llm.core.models.hub import RemoteModel
+from desktop_llm.core.units import format_size
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, PAUSED, FAILED, DONE, CANCELLED = "queued", "running", "paused", "failed", "done", "cancelled"
-STATUS_TEXT = {QUEUED: "Waiting", RUNNING: "Downloading", PAUSED: "Paused", FAILED: "Failed",
-               DONE: "Downloaded", CANCELLED: "Cancelled"}
+class DownloadState(TextEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"  # what arrived is kept
+    FAILED = "failed"  # what arrived is kept; Retry carries on
+    DONE = "done"
+    CANCELLED = "cancelled"  # what arrived is deleted
+
+    @property
+    def text(self) -> str:
+        return {"queued": "Waiting", "running": "Downloading", "paused": "Paused", "failed": "Failed",
+                "done": "Downloaded", "cancelled": "Cancelled"}[self.value]
 
 
 @dataclass(frozen=True)
 class DownloadItem:
     id: int
     remote: RemoteModel
-    status: str
+    status: DownloadState
     done: int = 0  # bytes safely received
     label: str = ""  # bytes, speed and time left while running
     message: str = ""  # why it failed
@@ -45,16 +56,16 @@ class DownloadItem:
 
     @property
     def finished(self) -> bool:
-        return self.status in (DONE, CANCELLED)
+        return self.status in (DownloadState.DONE, DownloadState.CANCELLED)
 
     @property
     def text(self) -> str:
         """One line for a person: status and progress."""
-        if self.status == RUNNING and self.label:
+        if self.status == DownloadState.RUNNING and self.label:
             return self.label
-        if self.status in (QUEUED, PAUSED) and self.done:
-            return f"{STATUS_TEXT[self.status]} at {format_size(self.done)} of {format_size(self.total)}"
-        return f"{STATUS_TEXT[self.status]} · {format_size(self.total)}"
+        if self.status in (DownloadState.QUEUED, DownloadState.PAUSED) and self.done:
+            return f"{self.status.text} at {format_size(self.done)} of {format_size(self.total)}"
+        return f"{self.status.text} · {format_size(self.total)}"
 
 
 Listener = Callable[[DownloadItem], None]
@@ -72,7 +83,7 @@ class DownloadQueue:
         self._closing = False
         self._next_id = 1
         for remote, done in manager.paused():
-            self._new(remote, PAUSED, done)
+            self._new(remote, DownloadState.PAUSED, done)
 
     # -- watching -------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -92,7 +103,7 @@ class DownloadQueue:
 
     @property
     def busy(self) -> bool:
-        return any(i.status in (QUEUED, RUNNING) for i in self.items())
+        return any(i.status in (DownloadState.QUEUED, DownloadState.RUNNING) for i in self.items())
 
     # -- steering -------------------------------------------------------------------
     def add(self, remote: RemoteModel) -> DownloadItem:
@@ -103,7 +114,7 @@ class DownloadQueue:
         if same is not None:
             return self.resume(same.id)
         with self._lock:
-            item = self._new(remote, QUEUED)
+            item = self._new(remote, DownloadState.QUEUED)
             self._lock.notify_all()
         self._notify(item)
         self._start()
@@ -112,9 +123,9 @@ class DownloadQueue:
     def pause(self, item_id: int) -> DownloadItem:
         with self._lock:
             item = self._items[item_id]
-            if item.status == QUEUED:
-                item = self._set(item_id, status=PAUSED)
-            elif item.status == RUNNING:
+            if item.status == DownloadState.QUEUED:
+                item = self._set(item_id, status=DownloadState.PAUSED)
+            elif item.status == DownloadState.RUNNING:
                 self._controls[item_id].pause()  # the worker reports "paused" when it has stopped
                 return item
             else:
@@ -125,9 +136,9 @@ class DownloadQueue:
     def resume(self, item_id: int) -> DownloadItem:
         with self._lock:
             item = self._items[item_id]
-            if item.status not in (PAUSED, FAILED):
+            if item.status not in (DownloadState.PAUSED, DownloadState.FAILED):
                 return item
-            item = self._set(item_id, status=QUEUED, message="")
+            item = self._set(item_id, status=DownloadState.QUEUED, message="")
             self._lock.notify_all()
         self._notify(item)
         self._start()
@@ -137,13 +148,13 @@ class DownloadQueue:
         """Stop and delete what arrived."""
         with self._lock:
             item = self._items[item_id]
-            if item.status == RUNNING:
+            if item.status == DownloadState.RUNNING:
                 self._cancelling.add(item_id)
                 self._controls[item_id].pause()
                 return item
             if item.finished:
                 return item
-            item = self._set(item_id, status=CANCELLED, done=0, label="")
+            item = self._set(item_id, status=DownloadState.CANCELLED, done=0, label="")
         self.manager.discard(item.remote)
         self._notify(item)
         return item
@@ -188,7 +199,7 @@ class DownloadQueue:
                 self._thread.start()
 
     def _next(self) -> DownloadItem | None:
-        return next((i for i in self._items.values() if i.status == QUEUED), None)
+        return next((i for i in self._items.values() if i.status == DownloadState.QUEUED), None)
 
     def _run(self) -> None:
         while True:
@@ -198,7 +209,7 @@ class DownloadQueue:
                 if self._closing:
                     return
                 control = self._controls[self._next().id] = DownloadControl()
-                item = self._set(self._next().id, status=RUNNING, message="")
+                item = self._set(self._next().id, status=DownloadState.RUNNING, message="")
             self._notify(item)
             self._fetch(item, control)
 
@@ -212,20 +223,21 @@ class DownloadQueue:
                     self._notify(updated)
                 elif isinstance(event, Finished):
                     result = event.result
-                    changes = ({"status": DONE, "done": item.total, "path": result.path, "label": ""}
-                               if result.status == "done" else {"status": PAUSED, "label": ""})
+                    changes = ({"status": DownloadState.DONE, "done": item.total, "path": result.path, "label": ""}
+                               if result.status == "done" else {"status": DownloadState.PAUSED, "label": ""})
                 elif isinstance(event, Failed):
-                    changes = {"status": FAILED, "message": event.user_message, "label": ""}
+                    changes = {"status": DownloadState.FAILED, "message": event.user_message, "label": ""}
         except Exception as exc:  # never let one download take the queue down
             log.exception("download failed")
-            changes = {"status": FAILED, "label": "", "message": f"The download stopped unexpectedly: {exc}"}
+            changes = {"status": DownloadState.FAILED, "label": "",
+                       "message": f"The download stopped unexpectedly: {exc}"}
         with self._lock:
             self._controls.pop(item.id, None)
             cancelled = item.id in self._cancelling
             self._cancelling.discard(item.id)
-        if cancelled and changes.get("status") != DONE:
+        if cancelled and changes.get("status") != DownloadState.DONE:
             self.manager.discard(item.remote)
-            changes = {"status": CANCELLED, "done": 0, "label": ""}
+            changes = {"status": DownloadState.CANCELLED, "done": 0, "label": ""}
         with self._lock:
-            updated = self._set(item.id, **(changes or {"status": PAUSED}))
+            updated = self._set(item.id, **(changes or {"status": DownloadState.PAUSED}))
         self._notify(updated)

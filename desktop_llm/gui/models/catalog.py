@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTreeWidgetItem, Q
 
 from desktop_llm.core.models import fit
 from desktop_llm.core.models.catalog import CatalogEntry
-from desktop_llm.core.models.downloads import format_size
 from desktop_llm.core.models.hardware import Hardware
 from desktop_llm.core.models.manager import CatalogRow
+from desktop_llm.core.units import format_size
 from desktop_llm.gui.common.widgets import MessageLine, button, named, tree
 
 FIT_COLOURS = {"fits": "#2e7d32", "gpu": "#1565c0", "tight": "#ef6c00", "too_large": "#c62828"}

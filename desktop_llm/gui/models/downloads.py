@@ -6,15 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
-from desktop_llm.core.models.download_queue import (
-    DONE,
-    FAILED,
-    PAUSED,
-    QUEUED,
-    RUNNING,
-    DownloadItem,
-    DownloadQueue,
-)
+from desktop_llm.core.models.download_queue import DownloadItem, DownloadQueue, DownloadState
 from desktop_llm.gui.common.widgets import MessageLine, button
 
 STEPS = 1000  # progress bar resolution
@@ -56,14 +48,15 @@ class DownloadRow(QFrame):
     def update_item(self, item: DownloadItem) -> None:
         self.item = item
         self.bar.setValue(int(STEPS * item.done / item.total) if item.total else 0)
-        self.bar.setVisible(item.status in (QUEUED, RUNNING, PAUSED))
+        active = item.status in (DownloadState.QUEUED, DownloadState.RUNNING, DownloadState.PAUSED)
+        self.bar.setVisible(active)
         self.status.setText(item.text)
-        self.pause_button.setVisible(item.status in (QUEUED, RUNNING))
-        self.resume_button.setVisible(item.status in (PAUSED, FAILED))
-        self.resume_button.setText("Retry" if item.status == FAILED else "Resume")
-        self.cancel_button.setVisible(item.status in (QUEUED, RUNNING, PAUSED, FAILED))
-        self.use_button.setVisible(item.status == DONE and item.path is not None)
-        self.message.say(item.message if item.status == FAILED else "", error=True)
+        self.pause_button.setVisible(item.status in (DownloadState.QUEUED, DownloadState.RUNNING))
+        self.resume_button.setVisible(item.status in (DownloadState.PAUSED, DownloadState.FAILED))
+        self.resume_button.setText("Retry" if item.status == DownloadState.FAILED else "Resume")
+        self.cancel_button.setVisible(active or item.status == DownloadState.FAILED)
+        self.use_button.setVisible(item.status == DownloadState.DONE and item.path is not None)
+        self.message.say(item.message if item.status == DownloadState.FAILED else "", error=True)
 
 
 class DownloadsView(QWidget):

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from desktop_llm.core.models.downloads import format_size
 from desktop_llm.core.models.manager import InstalledRow
+from desktop_llm.core.units import format_size
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.widgets import MessageLine, button, tree
 

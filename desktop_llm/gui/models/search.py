@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSplitter, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from desktop_llm.core.models import fit
-from desktop_llm.core.models.downloads import format_size
 from desktop_llm.core.models.hardware import Hardware
 from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteModel, RepoHit
+from desktop_llm.core.units import format_size
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.widgets import MessageLine, button, named, tree
 from desktop_llm.gui.models.catalog import DownloadRequest, fit_item_text

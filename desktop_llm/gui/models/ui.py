@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Qt
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.models import hardware
-from desktop_llm.core.models.download_queue import DONE, FAILED, QUEUED, RUNNING, DownloadItem
+from desktop_llm.core.models.download_queue import DownloadItem, DownloadState
 from desktop_llm.gui.common.widgets import button
 from desktop_llm.gui.models.catalog import DownloadRequest
 from desktop_llm.gui.models.welcome_dialog import BROWSE as WELCOME_BROWSE
@@ -66,18 +66,18 @@ class ModelsUi(QObject):
             self.window.start_loading()
 
     def _on_download(self, item: DownloadItem) -> None:
-        active = [i for i in self.core.downloads.items() if i.status in (QUEUED, RUNNING)]
-        running = next((i for i in active if i.status == RUNNING), None)
+        active = [i for i in self.core.downloads.items() if i.status in (DownloadState.QUEUED, DownloadState.RUNNING)]
+        running = next((i for i in active if i.status == DownloadState.RUNNING), None)
         if running is not None:
             percent = 100 * running.done // max(1, running.total)
             more = f" (+{len(active) - 1})" if len(active) > 1 else ""
             self.download_button.setText(f"⬇ {running.remote.name} {percent}%{more}")
         self.download_button.setVisible(running is not None)
         status = self.window.statusBar()
-        if item.status == DONE:
+        if item.status == DownloadState.DONE:
             status.showMessage(f"Downloaded {item.remote.name}. Models → Installed (Ctrl+Shift+M) "
                                "or Downloads (Ctrl+J) to use it.", 10_000)
-        elif item.status == FAILED:
+        elif item.status == DownloadState.FAILED:
             status.showMessage(f"The download of {item.remote.name} failed: see Downloads (Ctrl+J).", 10_000)
 
     def maybe_welcome(self) -> None:

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout
 
 from desktop_llm.core.models.catalog import CatalogEntry
-from desktop_llm.core.models.downloads import format_size
 from desktop_llm.core.models.fit import Fit
+from desktop_llm.core.units import format_size
 from desktop_llm.gui.common.widgets import button
 
 NOT_NOW, DOWNLOAD, BROWSE = 0, 1, 2

@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import queue
-import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -24,15 +23,25 @@ from typing import Iterator
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.files import atomic_write_text, disk_error
+from desktop_llm.core.models.downloads.partfile import (
+    check_disk_space,
+    discard,
+    in_place,
+    part_paths,
+    pending_bytes,
+    repo_folder,
+    synced_bytes,
+)
+from desktop_llm.core.models.downloads.transport import HttpStream
 from desktop_llm.core.models.hub import OFFLINE_MESSAGE, RemoteFile, RemoteModel, access_error, endpoint
+from desktop_llm.core.units import format_duration, format_size
 
 CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
 SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...
 SYNC_EVERY_S = 1.0  # ...or seconds, whichever comes first
 PROGRESS_EVERY_S = 0.1
-DISK_MARGIN = 200 << 20  # keep this much free after the download
-STATE_SUFFIX = ".part.json"
+RESUME = "download it again to carry on"  # what a person does after a failure; the part is kept
 
 
 @dataclass(frozen=True)
@@ -75,31 +84,6 @@ class DownloadControl:
         return self._stop.is_set()
 
 
-def format_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
-def format_duration(s: float) -> str:
-    s = int(s)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
-
-
-def repo_folder(models_dir: Path, repo: str) -> Path:
-    return Path(models_dir) / repo.replace("/", "__")
-
-
-def part_paths(final: Path) -> tuple[Path, Path]:
-    return final.with_name(final.name + ".part"), final.with_name(final.name + STATE_SUFFIX)
-
-
 class _BackgroundHash:
     """sha256 on its own thread, so hashing overlaps the network and the disk
     (hashlib releases the GIL on large buffers)."""
@@ -139,46 +123,6 @@ class _Speed:
         return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
 
 
-def _discard(*paths: Path) -> None:
-    for p in paths:
-        p.unlink(missing_ok=True)
-
-
-def check_disk_space(folder: Path, needed: int) -> None:
-    probe = Path(folder)
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if needed + DISK_MARGIN > free:
-        raise UserError(
-            f"Not enough disk space: this download needs {format_size(needed)} more, but only "
-            f"{format_size(free)} is free on the drive holding {folder}. Free some space or "
-            "remove models you no longer use, then try again."
-        )
-
-
-def _in_place(final: Path, part: RemoteFile) -> bool:
-    return final.exists() and final.stat().st_size == part.size
-
-
-def _synced_bytes(final: Path, part: RemoteFile) -> int:
-    """Bytes of `part` safely on disk in its .part file: 0 unless the state
-    beside it describes this very file and the part holds that much."""
-    part_file, state_file = part_paths(final)
-    state = read_json(state_file, dict)
-    if (state.get("sha256"), state.get("size"), state.get("file")) != (part.sha256, part.size, part.name):
-        return 0
-    synced = int(state.get("synced", 0))
-    if not part_file.exists() or synced > part_file.stat().st_size or synced > part.size:
-        return 0
-    return synced
-
-
-def pending_bytes(final: Path, part: RemoteFile) -> int:
-    """Bytes still to fetch for one file (0 when it is already in place)."""
-    return 0 if _in_place(final, part) else part.size - _synced_bytes(final, part)
-
-
 def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | None = None,
              token: str | None = None, offline: bool = False) -> Iterator:
     """Fetch every part of `remote` into the models folder, yielding Transfer
@@ -193,7 +137,7 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
         folder.mkdir(parents=True, exist_ok=True)
         done_before, resumed_from, transferred = 0, 0, 0
         for final, part in zip(finals, remote.parts):
-            if _in_place(final, part):
+            if in_place(final, part):
                 done_before += part.size
                 continue
             fetch = _FileTransfer(remote, part, final, token, control)
@@ -209,22 +153,13 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
             done_before += part.size
         yield Finished(DownloadResult("done", finals[0], remote.repo, remote.name, resumed_from, transferred))
     except UserError as exc:
-        yield Failed(exc.message, exc.detail)
+        yield Failed.of(exc)
     except OSError as exc:
-        yield Failed(_disk_message(exc), repr(exc))
+        yield Failed.of(disk_error(exc, f"{remote.name} (what arrived is kept)", RESUME))
 
 
 def _eta(remaining: int, speed: float) -> float | None:
     return remaining / speed if speed > 0 else None
-
-
-def _disk_message(exc: OSError) -> str:
-    import errno
-
-    if exc.errno == errno.ENOSPC:
-        return ("The disk is full. The partial download is kept; free some space and press "
-                "Resume to carry on.")
-    return f"Could not write the model file: {exc.strerror or exc}. Check the models folder and try again."
 
 
 class _FileTransfer:
@@ -244,9 +179,9 @@ class _FileTransfer:
                           "parts": [asdict(p) for p in self.remote.parts]}}
 
     def _resume_offset(self) -> int:
-        synced = _synced_bytes(self.final, self.part)
+        synced = synced_bytes(self.final, self.part)
         if synced == 0:
-            _discard(self.part_file)
+            discard(self.part_file)
         else:  # bytes after the last fsync may not have reached the disk: drop them
             os.truncate(self.part_file, synced)
         return synced
@@ -266,7 +201,7 @@ class _FileTransfer:
                 return
         self._verify(offset, hasher)
 
-    def _open(self, offset: int) -> "_HttpStream":
+    def _open(self, offset: int) -> HttpStream:
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers
 
@@ -276,7 +211,7 @@ class _FileTransfer:
         if offset:
             headers["Range"] = f"bytes={offset}-"
         try:
-            response = _HttpStream.open(url, headers)
+            response = HttpStream.open(url, headers)
         except OSError as exc:
             raise UserError("The download could not start: the Hub cannot be reached. Check your "
                             "connection; press Resume (or run the command again) to carry on.",
@@ -295,7 +230,7 @@ class _FileTransfer:
         response = self._open(offset)
         if offset and response.status == 200:  # the server ignored Range: start over
             offset, hasher = 0, hashlib.sha256()
-            _discard(self.part_file)
+            discard(self.part_file)
         background = _BackgroundHash(hasher)
         try:
             speed = _Speed()
@@ -344,94 +279,10 @@ class _FileTransfer:
             raise UserError(f"{self.part.name} arrived incomplete ({format_size(offset)} of "
                             f"{format_size(self.part.size)}). Press Resume to fetch the rest.")
         if self.part.sha256 and hasher.hexdigest() != self.part.sha256.lower():
-            _discard(self.part_file, self.state_file)
+            discard(self.part_file, self.state_file)
             raise UserError(
                 f"{self.part.name} was damaged in transit: its checksum does not match the Hub's "
                 "(sha256). The damaged file was discarded; download it again.",
                 detail=f"expected {self.part.sha256}, got {hasher.hexdigest()}")
         os.replace(self.part_file, self.final)
-        _discard(self.state_file)
-
-
-class _HttpStream:
-    """A plain streaming GET (http.client: several times faster than the
-    Hub's client on big bodies). Redirects are followed; the Authorization
-    header is dropped when a redirect leaves the Hub's host (to a CDN)."""
-
-    MAX_REDIRECTS = 5
-    TIMEOUT_S = 30
-
-    def __init__(self, connection, response):
-        self.connection = connection
-        self.response = response
-        self.status = response.status
-
-    @classmethod
-    def open(cls, url: str, headers: dict) -> "_HttpStream":
-        from urllib.parse import urljoin, urlsplit
-
-        origin = urlsplit(url).netloc
-        for _ in range(cls.MAX_REDIRECTS + 1):
-            parts = urlsplit(url)
-            conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            connection = conn_class(parts.netloc, timeout=cls.TIMEOUT_S)
-            sent = dict(headers)
-            if parts.netloc != origin:
-                sent.pop("authorization", None)
-                sent.pop("Authorization", None)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path, headers=sent)
-            response = connection.getresponse()
-            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
-                url = urljoin(url, response.getheader("Location"))
-                response.close()
-                connection.close()
-                continue
-            return cls(connection, response)
-        raise OSError("too many redirects")
-
-    def read(self, n: int) -> bytes:
-        return self.response.read(n)
-
-    def close(self) -> None:
-        self.response.close()
-        self.connection.close()
-
-
-def discard_download(remote: RemoteModel, models_dir: Path) -> None:
-    """Cancel for good: delete what arrived of every part (and, for a split
-    model left incomplete, the parts already in place)."""
-    folder = repo_folder(models_dir, remote.repo)
-    finals = [folder / Path(p.name).name for p in remote.parts]
-    complete = all(_in_place(f, p) for f, p in zip(finals, remote.parts))
-    for final in finals:
-        _discard(*part_paths(final))
-        if not complete and len(finals) > 1:
-            _discard(final)
-    try:
-        folder.rmdir()  # the repo folder, once empty
-    except OSError:
-        pass
-
-
-def paused_downloads(models_dir: Path) -> list[tuple[RemoteModel, int]]:
-    """Unfinished downloads left on disk (paused, crashed, cut): the model
-    and the bytes already safely stored."""
-    found: dict[tuple, list] = {}
-    for state_file in Path(models_dir).glob(f"*/*{STATE_SUFFIX}"):
-        state = read_json(state_file, dict)
-        model = state.get("model")
-        if not isinstance(model, dict):
-            continue
-        try:
-            parts = tuple(RemoteFile(**p) for p in model["parts"])
-            remote = RemoteModel(model["repo"], model["commit"], parts)
-        except (KeyError, TypeError):
-            continue
-        found.setdefault((remote.repo, remote.name), [remote, 0])[1] += int(state.get("synced", 0))
-    result = []
-    for remote, synced in found.values():
-        folder = repo_folder(models_dir, remote.repo)
-        complete = sum(p.size for p in remote.parts if (folder / Path(p.name).name).exists())
-        result.append((remote, synced + complete))
-    return result
+        discard(self.state_file)

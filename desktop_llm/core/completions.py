@@ -8,13 +8,13 @@ from typing import Iterator
 
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import Cancelled, UserError
-from desktop_llm.core.events import Event, Finished, Progress, Token
+from desktop_llm.core.events import Event, Finished, Progress, Steps, Token
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
 
 
 def complete(ctx: HostContext, messages: list[dict], params: GenerationParams, stream: bool = False,
-             progress: bool = True) -> Iterator[Event]:
+             progress: bool = True) -> Steps[str]:
     """One generation inside a job: yields its tokens (when `stream`) and
     prompt-reading progress (when `progress`); returns the text."""
     text = ""

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
@@ -81,14 +81,17 @@ class Reply:
 
 
 class Engine(Protocol):
-    model_path: Path
     n_ctx: int
     device_summary: str
+
+    def load(self) -> None: ...
 
     def stream_chat(
         self, messages: list[dict], params: GenerationParams, cancel: threading.Event,
         prefill: str = "",
     ) -> Iterator[Event]: ...
+
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]: ...
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int: ...
 
@@ -112,10 +115,11 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.n_gpu_layers = n_gpu_layers
-        self._llm = None
-        self._formatter = None
-        self._vocab = None
-        self._embedder = None  # a second context of the same model, for embeddings (made on first use)
+        # llama_cpp is imported when a model loads (start-up stays fast): its objects are Any here.
+        self._llm: Any = None
+        self._formatter: Any = None
+        self._vocab: Any = None
+        self._embedder: Any = None  # a second context of the same model, for embeddings (made on first use)
 
     # -- loading -------------------------------------------------------------
     def load(self) -> None:

@@ -7,7 +7,7 @@ submitted the request (a Qt bridge, the CLI, the API server).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Generator, TypeVar, Union
 
 from desktop_llm.core.errors import ErrorKind, UserError
 
@@ -59,3 +59,6 @@ class Failed:
 
 Event = Union[Started, Token, Progress, Partial, Finished, Failed]
 TERMINAL = (Finished, Failed)
+
+T = TypeVar("T")
+Steps = Generator[Event, None, T]  # a step of a job: yields events, returns its result (`yield from`)

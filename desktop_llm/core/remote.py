@@ -108,6 +108,10 @@ class RemoteEngine:
     def close(self) -> None:
         pass
 
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]:
+        raise UserError(f"{self.config.name} is a remote model: it answers chat messages only, not raw text "
+                        "completions. Use /v1/chat/completions, or a local model.")
+
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
         chars = sum(len(m.get("content", "")) + 8 for m in messages) + len(prefill)
         return chars // CHARS_PER_TOKEN + 1

@@ -17,7 +17,7 @@ from desktop_llm.core.drafting.limits import SENTENCE_END, cut_to_length
 from desktop_llm.core.drafting.templates import Template
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished, Progress
+from desktop_llm.core.events import Event, Finished, Progress, Steps
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
@@ -44,7 +44,7 @@ class Draft:
     data: dict | None = None  # the named parts of a JSON-shaped template
 
     def as_dict(self) -> dict:
-        d = {"template": self.template, "variants": self.variants, "notes": self.notes}
+        d: dict = {"template": self.template, "variants": self.variants, "notes": self.notes}
         if self.data is not None:
             d["data"] = self.data
         return d
@@ -105,18 +105,17 @@ STRUCTURED_TRIES = 3
 AVOID_CHARS = 100  # of each earlier variant, shown so the next one differs
 
 
-def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Iterator[Event]:
+def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Steps[dict]:
     """A JSON answer under the grammar. If the token budget ran out before
     the JSON was complete (a small model repeating itself), try again with
     another seed and a penalty on repetition."""
-    for attempt in range(STRUCTURED_TRIES):
+    for _ in range(STRUCTURED_TRIES - 1):
         try:
             return _parse_json((yield from complete(ctx, messages, params)))
         except UserError:
-            if attempt == STRUCTURED_TRIES - 1:
-                raise
             seed = None if params.seed is None else params.seed + 1
             params = replace(params, seed=seed, repeat_penalty=max(params.repeat_penalty, 1.15))
+    return _parse_json((yield from complete(ctx, messages, params)))
 
 
 def parts_schema(template: Template) -> dict:
@@ -187,8 +186,9 @@ class Writer:
 
         return self.host.submit(job, listener, kind=JobKind.DRAFT, info={"template": template.id})
 
-    def _draft_texts(self, ctx, template, values, count, limit) -> Iterator[Event]:
-        texts, notes = [], []
+    def _draft_texts(self, ctx, template, values, count, limit) -> Steps[Draft]:
+        texts: list[str] = []
+        notes: list[str] = []
         for i in range(count):
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
@@ -198,7 +198,7 @@ class Writer:
             notes += note
         return Draft(template.id, texts, notes)
 
-    def _within(self, ctx, template, values, text, limit, params) -> Iterator[Event]:
+    def _within(self, ctx, template, values, text, limit, params) -> Steps[tuple[str, list[str]]]:
         """Hold a text to its length limit: one retry, then a cut."""
         if limit is None or len(text) <= limit:
             return text, []
@@ -210,7 +210,7 @@ class Writer:
             return again, [f"The first answer was too long ({len(text)} characters); it was rewritten."]
         return cut_to_length(again, limit), [f"Cut to {limit} characters at a sentence boundary."]
 
-    def _draft_variants(self, ctx, template, values, count, limit) -> Iterator[Event]:
+    def _draft_variants(self, ctx, template, values, count, limit) -> Steps[Draft]:
         """Exactly `count` short texts, one request each, under a grammar that
         admits only prose within the length limit (no markup, no rambling on)."""
         messages = template.messages(values, count)
@@ -228,7 +228,7 @@ class Writer:
         variants, notes = _end_cleanly(variants, limit, "Variant")
         return Draft(template.id, variants, notes)
 
-    def _draft_parts(self, ctx, template, values) -> Iterator[Event]:
+    def _draft_parts(self, ctx, template, values) -> Steps[Draft]:
         budget = sum((p.max_chars or 40) * (p.items or 1) for p in template.output.parts)
         params = replace(self.params, json_schema=parts_schema(template), max_tokens=json_token_budget(budget))
         yield Progress(0, 1, f"Writing {template.title}")
@@ -278,7 +278,7 @@ class Writer:
 
         return self.host.submit(job, listener, kind=JobKind.ANALYZE, info={"rows": len(rows)})
 
-    def _label(self, ctx, batch: list[str]) -> Iterator[Event]:
+    def _label(self, ctx, batch: list[str]) -> Steps[list[Labelled]]:
         item = {"type": "object", "required": ["label", "reason"], "properties": {
             "label": {"type": "string", "enum": list(LABELS)}, "reason": text_schema(REASON_CHARS)}}
         schema = {"type": "object", "required": ["results"], "properties": {"results": {
@@ -294,7 +294,7 @@ class Writer:
         results = (yield from _structured(ctx, messages, params))["results"]
         return [Labelled(text, r["label"], r["reason"].strip()) for text, r in zip(batch, results)]
 
-    def _trends(self, ctx, rows: list[Labelled]) -> Iterator[Event]:
+    def _trends(self, ctx, rows: list[Labelled]) -> Steps[str]:
         counts = {label: sum(r.label == label for r in rows) for label in LABELS}
         sample = "\n".join(f"- {r.label}: {r.reason}" for r in rows[:60])
         messages = [{"role": "user", "content": (

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QPushButton, QTreeWidget, QWidget
 
 URL_RE = re.compile(r"https?://[^\s,;]+[^\s,;.)]")
 
 
-def named(widget: QWidget, name: str, tip: str) -> QWidget:
+W = TypeVar("W", bound=QWidget)
+
+
+def named(widget: W, name: str, tip: str) -> W:
     """Give a control its accessible name and tooltip (screen readers, hover)."""
     widget.setAccessibleName(name)
     widget.setToolTip(tip)
@@ -27,8 +32,6 @@ def button(text: str, tip: str, slot=None) -> QPushButton:
 
 def menu_action(window: QWidget, menu, text: str, shortcut: str, slot):
     """An entry of `menu` with its shortcut, owned by `window`."""
-    from PySide6.QtGui import QAction, QKeySequence
-
     a = QAction(text, window)
     a.setShortcut(QKeySequence(shortcut))
     a.triggered.connect(slot)

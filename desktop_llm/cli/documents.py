@@ -6,15 +6,16 @@ import sys
 from pathlib import Path
 
 from desktop_llm.cli.common import follow, open_core, print_json
+from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document, read_text
 from desktop_llm.core.documents.summarize import LENGTHS, STYLES
+from desktop_llm.core.documents.translate import read_glossary
+from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
 
 
 def _document(name: str):
     if name == "-":
-        from desktop_llm.core.errors import UserError
-
         text = sys.stdin.read()
         if not text.strip():
             raise UserError("Nothing came on stdin: give a file, or pipe text in.")
@@ -40,11 +41,7 @@ def cmd_summarize(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from desktop_llm.core.documents.translate import read_glossary
-
     if args.file == "-":
-        from desktop_llm.core.errors import UserError
-
         if not args.output:
             raise UserError("Give -o OUT when the text comes on stdin.")
     doc = _document(args.file)
@@ -57,8 +54,6 @@ def cmd_translate(args) -> int:
     if args.json:
         print_json(result.as_dict())
     else:
-        from desktop_llm.core.documents.language import LANGUAGES
-
         source_name = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
         print(f"Saved {result.output} ({result.translated_blocks} blocks translated{source_name}).",
               file=sys.stderr)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 from desktop_llm.cli.common import open_core, print_json
 from desktop_llm.core.errors import UserError
-
-
-def _size(n: int) -> str:
-    from desktop_llm.core.units import format_size
-
-    return format_size(n)
+from desktop_llm.core.events import outcome
+from desktop_llm.core.models import hardware, hub_token
+from desktop_llm.core.models.downloads import DownloadControl, Transfer
+from desktop_llm.core.units import format_size
 
 
 def cmd_list(args) -> int:
@@ -29,7 +28,7 @@ def cmd_list(args) -> int:
                       if r.info else f"unusable: {r.problem}")
             print(f"{mark} {r.model.name:<40} {r.model.source:<10} {detail}")
         for m, have in paused:
-            print(f"  {m.name:<40} unfinished {_size(have)} of {_size(m.size)} "
+            print(f"  {m.name:<40} unfinished {format_size(have)} of {format_size(m.size)} "
                   f"(run `desktop-llm models download {m.repo} --file {m.name}` to resume)")
         return 0
 
@@ -56,31 +55,28 @@ def cmd_files(args) -> int:
         else:
             for m in models:
                 parts = f"  ({len(m.parts)} parts)" if len(m.parts) > 1 else ""
-                print(f"{m.name:<60} {_size(m.size):>10} {m.quant or '?':<8}{parts}")
+                print(f"{m.name:<60} {format_size(m.size):>10} {m.quant or '?':<8}{parts}")
         return 0
 
 
 def cmd_download(args) -> int:
-    from desktop_llm.core.events import Failed, Finished
-    from desktop_llm.core.models.downloads import DownloadControl, Transfer
-
     with open_core() as core:
         remote = core.models.remote(args.repo, file=args.file, quant=args.quant)
         control = DownloadControl()
         show = sys.stderr.isatty() and not args.json
-        result = None
+
+        def progress(event) -> None:
+            if isinstance(event, Transfer) and show:
+                pct = 100 * event.done / event.total if event.total else 100
+                sys.stderr.write(f"\r{remote.name}: {pct:5.1f}%  {event.label}\x1b[K")
+                sys.stderr.flush()
+
         try:
-            for event in core.models.download(remote, control):
-                if isinstance(event, Transfer) and show:
-                    pct = 100 * event.done / event.total if event.total else 100
-                    sys.stderr.write(f"\r{remote.name}: {pct:5.1f}%  {event.label}\x1b[K")
-                    sys.stderr.flush()
-                elif isinstance(event, Failed):
-                    if show:
-                        sys.stderr.write("\n")
-                    raise event.error()
-                elif isinstance(event, Finished):
-                    result = event.result
+            result = outcome(core.models.download(remote, control), progress)
+        except UserError:
+            if show:
+                sys.stderr.write("\n")
+            raise
         except KeyboardInterrupt:
             control.pause()
             raise UserError("Download paused; what arrived is kept. Run the same command to resume.") from None
@@ -88,9 +84,9 @@ def cmd_download(args) -> int:
             sys.stderr.write("\n")
         if args.json:
             print_json({"repo": result.repo, "file": result.name, "path": str(result.path),
-                             "status": result.status, "size": remote.size,
-                             "resumed_from": result.resumed_from, "transferred": result.transferred,
-                             "sha256_verified": all(p.sha256 for p in remote.parts)})
+                        "status": result.status, "size": remote.size,
+                        "resumed_from": result.resumed_from, "transferred": result.transferred,
+                        "sha256_verified": all(p.sha256 for p in remote.parts)})
         else:
             print(f"Downloaded {result.name} to {result.path}", file=sys.stderr)
         return 0
@@ -102,8 +98,8 @@ def cmd_import(args) -> int:
         if args.json:
             print_json(row.as_dict())
         else:
-            print(f"Imported {row.model.name} ({row.info.parameters_text} {row.info.quantization}).",
-                  file=sys.stderr)
+            facts = f" ({row.info.parameters_text} {row.info.quantization})" if row.info else ""
+            print(f"Imported {row.model.name}{facts}.", file=sys.stderr)
         return 0
 
 
@@ -137,16 +133,13 @@ def cmd_default(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from desktop_llm.core.models import hardware
-
     with open_core() as core:
         hw = hardware.detect()
         entry, estimate = core.models.recommendation(hw)
-        if entry is None:
+        if entry is None or estimate is None:
             raise UserError("No catalog model fits this computer comfortably; the starter model still works.")
         if args.json:
-            print_json({"recommended": entry.as_dict(), "fit": estimate.as_dict(),
-                             "hardware": hw.as_dict()})
+            print_json({"recommended": entry.as_dict(), "fit": estimate.as_dict(), "hardware": hw.as_dict()})
         else:
             print(f"{entry.name} ({entry.id}): {entry.good_for}\n{estimate.text}\n"
                   f"Download: desktop-llm models download {entry.id}")
@@ -169,10 +162,6 @@ def cmd_catalog(args) -> int:
 
 def cmd_token(args) -> int:
     """Keep a Hugging Face token (for gated or private models) in the system keyring."""
-    import getpass
-
-    from desktop_llm.core.models import hub_token
-
     if args.forget:
         hub_token.set_token(None)
         print("The Hugging Face token is forgotten.", file=sys.stderr)

@@ -82,7 +82,9 @@ class Reply:
 
 class Engine(Protocol):
     n_ctx: int
-    device_summary: str
+
+    @property
+    def device_summary(self) -> str: ...  # "CPU", "GPU: 20/28 layers", "Remote: host"
 
     def load(self) -> None: ...
 

@@ -7,7 +7,7 @@ submitted the request (a Qt bridge, the CLI, the API server).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generator, TypeVar, Union
+from typing import Any, Callable, Generator, Iterable, TypeVar, Union
 
 from desktop_llm.core.errors import ErrorKind, UserError
 
@@ -62,3 +62,16 @@ TERMINAL = (Finished, Failed)
 
 T = TypeVar("T")
 Steps = Generator[Event, None, T]  # a step of a job: yields events, returns its result (`yield from`)
+
+
+def outcome(events: Iterable[Event], on_event: Callable[[Event], None] | None = None) -> Any:
+    """Follow events to the end: Finished's result, or Failed's UserError
+    raised (its kind kept). `on_event` sees every event on the way."""
+    for event in events:
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, Failed):
+            raise event.error()
+        if isinstance(event, Finished):
+            return event.result
+    return None

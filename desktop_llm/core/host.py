@@ -17,10 +17,11 @@ from typing import Any, Callable, Iterator
 from desktop_llm.core.engine import Engine, LlamaCppEngine
 from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.errors import ErrorKind, ModelFileError, UserError
-from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress
+from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress, outcome
 from desktop_llm.core.models import ModelRef, ServerModel, fit, hardware
 from desktop_llm.core.models.gguf import ModelInfo
 from desktop_llm.core.models.guard import ModelGuard
+from desktop_llm.core.remote import RemoteEngine, remote_info
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,10 @@ class HostContext:
 
     @property
     def engine(self) -> Engine:
-        return self._host._engine
+        engine = self._host._engine
+        if engine is None:  # engine_for() comes first in every job
+            raise RuntimeError("no model loaded: call engine_for() first")
+        return engine
 
     @property
     def model_info(self) -> ModelInfo | None:
@@ -103,7 +107,7 @@ class Job:
                 self._listener(event)
             except Exception:
                 log.exception("event listener failed")
-        else:
+        elif self._queue is not None:
             self._queue.put(event)
 
     def events(self, poll_s: float = 0.1) -> Iterator[Event]:
@@ -124,23 +128,16 @@ class Job:
     def result(self, on_event: Listener | None = None) -> Any:
         """Wait for the job's end and return its result; a failure raises
         its UserError (kind kept). `on_event` sees every event on the way."""
-        for event in self.events():
-            if on_event is not None:
-                on_event(event)
-            if isinstance(event, Failed):
-                raise event.error()
-            if isinstance(event, Finished):
-                return event.result
-        return None
+        return outcome(self.events(), on_event)
 
 
 class ModelHost:
     def __init__(self, guard: ModelGuard, config: EngineConfig = EngineConfig(),
-                 engine_factory: Callable[..., Engine] = LlamaCppEngine):
+                 engine_factory: Callable[..., Engine] | None = None):
         self.guard = guard
         self.config = config
-        self._engine_factory = engine_factory
-        self.remote_engine: Callable[[ServerModel], Engine] | None = None  # set by the app
+        self._engine_factory: Callable[..., Engine] = engine_factory or LlamaCppEngine
+        self.remote_engine: Callable[[ServerModel], RemoteEngine] | None = None  # set by the app
         self._engine: Engine | None = None
         self._model: ModelRef | None = None
         self._model_info: ModelInfo | None = None
@@ -169,7 +166,10 @@ class ModelHost:
     def load(self, model: ModelRef, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
-            yield Finished(LoadedModel(model, ctx.model_info, self._device, self._notice))
+            info = ctx.model_info
+            if info is None:
+                raise RuntimeError("a loaded model has its facts")
+            yield Finished(LoadedModel(model, info, self._device, self._notice))
 
         return self.submit(load_job, listener, kind=JobKind.LOAD)
 
@@ -225,8 +225,6 @@ class ModelHost:
 
     def _use_remote(self, model: ServerModel) -> Iterator[Event]:
         """A remote model: no file, no memory; the server does the work."""
-        from desktop_llm.core.remote import remote_info
-
         if self.remote_engine is None:
             raise UserError("Remote models are not available here.")
         engine = self.remote_engine(model)

@@ -20,6 +20,7 @@ from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Event, Finished, Started, Token
 from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.models.gguf import ModelInfo
 from desktop_llm.core.secrets import get_secret, set_secret
 
 CONNECT_TIMEOUT_S = 10
@@ -229,10 +230,8 @@ def _response_formats(schema: dict | None) -> list:
             {"type": "json_object", "schema": schema}]
 
 
-def remote_info(config: RemoteModelConfig):
+def remote_info(config: RemoteModelConfig) -> ModelInfo:
     """What the window shows about a remote model (there is no file to read)."""
-    from desktop_llm.core.models.gguf import ModelInfo
-
     return ModelInfo(path=config.base_url, file_size=0, architecture="remote", name=config.model,
                      context_length=config.n_ctx, block_count=0, quantization=config.host, parameter_count=None,
                      size_label="remote", has_chat_template=True, chat_template="")

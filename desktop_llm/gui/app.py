@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from desktop_llm import APP_NAME, __version__
+from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.paths import resources_dir
+from desktop_llm.gui.common.application import application
+from desktop_llm.gui.main_window import MainWindow
 
 
 def app_icon() -> QIcon:
@@ -18,10 +19,7 @@ def app_icon() -> QIcon:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from desktop_llm.core.app import AppCore
-    from desktop_llm.gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
+    app = application(argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_NAME)

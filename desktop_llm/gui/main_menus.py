@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenuBar
 
 from desktop_llm.gui.chat.bubble import MessageAction
+from desktop_llm.gui.chat.message_actions import MessageActions
+from desktop_llm.gui.models.ui import ModelsUi
 from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
+from desktop_llm.gui.settings_ui import SettingsUi
+from desktop_llm.gui.shell import Shell
+from desktop_llm.gui.sidebar.conversation_actions import ConversationActions
+from desktop_llm.gui.sidebar.conversation_files import ConversationFiles
+from desktop_llm.gui.sidebar.conversation_list import ConversationSidebar
+from desktop_llm.gui.tool_windows import ToolWindows
 
-if TYPE_CHECKING:
-    from desktop_llm.gui.main_window import MainWindow
+
+class MenuHost(Shell, Protocol):
+    """The main window as its menus see it: the shell and its parts."""
+
+    messages: MessageActions
+    conversations: ConversationActions
+    models_ui: ModelsUi
+    tools: ToolWindows
+    files: ConversationFiles
+    settings_ui: SettingsUi
+    sidebar: ConversationSidebar
+
+    def stop(self) -> None: ...
+
+    def close(self) -> bool: ...
+
+    def addAction(self, action: QAction) -> None: ...
+
+    def menuBar(self) -> QMenuBar: ...
 
 
-def build_menus(window: MainWindow) -> None:
+def build_menus(window: MenuHost) -> None:
     def action(text: str, shortcut: str, slot: Callable) -> QAction:
-        a = QAction(text, window)
+        a = QAction(text, window.window())
         a.setShortcut(QKeySequence(shortcut))
         a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         a.setToolTip(f"{text.replace('&', '').rstrip('…')} ({shortcut})")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -31,6 +30,7 @@ from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.message_actions import BUSY, MessageActions
 from desktop_llm.gui.chat.session import ChatSession
 from desktop_llm.gui.chat.view import ChatView
+from desktop_llm.gui.common.application import application
 from desktop_llm.gui.common.theme import ThemeKeeper
 from desktop_llm.gui.common.widgets import button
 from desktop_llm.gui.documents.window import document_paths
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("desktop-llm")
         self.resize(1000, 700)
-        self.theme = ThemeKeeper(QApplication.instance())
+        self.theme = ThemeKeeper(application())
         self.theme.apply(core.settings.theme, core.settings.font_size)
         self.files = ConversationFiles(self)
         self.conversations = ConversationActions(self)

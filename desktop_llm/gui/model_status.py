@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import LoadedModel
 from desktop_llm.core.models import ModelRef
 from desktop_llm.gui.common.bridge import JobBridge
-
-if TYPE_CHECKING:
-    from desktop_llm.gui.main_window import MainWindow
+from desktop_llm.gui.shell import Shell
 
 
 class ModelStatus(QObject):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
+    def __init__(self, window: Shell):
+        super().__init__(window.window())
         self.window = window
         self.model: ModelRef | None = None
         self.ready = False

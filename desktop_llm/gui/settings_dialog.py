@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.core.models import ModelRef
+from desktop_llm.core.models import LocalModel, ModelRef
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation
@@ -93,7 +93,7 @@ class SettingsDialog(QDialog):
         for m in models:
             if m.is_remote:
                 self.model.addItem(f"☁ {m.name} (remote: text leaves this computer)", m.name)
-            elif not m.bundled:
+            elif isinstance(m, LocalModel) and not m.bundled:
                 self.model.addItem(m.name, str(m.path))
         index = self.model.findData(settings.default_model)
         self.model.setCurrentIndex(max(0, index))
@@ -151,7 +151,7 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.gpu_mode, 1)
         row.addWidget(self.gpu_layers)
-        form.addRow(QLabel("&GPU offload:", buddy=self.gpu_mode), row)
+        form.addRow(_label("&GPU offload:", self.gpu_mode), row)
 
     def _on_gpu_mode(self) -> None:
         self.gpu_layers.setEnabled(self.gpu_mode.currentData() == "manual")
@@ -174,7 +174,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.token, 1)
         row.addWidget(self.forget_token)
         form.addRow("&Offline mode:", self.offline)
-        form.addRow(QLabel("Hugging Face to&ken:", buddy=self.token), row)
+        form.addRow(_label("Hugging Face to&ken:", self.token), row)
 
     def _add_api_rows(self, form: QFormLayout, settings: Settings, api_key: str) -> None:
         self.api_server = named(QCheckBox("Serve the OpenAI API to other apps on this computer"), "API server",
@@ -191,8 +191,8 @@ class SettingsDialog(QDialog):
         row.addWidget(self.api_server, 1)
         row.addWidget(QLabel("Port:"))
         row.addWidget(self.api_port)
-        form.addRow(QLabel("&API server:", buddy=self.api_server), row)
-        form.addRow(QLabel("API ke&y:", buddy=self.api_key), self.api_key)
+        form.addRow(_label("&API server:", self.api_server), row)
+        form.addRow(_label("API ke&y:", self.api_key), self.api_key)
 
     def _forget_token(self) -> None:
         self._forget = True
@@ -277,3 +277,10 @@ class ConversationSettingsDialog(QDialog):
 
 def _or(value, fallback):
     return fallback if value is None else value
+
+
+def _label(text: str, buddy: QWidget) -> QLabel:
+    """A form label whose mnemonic (Alt+letter) moves to `buddy`."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label

@@ -3,8 +3,6 @@ keyring, never in the settings file), and what a change sets in motion."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from desktop_llm.core.errors import UserError
@@ -14,13 +12,11 @@ from desktop_llm.core.server.runner import API_KEY_ACCOUNT
 from desktop_llm.core.settings import Settings
 from desktop_llm.gui.models.remote_dialog import RemoteModelsDialog
 from desktop_llm.gui.settings_dialog import SettingsDialog
-
-if TYPE_CHECKING:
-    from desktop_llm.gui.main_window import MainWindow
+from desktop_llm.gui.shell import Shell
 
 
 class SettingsUi:
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: Shell):
         self.window = window
         self.core = window.core
 
@@ -29,7 +25,7 @@ class SettingsUi:
         return local + [self.core.resolve_model(c.name) for c in self.core.remote_models.list()]
 
     def open(self) -> None:
-        dialog = SettingsDialog(self.core.settings, self._models(), self.window,
+        dialog = SettingsDialog(self.core.settings, self._models(), self.window.window(),
                                 has_token=hub_token.get_token() is not None,
                                 api_key=get_secret(API_KEY_ACCOUNT) or "")
         if dialog.exec() == QDialog.DialogCode.Accepted:
@@ -42,7 +38,7 @@ class SettingsUi:
         try:
             reload = self.core.update_settings(new)
         except UserError as exc:
-            QMessageBox.warning(self.window, "Settings not saved", exc.message)
+            QMessageBox.warning(self.window.window(), "Settings not saved", exc.message)
             return
         settings = self.core.settings
         self.window.theme.apply(settings.theme, settings.font_size)
@@ -57,13 +53,12 @@ class SettingsUi:
         if hub_token.set_token(token or None) or not token:
             self.window.statusBar().showMessage("Hugging Face token saved." if token else "Token forgotten.", 4000)
         else:
-            QMessageBox.information(
-                self.window, "Token kept for this session",
+            QMessageBox.information(self.window.window(), "Token kept for this session",
                 "No system keyring is available, so the Hugging Face token is kept only until you "
                 "quit. (It is never written to the settings file.) Set HF_TOKEN to use it every time.")
 
     def open_remote_models(self) -> None:
-        dialog = RemoteModelsDialog(self.core.remote_models, self.window)
+        dialog = RemoteModelsDialog(self.core.remote_models, self.window.window())
         dialog.exec()
         model = self.window.model
         if dialog.changed and model is not None and model.is_remote:

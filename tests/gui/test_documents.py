@@ -43,7 +43,7 @@ def test_a_dropped_report_is_summarized_part_by_part_and_continues_as_a_chat(qtb
     qtbot.waitUntil(lambda: documents.doc is not None, timeout=WAIT_MS)
     assert "report.md" in documents.file_label.text() and "20 blocks" in documents.file_label.text()
     panel = documents.summary_panel
-    panel.style.setCurrentIndex(panel.style.findData("tldr"))
+    panel.summary_style.setCurrentIndex(panel.summary_style.findData("tldr"))
     panel.length.setCurrentIndex(panel.length.findData("short"))
     totals, labels = [], []
     documents.summary_bridge.progress.connect(lambda done, total, label: (totals.append(total), labels.append(label)))

@@ -8,7 +8,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop_llm.core.models import hub_token
-from desktop_llm.core.models.download_queue import DownloadState
+from desktop_llm.core.models.download_queue import DownloadState as S
 from desktop_llm.gui.models.window import CATALOG, DOWNLOADS, INSTALLED, SEARCH
 from desktop_llm.gui.settings_dialog import SettingsDialog
 from tests.conftest import set_settings
@@ -73,13 +73,13 @@ def test_download_from_the_catalog_then_use_the_model(qtbot, make_window, hub, s
     models.catalog.select("qwen2.5-0.5b")
     qtbot.mouseClick(models.catalog.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: models.tabs.currentIndex() == DOWNLOADS, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: row_of(models, DownloadState.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row_of(models, S.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
     row = row_of(models)
     assert row.pause_button.isVisible() and row.cancel_button.isVisible() and not row.use_button.isVisible()
     assert " of " in row.status.text() and "/s" in row.status.text()  # bytes, speed (and time left)
     qtbot.waitUntil(lambda: window.models_ui.download_button.isVisible(), timeout=WAIT_MS)
     assert "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.models_ui.download_button.text()
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.DONE, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.DONE, timeout=WAIT_MS)
     assert not window.models_ui.download_button.isVisible()
     assert "Downloaded Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: any("✓ Installed" in t for t in catalog_texts(models, 0)), timeout=WAIT_MS)
@@ -97,17 +97,17 @@ def test_pause_resume_and_cancel_from_the_downloads_view(qtbot, make_window, hub
     search(qtbot, models, "SmolLM2")
     choose_repo(qtbot, models, REPO)
     qtbot.mouseClick(models.search.download_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row_of(models, DownloadState.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row_of(models, S.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
     row = row_of(models)
     qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.PAUSED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.PAUSED, timeout=WAIT_MS)
     assert row.resume_button.isVisible() and not row.pause_button.isVisible()
     assert "Paused at" in row.status.text()
     kept = row.item.done
     qtbot.mouseClick(row.resume_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.RUNNING and row.item.done > kept, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.RUNNING and row.item.done > kept, timeout=WAIT_MS)
     qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.CANCELLED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.CANCELLED, timeout=WAIT_MS)
     assert not list(window.core.models.models_dir.rglob("*.part*"))
     qtbot.mouseClick(models.downloads.clear_button, Qt.MouseButton.LeftButton)
     assert models.downloads.rows == {} and models.downloads.empty.isVisibleTo(models.downloads)
@@ -120,7 +120,7 @@ def test_a_download_paused_in_a_previous_session_is_listed_and_resumes(qtbot, ma
     search(qtbot, models, "SmolLM2")
     choose_repo(qtbot, models, REPO)
     models.search.download()
-    qtbot.waitUntil(lambda: row_of(models, DownloadState.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row_of(models, S.RUNNING) is not None and row_of(models).item.done > 0, timeout=WAIT_MS)
     window.close()
     window.core.close()  # quitting pauses it
     hub.state.rate_limit = None
@@ -128,9 +128,9 @@ def test_a_download_paused_in_a_previous_session_is_listed_and_resumes(qtbot, ma
     qtbot.waitUntil(lambda: window.core.downloads.items() != [], timeout=WAIT_MS)
     models = open_models(qtbot, window, DOWNLOADS)
     row = row_of(models)
-    assert row.item.status == DownloadState.PAUSED and row.resume_button.isVisible()
+    assert row.item.status == S.PAUSED and row.resume_button.isVisible()
     qtbot.mouseClick(row.resume_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.DONE, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.DONE, timeout=WAIT_MS)
 
 
 def test_search_lists_repos_and_files_with_split_models_as_one(qtbot, make_window, hub, starter):
@@ -161,14 +161,14 @@ def test_a_gated_model_fails_with_its_page_and_retry_works_with_a_token(qtbot, m
     search(qtbot, models, "Gated")
     choose_repo(qtbot, models, "test-org/Gated-GGUF")
     models.search.download()
-    qtbot.waitUntil(lambda: row_of(models, DownloadState.FAILED) is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row_of(models, S.FAILED) is not None, timeout=WAIT_MS)
     row = row_of(models)
     assert "needs permission" in row.message.plain and f"{hub.url}/test-org/Gated-GGUF" in row.message.plain
     assert f'href="{hub.url}/test-org/Gated-GGUF"' in row.message.text()  # a link to accept the license
     assert row.resume_button.text() == "Retry"
     hub_token.set_token(hub.state.token)  # as the Settings dialog does
     qtbot.mouseClick(row.resume_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row.item.status == DownloadState.DONE, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: row.item.status == S.DONE, timeout=WAIT_MS)
 
 
 def test_offline_mode_turns_search_off_and_the_catalog_still_browses(qtbot, make_window, hub, app_home):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.spans import clean_spans
@@ -38,7 +39,7 @@ def read_odt(path: Path) -> Document:
 
 class _Reader:
     def __init__(self, document):
-        self.styles: dict[str, object] = {}
+        self.styles: dict[str, Any] = {}  # odfpy elements
         for container in (document.styles, document.automaticstyles):
             for element in container.childNodes:
                 name = _attr(element, STYLE, "name")

@@ -231,6 +231,8 @@ def _wrap(list_el):
 def read_docx(path: Path) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
@@ -245,13 +247,13 @@ def read_docx(path: Path) -> Document:
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            paragraph = docx.text.paragraph.Paragraph(child, document)
+            paragraph = Paragraph(child, document)
             block = _docx_block(paragraph)
             if block is not None:
                 blocks.append(block)
         elif tag == "tbl":
             table_index += 1
-            table = docx.table.Table(child, document)
+            table = Table(child, document)
             for r, row in enumerate(table.rows):
                 for c, cell in enumerate(row.cells):
                     spans = tuple(s for p in cell.paragraphs for s in _docx_spans(p))

@@ -120,7 +120,8 @@ def _html_inline(spans) -> str:
 
 
 def to_html(doc: Document) -> str:
-    out, open_lists = [], []  # ordered? of each open list
+    out: list[str] = []
+    open_lists: list[bool] = []  # ordered? of each open list
 
     def close_lists(to_depth: int) -> None:
         while len(open_lists) > to_depth:

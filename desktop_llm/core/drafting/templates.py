@@ -9,12 +9,13 @@ fields need no conditionals: "Audience: {audience}." simply disappears.
 from __future__ import annotations
 
 import string
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 from desktop_llm.core.errors import NotFound, UserError

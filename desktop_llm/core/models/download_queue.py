@@ -175,7 +175,7 @@ class DownloadQueue:
             self._thread.join(timeout)
 
     # -- the worker -------------------------------------------------------------------
-    def _new(self, remote: RemoteModel, status: str, done: int = 0) -> DownloadItem:
+    def _new(self, remote: RemoteModel, status: DownloadState, done: int = 0) -> DownloadItem:
         item = DownloadItem(self._next_id, remote, status, done)
         self._items[item.id] = item
         self._next_id += 1
@@ -206,10 +206,11 @@ class DownloadQueue:
             with self._lock:
                 while not self._closing and self._next() is None:
                     self._lock.wait()
-                if self._closing:
+                waiting = self._next()
+                if self._closing or waiting is None:
                     return
-                control = self._controls[self._next().id] = DownloadControl()
-                item = self._set(self._next().id, status=DownloadState.RUNNING, message="")
+                control = self._controls[waiting.id] = DownloadControl()
+                item = self._set(waiting.id, status=DownloadState.RUNNING, message="")
             self._notify(item)
             self._fetch(item, control)
 

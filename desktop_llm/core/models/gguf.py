@@ -30,7 +30,7 @@ SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf
 def is_later_split_part(name: str) -> bool:
     """Parts 2..N of a split GGUF load through part 1; they are not models of their own."""
     split = SPLIT_RE.match(name)
-    return bool(split) and split.group("index") != "00001"
+    return split is not None and split.group("index") != "00001"
 
 
 def split_parts(path: Path) -> list[Path]:
@@ -103,7 +103,7 @@ def _quantization_name(reader) -> str:
     counts: dict[str, int] = {}
     for tensor in reader.tensors:
         counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + 1
-    return max(counts, key=counts.get) if counts else "unknown"
+    return max(counts, key=lambda name: counts[name]) if counts else "unknown"
 
 
 def check_gguf_magic(path: str | os.PathLike) -> Path:

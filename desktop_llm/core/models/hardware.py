@@ -37,10 +37,11 @@ class Hardware:
     @property
     def gpu_unused_note(self) -> str:
         """Set when a GPU is present but this llama.cpp build cannot use it."""
-        if not self.gpus or self.gpu_offload_supported:
+        gpu = self.gpu
+        if gpu is None or self.gpu_offload_supported:
             return ""
         command = REBUILD_METAL if platform.system() == "Darwin" else REBUILD_CUDA
-        return (f"{self.gpu.name} found, but this llama.cpp build runs on the CPU only. "
+        return (f"{gpu.name} found, but this llama.cpp build runs on the CPU only. "
                 f"To use the GPU, rebuild it: {command}")
 
     def cpu_only(self) -> "Hardware":

@@ -86,7 +86,8 @@ class RepoHit:
 def group_models(repo: str, commit: str, files: list[RemoteFile]) -> list[RemoteModel]:
     """GGUF files of a repo as models; split parts become one model (only
     when every part is present). Multimodal projectors are left out."""
-    singles, splits = [], {}
+    singles: list[RemoteModel] = []
+    splits: dict[tuple[str, int], list[tuple[int, RemoteFile]]] = {}
     for f in files:
         base = f.name.rsplit("/", 1)[-1]
         if not base.lower().endswith(".gguf") or base.lower().startswith("mmproj"):

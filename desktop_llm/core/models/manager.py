@@ -24,7 +24,8 @@ from desktop_llm.core.models.gguf import ModelInfo
 from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.models.hub import Hub, RemoteModel
 from desktop_llm.core.models.hub_token import get_token
-from desktop_llm.core.models.registry import LocalModel, ModelRegistry
+from desktop_llm.core.models.ref import LocalModel, ModelSource
+from desktop_llm.core.models.registry import ModelRegistry
 from desktop_llm.core.settings import Settings
 
 
@@ -88,7 +89,7 @@ class ModelManager:
 
     def import_file(self, path: str | os.PathLike) -> InstalledRow:
         """Inspect the header, trial-load in a child process, then offer it."""
-        candidate = LocalModel(Path(path).stem, Path(path).expanduser().resolve(), "imported")
+        candidate = LocalModel(Path(path).stem, Path(path).expanduser().resolve(), ModelSource.IMPORTED)
         info = self.guard.check(candidate)  # raises a clear ModelFileError on a bad file
         model = self.registry.add_imported(candidate.path)
         return InstalledRow(model, info)
@@ -127,8 +128,8 @@ class ModelManager:
         """Download, then read the header so a broken file is reported now,
         not when it is first chosen."""
         for event in download(remote, self.models_dir, control, get_token(), self.settings.offline):
-            if isinstance(event, Finished) and event.result.status == "done":
-                result: DownloadResult = event.result
+            result: DownloadResult | None = event.result if isinstance(event, Finished) else None
+            if result is not None and result.status == "done" and result.path is not None:
                 try:
                     self.guard.info_cache.inspect(result.path)
                 except UserError as exc:

@@ -95,14 +95,16 @@ class OpenAIApi:
     async def chat(self, request: HttpRequest):
         req = chat_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
+        messages = req.messages or []
         return await self._run(request, req, lambda listener: chat_job(
-            self.core.host, model, req.messages, req.params, listener), chat=True)
+            self.core.host, model, messages, req.params, listener), chat=True)
 
     async def completions(self, request: HttpRequest):
         req = completion_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
+        prompt = req.prompt or ""
         return await self._run(request, req, lambda listener: text_job(
-            self.core.host, model, req.prompt, req.params, listener), chat=False)
+            self.core.host, model, prompt, req.params, listener), chat=False)
 
     async def embeddings(self, request: HttpRequest):
         body = await self._body(request)
@@ -131,7 +133,7 @@ class OpenAIApi:
         if req.stream:
             loop = asyncio.get_running_loop()
             events: asyncio.Queue = asyncio.Queue()
-            jobs = []
+            jobs: list[Job] = []
 
             def deliver(event) -> None:
                 try:

@@ -86,8 +86,9 @@ def _content(message: dict, index: int) -> str:
         return content
     if isinstance(content, list):  # [{"type": "text", "text": ...}]
         parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        if all(isinstance(p, str) for p in parts) and parts:
-            return "".join(parts)
+        texts = [p for p in parts if isinstance(p, str)]
+        if texts and len(texts) == len(parts):
+            return "".join(texts)
     raise ApiError(400, f"messages[{index}].content must be text.", param=f"messages[{index}].content")
 
 

@@ -42,6 +42,13 @@ class Database:
         """One statement; the caller holds `locked()` or `transaction()`."""
         return self.connection.execute(sql, params)
 
+    def insert(self, sql: str, params: Sequence | dict = ()) -> int:
+        """One INSERT; the new row's id. The caller holds `transaction()`."""
+        rowid = self.connection.execute(sql, params).lastrowid
+        if rowid is None:  # SQLite sets it for every INSERT into a rowid table
+            raise RuntimeError(f"no row id after {sql[:40]}")
+        return rowid
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Serialize access and turn storage failures into clear messages."""

@@ -47,6 +47,9 @@ def _draft(row) -> Draft:
                  row["created_at"], row["updated_at"])
 
 
+Versions = list[DraftVersion]  # (`list` is also a method of Drafts)
+
+
 class Drafts:
     def __init__(self, history: History):
         self.history = history  # one file, one connection, one lock
@@ -54,10 +57,10 @@ class Drafts:
     def create(self, title: str = "", template: str = "", fields: dict | None = None, body: str = "") -> Draft:
         stamp = now_iso()
         with self.history.transaction():
-            cur = self.history.execute(
+            draft_id = self.history.insert(
                 "INSERT INTO drafts (title, template, fields, body, created_at, updated_at) VALUES (?,?,?,?,?,?)",
                 (title, template, json.dumps(fields or {}), body, stamp, stamp))
-        return self.get(cur.lastrowid)
+        return self.get(draft_id)
 
     def get(self, draft_id: int) -> Draft:
         with self.history.locked():
@@ -97,7 +100,7 @@ class Drafts:
         self.save(draft_id, current_body, note="Before restoring")
         return self.save(draft_id, version.body, note=f"Restored the version of {version.created_at[:16]}")
 
-    def versions(self, draft_id: int) -> list[DraftVersion]:
+    def versions(self, draft_id: int) -> Versions:
         with self.history.locked():
             rows = self.history.execute(
                 "SELECT * FROM draft_versions WHERE draft_id=? ORDER BY id DESC", (draft_id,)).fetchall()

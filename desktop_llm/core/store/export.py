@@ -34,7 +34,7 @@ def conversation_dict(history: History, conversation_id: int) -> dict:
     """Our JSON: messages numbered 1..n, each pointing at its parent's number."""
     conversation = history.get_conversation(conversation_id)
     messages = history.all_messages(conversation_id)
-    number = {m.id: i for i, m in enumerate(messages, 1)}
+    number: dict[int | None, int] = {m.id: i for i, m in enumerate(messages, 1)}
     return {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,

@@ -86,12 +86,11 @@ class History(Database):
         `settings` may set temperature, top_p, max_tokens and pinned."""
         ts = now_iso()
         with self.transaction():
-            cur = self.execute(
+            conversation_id = self.insert(
                 "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (title, model, system_prompt, ts, ts),
             )
-            conversation_id = cur.lastrowid
             if settings:
                 self._update_conversation(conversation_id, settings)
             if first_message is not None:
@@ -183,7 +182,7 @@ class History(Database):
             row = self.execute("SELECT leaf_id FROM conversations WHERE id=?",
                                    (conversation_id,)).fetchone()
             parent_id = row[0] if row else None
-        cur = self.execute(
+        message_id = self.insert(
             "INSERT INTO messages (conversation_id, parent_id, role, content, status, model,"
             " writer_pid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (conversation_id, parent_id, role, content, status, model, pid, ts, ts),
@@ -191,9 +190,9 @@ class History(Database):
         self.execute(
             "UPDATE conversations SET updated_at=?, leaf_id=?,"
             " title=CASE WHEN title='' AND ?='user' THEN ? ELSE title END WHERE id=?",
-            (ts, cur.lastrowid, role, title_from(content), conversation_id),
+            (ts, message_id, role, title_from(content), conversation_id),
         )
-        return cur.lastrowid
+        return message_id
 
     def update_message(self, message_id: int, content: str, status: MessageStatus | None = None,
                        stats: dict | None = None, error: str | None = None,
@@ -316,7 +315,7 @@ class History(Database):
         """
         ts = now_iso()
         with self.transaction():
-            cur = self.execute(
+            conversation_id = self.insert(
                 "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at,"
                 " pinned, temperature, top_p, max_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.get("title") or "", conversation.get("model") or "",
@@ -325,11 +324,11 @@ class History(Database):
                  conversation.get("temperature"), conversation.get("top_p"),
                  conversation.get("max_tokens")),
             )
-            conversation_id = cur.lastrowid
             new_ids: dict = {}
+            last_id = None
             for m in messages:
                 created = m.get("created_at") or ts
-                cur = self.execute(
+                last_id = new_ids[m["id"]] = self.insert(
                     "INSERT INTO messages (conversation_id, parent_id, role, content, status,"
                     " finish_reason, model, prompt_tokens, completion_tokens, ttft_s,"
                     " tokens_per_second, error, created_at, updated_at)"
@@ -339,7 +338,6 @@ class History(Database):
                      m.get("prompt_tokens"), m.get("completion_tokens"), m.get("ttft_s"),
                      m.get("tokens_per_second"), m.get("error", ""), created, created),
                 )
-                new_ids[m["id"]] = cur.lastrowid
-            leaf_id = new_ids.get(leaf) if leaf is not None else (cur.lastrowid if messages else None)
+            leaf_id = new_ids.get(leaf) if leaf is not None else last_id
             self.execute("UPDATE conversations SET leaf_id=? WHERE id=?", (leaf_id, conversation_id))
         return conversation_id

@@ -78,11 +78,13 @@ def _bad(path: Path, where: str, what: str) -> ImportProblem:
     return ImportProblem(f"{path.name}: {where} {what}. Nothing was imported.")
 
 
-def _check_message(path: Path, where: str, role, content) -> None:
+def _check_message(path: Path, where: str, role, content) -> str:
+    """The message's text; a message without a known role or text is refused."""
     if role not in ROLES:
         raise _bad(path, where, f"has role {role!r}; expected one of {', '.join(ROLES)}")
     if not isinstance(content, str):
         raise _bad(path, where, "has no text content")
+    return content
 
 
 def _from_ours(path: Path, data: dict) -> tuple[dict, list[dict], int | None]:
@@ -126,13 +128,12 @@ def _chain(messages: list[tuple[str, str, str | None]]) -> tuple[list[dict], int
 
 
 def _from_role_content(path: Path, data: dict) -> tuple[dict, list[dict], int | None]:
-    rows = []
+    rows: list[tuple[str, str, str | None]] = []
     system = ""
     for i, m in enumerate(data["messages"], 1):
         if not isinstance(m, dict):
             raise _bad(path, f"message {i}", "is not an object")
-        content = _text_of(m.get("content"))
-        _check_message(path, f"message {i}", m.get("role"), content)
+        content = _check_message(path, f"message {i}", m.get("role"), _text_of(m.get("content")))
         if m["role"] == "system" and not rows:
             system = content
             continue
@@ -225,8 +226,7 @@ def _json_lines(path: Path, text: str) -> list[dict]:
 def _from_jan(path: Path, rows: list[dict]) -> tuple[dict, list[dict], int | None]:
     chain = []
     for n, row in enumerate(rows, 1):
-        content = _text_of(row.get("content"))
-        _check_message(path, f"line {n}", row.get("role"), content)
+        content = _check_message(path, f"line {n}", row.get("role"), _text_of(row.get("content")))
         chain.append((row["role"], content, _ms_to_iso(row.get("created_at") or row.get("created"))))
     conversation = {"title": "", "system_prompt": ""}
     thread_file = path.parent / "thread.json"

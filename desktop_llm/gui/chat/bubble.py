@@ -75,7 +75,7 @@ class MessageBubble(QFrame):
         self.setObjectName(f"bubble_{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(4)
         self.header = QLabel()
@@ -208,7 +208,8 @@ class MessageBubble(QFrame):
         if self.stream_body is None:
             self.stream_body = StreamingText(self)
             self.stream_body.setAccessibleName(self.body.accessibleName())
-            self.layout().insertWidget(self.layout().indexOf(self.body), self.stream_body)
+            layout = self._layout
+            layout.insertWidget(layout.indexOf(self.body), self.stream_body)
             self.body.setVisible(False)
         return self.stream_body
 

@@ -4,20 +4,16 @@ menu name a MessageAction; this decides what happens."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_llm.gui.chat.bubble import MessageAction, details_text
-
-if TYPE_CHECKING:
-    from desktop_llm.gui.main_window import MainWindow
+from desktop_llm.gui.shell import Shell
 
 BUSY = "Wait for the reply to finish, or press Esc to stop it."
 
 
 class MessageActions:
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: Shell):
         self.window = window
         self.history = window.core.history
         self.editing_id: int | None = None  # the user's message being edited
@@ -42,7 +38,7 @@ class MessageActions:
             return
         message = self.history.get_message(message_id)
         if action == MessageAction.DETAILS:
-            QMessageBox.information(window, "Message details", details_text(message))
+            QMessageBox.information(window.window(), "Message details", details_text(message))
             return
         if window.busy_in(message.conversation_id) or (
                 window.session.busy and action in (MessageAction.REGENERATE, MessageAction.CONTINUE)):

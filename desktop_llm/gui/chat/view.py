@@ -241,6 +241,8 @@ class ChatView(QScrollArea):
         QTimer.singleShot(ANCHOR_MS, self._release_anchor)
 
     def _keep_anchor(self) -> None:
+        if self._anchor is None:
+            return
         anchor, offset = self._anchor
         if anchor in self._bubbles:
             self.verticalScrollBar().setValue(anchor.y() - offset)

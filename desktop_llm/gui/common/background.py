@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from typing import Callable, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.errors import UserError
 
 log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
 
 
 class Background(QObject):
@@ -29,7 +32,7 @@ class Background(QObject):
     def busy(self) -> bool:
         return bool(self._callbacks)
 
-    def run(self, work: Callable[[], object], on_done: Callable[[object], None],
+    def run(self, work: Callable[[], T], on_done: Callable[[T], None],
             on_failed: Callable[[str], None]) -> int:
         """Call `work()` on a thread; then `on_done(result)` or `on_failed(message)` here."""
         self._next += 1

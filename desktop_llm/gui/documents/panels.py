@@ -25,9 +25,9 @@ def default_target() -> str:
 class SummaryPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.style = named(QComboBox(), "Summary style", "How the summary is written")
+        self.summary_style = named(QComboBox(), "Summary style", "How the summary is written")
         for key in STYLES:
-            self.style.addItem(STYLE_NAMES[key], key)
+            self.summary_style.addItem(STYLE_NAMES[key], key)
         self.length = named(QComboBox(), "Summary length", "How long the summary is")
         for key in LENGTHS:
             self.length.addItem(key.capitalize(), key)
@@ -44,7 +44,7 @@ class SummaryPanel(QWidget):
         self.chat_button = button("Continue as c&hat", "Open the summary as a conversation to ask about it")
         self.set_has_result(False)
         options = QHBoxLayout()
-        for label, combo in (("Style", self.style), ("Length", self.length), ("Language", self.language)):
+        for label, combo in (("Style", self.summary_style), ("Length", self.length), ("Language", self.language)):
             options.addWidget(QLabel(label))
             options.addWidget(combo)
         options.addStretch(1)

@@ -6,30 +6,48 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QMimeData
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtCore import QMimeData, SignalInstance
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
+from desktop_llm.core.app import AppCore
 from desktop_llm.core.documents.formats import WRITABLE, file_filter
-from desktop_llm.core.documents.summarize import summary_conversation
-from desktop_llm.core.documents.translate import read_glossary
+from desktop_llm.core.documents.summarize import Summary, summary_conversation
+from desktop_llm.core.documents.translate import Translation, read_glossary
 from desktop_llm.core.documents.writers import save_document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
+from desktop_llm.gui.common.widgets import MessageLine
+from desktop_llm.gui.documents.panels import SummaryPanel, TranslatePanel
 
-if TYPE_CHECKING:
-    from desktop_llm.gui.documents.window import DocumentsWindow
+
+class DocumentsPage(Protocol):
+    """The Documents window as its results see it."""
+
+    core: AppCore
+    path: Path | None
+    summary: Summary | None
+    summary_model: str
+    translation: Translation | None
+    summary_panel: SummaryPanel
+    translate_panel: TranslatePanel
+    message: MessageLine
+    conversation_created: SignalInstance
+
+    def window(self) -> QWidget: ...  # the parent of the dialogs
+
+    def update_controls(self) -> None: ...
 
 
-def ask_save(window: DocumentsWindow, what: str) -> QMessageBox.StandardButton:
+def ask_save(window: DocumentsPage, what: str) -> QMessageBox.StandardButton:
     buttons = QMessageBox.StandardButton
-    return QMessageBox.question(window, "Unsaved changes", f"{what} Save it first?",
+    return QMessageBox.question(window.window(), "Unsaved changes", f"{what} Save it first?",
                                 buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
 
 
 class SummaryResult:
-    def __init__(self, window: DocumentsWindow):
+    def __init__(self, window: DocumentsPage):
         self.window = window
         self.saved = True  # no edit of the summary on screen is unsaved
 
@@ -53,7 +71,7 @@ class SummaryResult:
         if window.summary is None or window.path is None:
             return False
         suggested = window.path.with_name(f"{window.path.stem}.summary.md")
-        path, _ = QFileDialog.getSaveFileName(window, "Save summary", str(suggested),
+        path, _ = QFileDialog.getSaveFileName(window.window(), "Save summary", str(suggested),
                                               "Markdown (*.md);;Text files (*.txt)")
         return bool(path) and self.save_to(path)
 
@@ -88,12 +106,12 @@ class SummaryResult:
 
 
 class TranslationResult:
-    def __init__(self, window: DocumentsWindow):
+    def __init__(self, window: DocumentsPage):
         self.window = window
         self.glossary: dict[str, str] = {}
 
     def choose_glossary(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Choose a glossary", str(Path.home()),
+        path, _ = QFileDialog.getOpenFileName(self.window.window(), "Choose a glossary", str(Path.home()),
                                               "CSV files (*.csv);;All files (*)")
         if path:
             self.set_glossary(path)
@@ -123,19 +141,20 @@ class TranslationResult:
             return False
         fmt = translation.output.suffix.lstrip(".").lower()
         filters = [file_filter(k) for k in sorted(WRITABLE, key=lambda k: k != fmt)]
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save translation as", str(translation.output),
+        path, _ = QFileDialog.getSaveFileName(self.window.window(), "Save translation as", str(translation.output),
                                               ";;".join(filters))
         return bool(path) and self.save_to(path)
 
     def save_to(self, path: str | Path) -> bool:
         window = self.window
-        if window.translation is None:
+        translated = window.translation.document if window.translation is not None else None
+        if translated is None:
             return False
         review = window.translate_panel.review
         review.commit_edit()  # the cell being typed in counts
         path = Path(path)
         try:
-            save_document(review.document(window.translation.document.format), path, source=window.path)
+            save_document(review.document(translated.format), path, source=window.path)
         except UserError as exc:
             window.message.say(exc.message, error=True)
             return False
@@ -148,7 +167,7 @@ class TranslationResult:
     def may_replace(self, output: Path) -> bool:
         """A translation saved earlier may hold the user's review edits: replace it only when asked to."""
         buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(self.window, "Replace the earlier translation?",
+        answer = QMessageBox.question(self.window.window(), "Replace the earlier translation?",
                                       f"{output.name} already exists, perhaps with your edits. Translate again "
                                       "and replace it?", buttons.Yes | buttons.Cancel, buttons.Cancel)
         return answer == buttons.Yes

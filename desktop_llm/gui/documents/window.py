@@ -215,7 +215,7 @@ class DocumentsWindow(QMainWindow):
         panel = self.summary_panel
         try:
             model = self.model_provider()
-            job = self.core.summarizer.summarize(self.doc, model, panel.style.currentData(),
+            job = self.core.summarizer.summarize(self.doc, model, panel.summary_style.currentData(),
                                                  panel.length.currentData(), panel.language.currentData(),
                                                  listener=self.summary_bridge.deliver)
         except UserError as exc:

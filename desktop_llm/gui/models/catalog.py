@@ -113,10 +113,13 @@ class CatalogView(QWidget):
 
     def select(self, entry_id: str) -> None:
         for i in range(self.list.topLevelItemCount()):
-            if self.list.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == entry_id:
-                self.list.setCurrentItem(self.list.topLevelItem(i))
+            item = self.list.topLevelItem(i)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == entry_id:
+                self.list.setCurrentItem(item)
 
     def fit_of(self, entry: CatalogEntry, quant: str) -> fit.Fit:
+        if self.hardware is None:  # entries are listed by set_rows(), which gives the hardware
+            raise RuntimeError("the catalog has no rows yet")
         return fit.estimate_entry(entry, self.n_ctx, self.hardware, quant)
 
     def _show_details(self, *_) -> None:

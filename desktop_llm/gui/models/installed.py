@@ -97,8 +97,9 @@ class InstalledView(QWidget):
         keep = next((i for i, r in enumerate(rows) if chosen and r.model.path == chosen.model.path), None)
         if keep is None:
             keep = next((i for i, r in enumerate(rows) if r.default), 0)
-        if rows:
-            self.list.setCurrentItem(self.list.topLevelItem(keep))
+        current = self.list.topLevelItem(keep) if rows else None
+        if current is not None:
+            self.list.setCurrentItem(current)
         self._update_buttons()
 
     def selected(self) -> InstalledRow | None:
@@ -107,8 +108,9 @@ class InstalledView(QWidget):
 
     def select_path(self, path: Path) -> None:
         for i, row in enumerate(self.rows):
-            if row.model.path == Path(path):
-                self.list.setCurrentItem(self.list.topLevelItem(i))
+            item = self.list.topLevelItem(i)
+            if row.model.path == Path(path) and item is not None:
+                self.list.setCurrentItem(item)
 
     def _update_buttons(self) -> None:
         row = self.selected()
@@ -179,12 +181,15 @@ class InstalledView(QWidget):
 
         def done(row: InstalledRow) -> None:
             self.import_button.setEnabled(True)
-            self.message.say(f"Imported {row.model.name}: {row.info.parameters_text} {row.info.quantization}, "
-                             "ready to use.")
+            facts = f": {row.info.parameters_text} {row.info.quantization}" if row.info else ""
+            self.message.say(f"Imported {row.model.name}{facts}, ready to use.")
             self.changed.emit()
-            self.background.run(self.manager.installed, lambda rows: (self.set_rows(rows),
-                                                                      self.select_path(row.model.path)),
-                                lambda m: self.message.say(m, error=True))
+
+            def listed(rows: list[InstalledRow]) -> None:
+                self.set_rows(rows)
+                self.select_path(row.model.path)
+
+            self.background.run(self.manager.installed, listed, lambda m: self.message.say(m, error=True))
 
         def failed(message: str) -> None:
             self.import_button.setEnabled(True)

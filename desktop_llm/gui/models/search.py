@@ -39,10 +39,10 @@ class SearchView(QWidget):
         self.repos.currentItemChanged.connect(self._open_repo)
         self.files = tree("Files", "The repository's models: size, quantization and fit",
                           ["File", "Size", "Quantization", "On this computer"])
-        self.files.itemActivated.connect(lambda *_: self.download())
-        self.files.currentItemChanged.connect(lambda *_: self.download_button.setEnabled(self._chosen() is not None))
         self.download_button = button("&Download", "Download the chosen file (Enter)", self.download)
         self.download_button.setEnabled(False)
+        self.files.itemActivated.connect(lambda *_: self.download())
+        self.files.currentItemChanged.connect(lambda *_: self.download_button.setEnabled(self._chosen() is not None))
         self.message = MessageLine()
         top = QHBoxLayout()
         top.addWidget(self.query, 1)
@@ -121,8 +121,9 @@ class SearchView(QWidget):
             self.files.addTopLevelItem(item)
         self.files.resizeColumnToContents(0)
         preferred = next((i for i, m in enumerate(models) if m.quant == "Q4_K_M"), 0)
-        if models:
-            self.files.setCurrentItem(self.files.topLevelItem(preferred))
+        current = self.files.topLevelItem(preferred) if models else None
+        if current is not None:
+            self.files.setCurrentItem(current)
 
     def _chosen(self) -> RemoteModel | None:
         item = self.files.currentItem()

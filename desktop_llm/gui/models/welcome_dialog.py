@@ -21,7 +21,7 @@ class WelcomeDialog(QDialog):
         self.setAccessibleName("Welcome")
         intro = ("<h3>Welcome</h3><p>A small starter model is installed and works offline: you can "
                  "chat right away. Everything you write stays on this computer.</p>")
-        if entry is not None:
+        if entry is not None and fit is not None:
             offer = (f"<p>For better writing, summaries and translation on this computer we recommend "
                      f"<b>{entry.name}</b> — {entry.good_for}</p>"
                      f"<p>Download: about {format_size(entry.estimated_size())} · {fit.text}.</p>")

@@ -3,24 +3,20 @@ rename, pin, delete with a short-lived Undo, and its own settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.gui.common.widgets import button
 from desktop_llm.gui.settings_dialog import ConversationSettingsDialog
-
-if TYPE_CHECKING:
-    from desktop_llm.gui.main_window import MainWindow
+from desktop_llm.gui.shell import Shell
 
 UNDO_MS = 15_000  # how long the Undo button stays after a delete
 
 
 class ConversationActions(QObject):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
+    def __init__(self, window: Shell):
+        super().__init__(window.window())
         self.window = window
         self.history = window.core.history
         self.trashed: int | None = None  # the conversation Undo brings back
@@ -80,7 +76,7 @@ class ConversationActions(QObject):
     def edit_settings(self, conversation_id: int | None) -> None:
         conversation = self.history.get_conversation(conversation_id) if conversation_id is not None else None
         dialog = ConversationSettingsDialog(self.window.core.settings, conversation,
-                                            self.new_setup if conversation is None else None, self.window)
+                                            self.new_setup if conversation is None else None, self.window.window())
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_settings(conversation_id, dialog.values())
 

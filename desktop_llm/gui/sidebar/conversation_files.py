@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.store.export import default_filename, export_conversation
 from desktop_llm.core.store.importers import import_file
+from desktop_llm.gui.shell import Shell
 
 EXPORT_FILTERS = {
     "md": "Markdown (*.md)",
@@ -22,7 +23,7 @@ IMPORT_FILTER = ("Conversations (*.json *.jsonl);;desktop-llm JSON (*.json);;"
 
 
 class ConversationFiles:
-    def __init__(self, window: QWidget):
+    def __init__(self, window: Shell):
         self.window = window
 
     @property
@@ -36,7 +37,7 @@ class ConversationFiles:
         conversation = self.core.history.get_conversation(conversation_id)
         start = Path.home() / default_filename(conversation, "md")
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export conversation", str(start), ";;".join(EXPORT_FILTERS.values()))
+            self.window.window(), "Export conversation", str(start), ";;".join(EXPORT_FILTERS.values()))
         if not path:
             return
         fmt = next((k for k, v in EXPORT_FILTERS.items() if v == chosen), "md")
@@ -51,13 +52,13 @@ class ConversationFiles:
         try:
             export_conversation(self.core.history, conversation_id, fmt, path)
         except UserError as exc:
-            QMessageBox.warning(self.window, "Export failed", exc.message)
+            QMessageBox.warning(self.window.window(), "Export failed", exc.message)
             return False
         self.window.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import conversation", str(Path.home()),
+        path, _ = QFileDialog.getOpenFileName(self.window.window(), "Import conversation", str(Path.home()),
                                               IMPORT_FILTER)
         if path:
             self.import_from(Path(path))
@@ -66,7 +67,7 @@ class ConversationFiles:
         try:
             conversation_id = import_file(self.core.history, path)
         except UserError as exc:
-            QMessageBox.warning(self.window, "Import failed", exc.message)
+            QMessageBox.warning(self.window.window(), "Import failed", exc.message)
             return None
         self.window.refresh_conversations()
         self.window.open_conversation(conversation_id)

@@ -226,8 +226,8 @@ class ConversationSidebar(QWidget):
 
     def toggle_pin_current(self) -> None:
         conversation_id = self.current_id()
-        conversation = self._conversations.get(conversation_id)
-        if conversation is not None:
+        conversation = self._conversations.get(conversation_id) if conversation_id is not None else None
+        if conversation_id is not None and conversation is not None:
             self.pin_requested.emit(conversation_id, not conversation.pinned)
 
     def _context_menu(self, pos) -> None:

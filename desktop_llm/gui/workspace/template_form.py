@@ -113,7 +113,7 @@ class TemplateForm(QWidget):
                 out[name] = w.currentText()
             elif isinstance(w, QPlainTextEdit):
                 out[name] = w.toPlainText()
-            else:
+            elif isinstance(w, QLineEdit):
                 out[name] = w.text()
         return out
 

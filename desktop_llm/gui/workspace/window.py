@@ -121,9 +121,9 @@ class WorkspaceWindow(QMainWindow):
 
     def _rewrite_panel(self) -> QWidget:
         panel = QWidget()
-        self.style = named(QComboBox(), "Rewrite style", "How to change the selected text")
+        self.rewrite_style = named(QComboBox(), "Rewrite style", "How to change the selected text")
         for key, text in REWRITE_STYLES.items():
-            self.style.addItem(key.capitalize() + " — " + text.split(":")[0].rstrip("."), key)
+            self.rewrite_style.addItem(key.capitalize() + " — " + text.split(":")[0].rstrip("."), key)
         self.rewrite_button = button("Rewrite &selection", "Rewrite the selected text (Ctrl+Shift+R)",
                                      self.rewrite_selection)
         self.diff = named(QTextBrowser(), "Suggested change", "Removed words struck through, new words underlined")
@@ -137,7 +137,7 @@ class WorkspaceWindow(QMainWindow):
         row.addWidget(self.accept_button)
         layout = QVBoxLayout(panel)
         layout.addWidget(QLabel("Select text in the draft, choose a style, then Rewrite."))
-        layout.addWidget(self.style)
+        layout.addWidget(self.rewrite_style)
         layout.addWidget(self.rewrite_button)
         layout.addWidget(self.diff, 1)
         layout.addLayout(row)
@@ -284,7 +284,7 @@ class WorkspaceWindow(QMainWindow):
             return
         if self.job is not None:
             return
-        style = self.style.currentData()
+        style = self.rewrite_style.currentData()
         try:
             self.job = self.core.writer.rewrite(old, style, self.model_provider(),
                                                 listener=self.rewrite_bridge.deliver)
@@ -310,7 +310,7 @@ class WorkspaceWindow(QMainWindow):
         cursor.setPosition(start)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(new)
-        self.save_now(f"Rewrite accepted ({self.style.currentData()})")
+        self.save_now(f"Rewrite accepted ({self.rewrite_style.currentData()})")
         self._end_rewrite("The rewrite is in the draft.")
 
     def reject_rewrite(self) -> None:

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Generator, Iterator
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
@@ -226,7 +226,7 @@ class _FileTransfer:
             raise NotFound(f"{self.part.name} is no longer in {self.remote.repo}.")
         raise UserError(f"The Hub answered {status} for {self.part.name}. Try again later.")
 
-    def _fetch(self, offset: int, hasher) -> Iterator[Transfer]:
+    def _fetch(self, offset: int, hasher) -> Generator[Transfer, None, tuple[int, Any]]:
         response = self._open(offset)
         if offset and response.status == 200:  # the server ignored Range: start over
             offset, hasher = 0, hashlib.sha256()
@@ -238,12 +238,13 @@ class _FileTransfer:
             synced, synced_at = offset, time.monotonic()
             with open(self.part_file, "ab") as out:
                 while offset < self.part.size and not self.control.stopped:
+                    cut: Exception | None = None
                     try:
                         block = response.read(CHUNK)
                     except (OSError, http.client.HTTPException) as exc:
                         block, cut = b"", exc
-                    else:
-                        cut = None if block else EOFError("connection closed early")
+                    if not block and cut is None:
+                        cut = EOFError("connection closed early")
                     if block:
                         out.write(block)
                         background.update(block)

@@ -11,7 +11,7 @@ from desktop_llm.core.documents.readers import read_document, read_text
 from desktop_llm.core.documents.summarize import LENGTHS, STYLES
 from desktop_llm.core.documents.translate import read_glossary
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.files import save_file
+from desktop_llm.core.files import refuse_source, save_file
 
 
 def _document(name: str):
@@ -24,14 +24,16 @@ def _document(name: str):
 
 
 def cmd_summarize(args) -> int:
+    source = None if args.file == "-" else Path(args.file)
+    if args.output:
+        refuse_source(Path(args.output), source)  # before any model time is spent
     doc = _document(args.file)
     with open_core() as core:
         job = core.summarizer.summarize(doc, core.resolve_model(args.model), args.style, args.length,
                                         args.language or "")
         summary = follow(job, args.json or bool(args.output))
     if args.output:
-        save_file(Path(args.output), (summary.text + "\n").encode("utf-8"),
-                  source=None if args.file == "-" else Path(args.file))
+        save_file(Path(args.output), (summary.text + "\n").encode("utf-8"), source=source)
         print(f"Saved the summary to {args.output}.", file=sys.stderr)
     if args.json:
         print_json(summary.as_dict())

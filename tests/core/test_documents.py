@@ -244,6 +244,9 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
     bad.write_bytes(b"PK not a docx")
     code, _, err = run_cli(capsys, "summarize", str(bad), "-o", str(tmp_path / "never.txt"))
     assert code == 1 and "damaged" in err and not (tmp_path / "never.txt").exists()
+    before = notes.read_bytes()
+    code, _, err = run_cli(capsys, "summarize", str(notes), "-o", str(notes))  # the window refuses it too
+    assert code == 1 and "the document itself" in err and notes.read_bytes() == before
 
 
 # -- translation ----------------------------------------------------------------------------

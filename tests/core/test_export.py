@@ -187,3 +187,22 @@ def test_cli_history_commands(app_home, tmp_path):
     bad.write_text("{oops")
     r = run_cli("history", "import", str(bad), home=app_home)
     assert r.returncode == 1 and "not valid JSON" in r.stderr
+
+
+def test_a_word_export_keeps_the_replies_formatting(history, tmp_path):
+    """The history's .docx goes through the documents' writer: headings, lists, bold,
+    links and tables of a reply become Word's own, not Markdown marks."""
+    cid = history.create_conversation(first_message="Plan a tea tasting")
+    history.add_message(cid, "assistant", "## Plan\n\n- **Green** tea\n- [Oolong](https://tea.example/oolong)\n\n"
+                                          "1. Boil\n2. Pour\n\n| Tea | Minutes |\n|---|---|\n| Green | 2 |\n")
+    out = export_conversation(history, cid, "docx", tmp_path / "plan.docx")
+    document = docx.Document(out)
+    styles = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 2", "Plan") in styles
+    assert ("List Bullet", "Green tea") in styles and ("List Number", "Boil") in styles
+    green = next(p for p in document.paragraphs if p.text == "Green tea")
+    assert [r.text for r in green.runs if r.bold] == ["Green"]
+    assert not any("**" in text or "](" in text for _, text in styles)
+    links = [rel.target_ref for rel in document.part.rels.values() if rel.is_external]
+    assert links == ["https://tea.example/oolong"]
+    assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [["Tea", "Minutes"], ["Green", "2"]]

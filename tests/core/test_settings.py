@@ -47,3 +47,14 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     atomic_write_text(f, "second")
     assert f.read_text() == "second"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_core_decides_which_setting_changes_reload_the_model(core):
+    from dataclasses import replace
+
+    settings = core.settings
+    assert not core.update_settings(replace(settings, theme="dark", temperature=0.2, api_server=True))
+    assert core.settings.theme == "dark" and Settings.load(core.paths.settings_file).theme == "dark"
+    for change in ({"n_ctx": 2048}, {"default_model": "other"}, {"gpu_mode": "cpu"}, {"n_gpu_layers": 3},
+                   {"n_threads": 1}):
+        assert core.update_settings(replace(core.settings, **change)), change

@@ -74,6 +74,27 @@ def test_unknown_model_is_404(client):
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "x"}])
 
 
+def test_a_prompt_longer_than_the_context_is_400_context_length_exceeded(api, client, core):
+    """As OpenAI answers it: the SDK raises BadRequestError at once (no retries of a 5xx),
+    and code that trims history on this error can run."""
+    long_prompt = " ".join(f"word{i}" for i in range(3000))  # well past the test context of 1,024 tokens
+    calls = []
+    seen = openai.OpenAI(base_url=api.url, api_key=KEY, max_retries=2, timeout=120,
+                         http_client=httpx.Client(event_hooks={"request": [calls.append]}))
+    with pytest.raises(openai.BadRequestError) as caught:
+        seen.chat.completions.create(model="default", messages=[{"role": "user", "content": long_prompt}],
+                                     max_tokens=8)
+    assert caught.value.status_code == 400 and caught.value.code == "context_length_exceeded"
+    assert "too long for the model's context" in caught.value.message
+    assert len(calls) == 1  # a 400 is final: the client did not try again
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.completions.create(model="default", prompt=long_prompt, max_tokens=8)
+    assert caught.value.code == "context_length_exceeded"
+    reply = client.chat.completions.create(model="default", messages=[{"role": "user", "content": "Hi"}],
+                                           max_tokens=4)
+    assert reply.choices[0].message.content is not None  # the server goes on serving
+
+
 @pytest.mark.parametrize("body,expected", [
     (b"{not json", "not valid JSON"),
     (json.dumps({"model": "default", "messages": [{"role": "wizard", "content": "x"}]}), "role must be one of"),
@@ -173,3 +194,41 @@ def test_serve_command_serves_until_interrupted(app_home):
                              env=dict(os.environ, **{HOME_ENV: str(app_home)}), capture_output=True, text=True,
                              timeout=60)
     assert refused.returncode == 1 and "set an API key" in refused.stderr
+
+
+def test_serve_requires_the_api_key_set_in_settings(app_home, tmp_path):
+    """The key the window's Settings keep in the keyring protects `desktop-llm serve` too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from desktop_llm.core.paths import HOME_ENV
+    from desktop_llm.core.secrets import SERVICE
+    from desktop_llm.core.server.runner import API_KEY_ACCOUNT
+
+    store = tmp_path / "keyring.json"
+    store.write_text(json.dumps({f"{SERVICE}/{API_KEY_ACCOUNT}": "sk-from-settings"}), encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, **{HOME_ENV: str(app_home), "TEST_KEYRING_FILE": str(store),
+                              "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
+                              "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))})
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1/models"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                anonymous = httpx.get(url)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert anonymous.status_code == 401
+        assert httpx.get(url, headers={"Authorization": "Bearer sk-from-settings"}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "API key required" in err

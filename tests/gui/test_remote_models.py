@@ -99,3 +99,41 @@ def test_the_window_serves_the_api_when_settings_say_so(qtbot, make_window):
     assert window.api_ui.server is None and not window.api_ui.label.isVisible()
     with pytest.raises(openai.APIConnectionError):
         client.models.list()
+
+
+def test_a_change_to_the_model_list_does_not_reload_a_remote_model(qtbot, make_window, llama_server, app_home):
+    """A remote model has no file: the list of installed models changing (an import, a
+    removal, a finished download) must not load it again — only the loss of a local file does."""
+    from tests.conftest import set_settings
+    from tests.gui.helpers import WAIT_MS
+
+    set_settings(app_home, default_model="lab")
+    window = make_window()
+    window.core.remote_models.add("lab", llama_server, "starter", n_ctx=1024)
+    loads = []
+    window.model_status.bridge.progress.connect(lambda done, total, label: loads.append(label))
+    window.start_loading()
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    assert window.model.is_remote and loads
+    loads.clear()
+    models = window.models_ui.open()
+    models.models_changed.emit()  # what an import, a removal or a finished download says
+    qtbot.wait(300)
+    assert window.model_ready and loads == [] and window.model.name == "lab"
+
+
+def test_removing_the_loaded_local_model_loads_another(qtbot, make_window, app_home, starter, tmp_path):
+    import shutil
+
+    from tests.gui.helpers import WAIT_MS, loaded
+
+    copy = tmp_path / "copy-of-starter.gguf"
+    shutil.copy(starter.path, copy)
+    window = loaded(qtbot, make_window())
+    window.start_loading(str(copy))
+    qtbot.waitUntil(lambda: window.model_ready and window.model.name == "copy-of-starter", timeout=WAIT_MS)
+    copy.unlink()
+    window.models_ui.open().models_changed.emit()
+    assert not window.model_ready  # loading again, with the default model
+    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    assert window.model.name == starter.name

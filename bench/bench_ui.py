@@ -158,7 +158,7 @@ def run(messages: int, tokens: int, use_model: bool) -> dict:
         window.show()
         window.start_loading()
         t0 = time.perf_counter()
-        while not window.model_ready and time.perf_counter() - t0 < 60:
+        while not window.model_status.ready and time.perf_counter() - t0 < 60:
             app.processEvents()
             time.sleep(0.01)
         open_times = measure_open(app, window, cid, runs=5)

@@ -49,7 +49,7 @@ def main() -> None:
     window.resize(1100, 720)
     window.show()
     window.start_loading()
-    wait(app, lambda: window.model_ready)
+    wait(app, lambda: window.model_status.ready)
     if sys.argv[1:] == ["documents"]:
         documents_screenshots(app, window)
         os._exit(0)

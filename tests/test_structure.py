@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "desktop_llm"
+MAX_LINES = 400  # a module past this should be split by responsibility
 QT_PACKAGES = ("PySide6", "PyQt5", "PyQt6", "qtpy", "shiboken6")
 
 
@@ -120,3 +121,8 @@ def test_the_window_does_not_import_the_command_line():
     for name, path in modules(PACKAGE).items():
         if name.startswith("desktop_llm.gui"):
             assert not any(i.startswith("desktop_llm.cli") for i in imports_of(name, path)), name
+
+
+def test_no_module_outgrows_what_a_reader_can_hold():
+    sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules(PACKAGE).items()}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

@@ -80,6 +80,12 @@ def refuse_source(path: Path, source: Path | None) -> None:
         raise UserError("That is the document itself: choose another name so the original is kept.")
 
 
+def safe_filename(title: str, suffix: str, fallback: str) -> str:
+    """A file name made from a title (letters, digits, spaces, - and _ kept)."""
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()
+    return f"{safe[:60] or fallback}.{suffix}"
+
+
 def save_file(path: Path, data: bytes, source: Path | None = None) -> Path:
     """Write a file the user asked for, atomically and never over `source`
     (the document it was made from); a bad destination gives a clear message."""

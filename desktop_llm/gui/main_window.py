@@ -157,10 +157,6 @@ class MainWindow(QMainWindow):
     def model(self) -> ModelRef | None:
         return self.model_status.model
 
-    @property
-    def model_ready(self) -> bool:
-        return self.model_status.ready
-
     def start_loading(self, model_name: str | None = None) -> None:
         self.model_status.start_loading(model_name)
 

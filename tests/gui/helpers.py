@@ -8,7 +8,7 @@ WAIT_MS = 60_000
 
 def loaded(qtbot, window):
     window.start_loading()
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     return window
 
 

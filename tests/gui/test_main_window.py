@@ -10,11 +10,11 @@ from tests.gui.helpers import WAIT_MS, choose, loaded, reply_done, type_and_send
 def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
     window = make_window()
     assert window.isVisible()
-    assert not window.model_ready
+    assert not window.model_status.ready
     assert window.chat_view.empty_hint.isVisible()
     window.start_loading()
     assert window.model_label.text().startswith("Loading")
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     label = window.model_label.text()
     assert "SmolLM2" in label and "135M Q4_1" in label and ("CPU" in label or "GPU" in label)
 
@@ -105,7 +105,7 @@ def test_a_bad_model_shows_a_message_and_the_window_stays_usable(qtbot, make_win
     assert notice.role == "notice" and "not a GGUF model file" in notice.text
     # Still usable: switch to the starter model and chat.
     window.start_loading()
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     type_and_send(qtbot, window, "Are you working?")
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     assert window.chat_view.bubbles()[-1].status == "done"

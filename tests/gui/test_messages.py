@@ -137,8 +137,8 @@ def test_settings_dialog_saves_and_applies(qtbot, make_window, app_home):
     app = QApplication.instance()
     assert app.palette().color(QPalette.ColorRole.Window).lightness() < 100
     assert app.font().pointSize() == 15
-    assert not window.model_ready  # the context size changed: the model reloads
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    assert not window.model_status.ready  # the context size changed: the model reloads
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     send_and_wait(qtbot, window, "Hi")
     assert window.core.host._engine.n_ctx == 768
     window.settings_ui.apply(SettingsDialog(window.core.settings, [], window).result_settings()

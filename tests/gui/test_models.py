@@ -84,7 +84,7 @@ def test_download_from_the_catalog_then_use_the_model(qtbot, make_window, hub, s
     assert "Downloaded Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: any("✓ Installed" in t for t in catalog_texts(models, 0)), timeout=WAIT_MS)
     qtbot.mouseClick(row.use_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.model_ready and window.model.name == "Qwen2.5-0.5B-Instruct-Q4_K_M",
+    qtbot.waitUntil(lambda: window.model_status.ready and window.model.name == "Qwen2.5-0.5B-Instruct-Q4_K_M",
                     timeout=WAIT_MS)
     assert window.core.settings.default_model == "Qwen2.5-0.5B-Instruct-Q4_K_M"
     assert row.item.path.read_bytes() == starter.path.read_bytes()

@@ -31,7 +31,7 @@ def test_the_window_marks_a_remote_model_and_asks_before_the_first_send(qtbot, m
     dialog.add()
     assert dialog.list.count() == 1 and dialog.list.item(0).text().startswith("☁ lab")
     window.settings_ui.apply(replace(window.core.settings, default_model="lab"))
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     assert window.model_label.text().startswith("☁ lab") and "leaves this computer" in window.model_label.text()
     seen = []
     answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)
@@ -55,7 +55,7 @@ def test_writing_tools_ask_before_sending_to_a_remote_model(qtbot, make_window, 
     window = make_window()
     window.core.remote_models.add("lab", llama_server, "starter", n_ctx=1024)
     window.start_loading()
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     workspace = window.tools.open_workspace()
     workspace.form.select("social-post")
     workspace.form.set_values({"topic": "tea"})
@@ -113,13 +113,13 @@ def test_a_change_to_the_model_list_does_not_reload_a_remote_model(qtbot, make_w
     loads = []
     window.model_status.bridge.progress.connect(lambda done, total, label: loads.append(label))
     window.start_loading()
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     assert window.model.is_remote and loads
     loads.clear()
     models = window.models_ui.open()
     models.models_changed.emit()  # what an import, a removal or a finished download says
     qtbot.wait(300)
-    assert window.model_ready and loads == [] and window.model.name == "lab"
+    assert window.model_status.ready and loads == [] and window.model.name == "lab"
 
 
 def test_removing_the_loaded_local_model_loads_another(qtbot, make_window, app_home, starter, tmp_path):
@@ -131,9 +131,9 @@ def test_removing_the_loaded_local_model_loads_another(qtbot, make_window, app_h
     shutil.copy(starter.path, copy)
     window = loaded(qtbot, make_window())
     window.start_loading(str(copy))
-    qtbot.waitUntil(lambda: window.model_ready and window.model.name == "copy-of-starter", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model_status.ready and window.model.name == "copy-of-starter", timeout=WAIT_MS)
     copy.unlink()
     window.models_ui.open().models_changed.emit()
-    assert not window.model_ready  # loading again, with the default model
-    qtbot.waitUntil(lambda: window.model_ready, timeout=WAIT_MS)
+    assert not window.model_status.ready  # loading again, with the default model
+    qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     assert window.model.name == starter.name

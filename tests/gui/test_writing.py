@@ -57,7 +57,8 @@ def test_typing_autosaves_and_a_new_window_finds_the_draft(qtbot, make_window):
 def test_rewrite_shows_a_diff_and_accept_or_reject(qtbot, make_window):
     window, ws = workspace(qtbot, make_window)
     original = "Our tea is very very good and it is also quite nice and we like it a lot."
-    ws.set_body(original, "typed")
+    ws.editor.setPlainText(original)
+    ws.save_now("typed")
 
     def select_all_and_rewrite():
         cursor = ws.editor.textCursor()
@@ -83,8 +84,10 @@ def test_rewrite_shows_a_diff_and_accept_or_reject(qtbot, make_window):
 
 def test_version_history_restores_and_export_and_copy(qtbot, make_window, tmp_path):
     window, ws = workspace(qtbot, make_window)
-    ws.set_body("# Tea\n\nFirst **draft**.", "first")
-    ws.set_body("# Tea\n\nSecond draft.", "second")
+    ws.editor.setPlainText("# Tea\n\nFirst **draft**.")
+    ws.save_now("first")
+    ws.editor.setPlainText("# Tea\n\nSecond draft.")
+    ws.save_now("second")
 
     def restore_oldest():
         dialog = QApplication.activeModalWidget()

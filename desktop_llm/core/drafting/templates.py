@@ -156,16 +156,6 @@ def load_templates(user_dir: Path | None = None) -> dict[str, Template]:
     return templates
 
 
-def user_template_problems(user_dir: Path) -> list[str]:
-    problems = []
-    for path in sorted(Path(user_dir).glob("*.toml")) if Path(user_dir).is_dir() else []:
-        try:
-            _parse(path, "user")
-        except UserError as exc:
-            problems.append(exc.message)
-    return problems
-
-
 def save_user_template(user_dir: Path, text: str) -> Template:
     """Check a template's TOML and store it among the user's templates
     (named after its id); a template that cannot be read is refused."""

@@ -16,7 +16,7 @@ from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.writers import to_docx as documents_docx
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.files import save_file
+from desktop_llm.core.files import safe_filename, save_file
 from desktop_llm.core.store.history import History
 from desktop_llm.core.store.records import Conversation, Message, MessageStatus
 
@@ -134,5 +134,4 @@ def export_conversation(history: History, conversation_id: int, fmt: str, path: 
 
 
 def default_filename(conversation: Conversation, fmt: str) -> str:
-    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in _title(conversation)).strip()
-    return f"{safe[:60] or 'conversation'}.{fmt}"
+    return safe_filename(_title(conversation), fmt, "conversation")

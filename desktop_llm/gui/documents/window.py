@@ -362,12 +362,6 @@ class DocumentsWindow(QMainWindow):
         self.cancel_action.setEnabled(not idle)
 
     # -- nothing the user changed is lost ------------------------------------------------------
-    def forget_unsaved(self) -> None:
-        """Let unsaved edits go without asking (the caller asked the user already)."""
-        self.translate_panel.review.commit_edit()
-        self.translate_panel.review.dirty = False
-        self.summary_result.saved = True
-
     def _may_discard(self) -> bool:
         return self.translation_result.may_discard() and self.summary_result.may_discard()
 

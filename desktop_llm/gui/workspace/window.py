@@ -10,18 +10,14 @@ from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QPlainTextEdit,
     QSplitter,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -29,12 +25,12 @@ from PySide6.QtWidgets import (
 from desktop_llm.core.drafting.diff import diff_html
 from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
 from desktop_llm.core.drafting.templates import with_draft
-from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.files import save_file
+from desktop_llm.core.files import safe_filename, save_file
 from desktop_llm.core.host import Job
 from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
+from desktop_llm.gui.workspace.rewrite_panel import RewritePanel
 from desktop_llm.gui.workspace.template_editor import TemplateEditor
 from desktop_llm.gui.workspace.template_form import TemplateForm
 from desktop_llm.gui.workspace.variants_view import VariantsView
@@ -96,7 +92,14 @@ class WorkspaceWindow(QMainWindow):
         self.side = QTabWidget()
         self.side.setAccessibleName("Tools")
         self.side.addTab(self.form, "&Template")
-        self.side.addTab(self._rewrite_panel(), "&Rewrite")
+        rewrite = RewritePanel()
+        self.rewrite_style, self.diff = rewrite.style_choice, rewrite.diff
+        self.rewrite_button, self.accept_button, self.reject_button = (
+            rewrite.rewrite_button, rewrite.accept_button, rewrite.reject_button)
+        self.rewrite_button.clicked.connect(self.rewrite_selection)
+        self.accept_button.clicked.connect(self.accept_rewrite)
+        self.reject_button.clicked.connect(self.reject_rewrite)
+        self.side.addTab(rewrite, "&Rewrite")
         self.status = MessageLine("Workspace message")
         center = QSplitter(Qt.Orientation.Vertical)
         center.addWidget(self.editor)
@@ -118,30 +121,6 @@ class WorkspaceWindow(QMainWindow):
         self.side.setMinimumWidth(300)
         self.side.setMaximumWidth(400)
         self.setCentralWidget(split)
-
-    def _rewrite_panel(self) -> QWidget:
-        panel = QWidget()
-        self.rewrite_style = named(QComboBox(), "Rewrite style", "How to change the selected text")
-        for key, text in REWRITE_STYLES.items():
-            self.rewrite_style.addItem(key.capitalize() + " — " + text.split(":")[0].rstrip("."), key)
-        self.rewrite_button = button("Rewrite &selection", "Rewrite the selected text (Ctrl+Shift+R)",
-                                     self.rewrite_selection)
-        self.diff = named(QTextBrowser(), "Suggested change", "Removed words struck through, new words underlined")
-        self.accept_button = button("&Accept", "Put the suggestion into the draft", self.accept_rewrite)
-        self.reject_button = button("Re&ject", "Keep the text as it was", self.reject_rewrite)
-        for b in (self.accept_button, self.reject_button):
-            b.setEnabled(False)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.reject_button)
-        row.addWidget(self.accept_button)
-        layout = QVBoxLayout(panel)
-        layout.addWidget(QLabel("Select text in the draft, choose a style, then Rewrite."))
-        layout.addWidget(self.rewrite_style)
-        layout.addWidget(self.rewrite_button)
-        layout.addWidget(self.diff, 1)
-        layout.addLayout(row)
-        return panel
 
     def _build_actions(self) -> None:
         def action(menu, text, shortcut, slot):
@@ -243,10 +222,6 @@ class WorkspaceWindow(QMainWindow):
                 return
             self.editor.setPlainText(draft.body)
             self.autosave.stop()
-
-    def set_body(self, text: str, note: str) -> None:
-        self.editor.setPlainText(text)
-        self.save_now(note)
 
     # -- writing from a template -------------------------------------------------------------
     def generate(self, template, values: dict, variants: int) -> None:
@@ -389,8 +364,8 @@ class WorkspaceWindow(QMainWindow):
 
     def export_docx(self) -> None:
         title = self.core.drafts.get(self.draft_id).display_title if self.draft_id else "draft"
-        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "draft"
-        path, _ = QFileDialog.getSaveFileName(self, "Export as Word document", str(Path.home() / f"{safe}.docx"),
+        path, _ = QFileDialog.getSaveFileName(self, "Export as Word document",
+                                              str(Path.home() / safe_filename(title, "docx", "draft")),
                                               "Word documents (*.docx)")
         if path:
             self.export_to(path)

@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    if hasattr(signal, "SIGPIPE"):  # `desktop-llm ... | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if hasattr(signal, "SIGPIPE"):
+        # `desktop-llm ... | head` ends quietly; a server outlives a client that hung up
+        # (writing to it raises an error the request handles, instead of killing the process).
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN if getattr(args, "serves", False) else signal.SIG_DFL)
     try:
         return args.func(args)
     except UserError as exc:

@@ -12,7 +12,7 @@ from desktop_llm.core.server.runner import DEFAULT_PORT, ApiServer, configured_a
 def cmd_serve(args) -> int:
     with open_core() as core:
         key = configured_api_key(args.api_key or os.environ.get("DESKTOP_LLM_API_KEY"))
-        server = ApiServer(core, args.host, args.port, key, tuple(args.cors or ()))
+        server = ApiServer(core, args.host, args.port, key, tuple(args.cors or ()), tuple(args.allow_host or ()))
         model = core.resolve_model(args.model)
         print(f"Serving the OpenAI API at {server.url} — default model {model.name}"
               f"{', API key required' if key else ''}. Ctrl+C stops.", file=sys.stderr)
@@ -31,4 +31,6 @@ def add_parser(sub, common) -> None:
     serve.add_argument("--api-key", metavar="KEY", help="require 'Authorization: Bearer KEY' (or set "
                        "DESKTOP_LLM_API_KEY; default: the key set in Settings); needed for a non-loopback address")
     serve.add_argument("--cors", action="append", metavar="ORIGIN", help="allow browser pages from ORIGIN")
-    serve.set_defaults(func=cmd_serve)
+    serve.add_argument("--allow-host", action="append", metavar="NAME",
+                       help="also answer requests addressed to NAME (besides localhost and 127.0.0.1)")
+    serve.set_defaults(func=cmd_serve, serves=True)

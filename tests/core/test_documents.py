@@ -411,3 +411,31 @@ def test_a_summary_continues_as_a_conversation(core):
     assert conversation.title == "Summary of report.pdf"
     assert [(m.role, m.content) for m in messages] == [("user", "Summarize report.pdf."),
                                                        ("assistant", summary.text)]
+
+
+@pytest.mark.parametrize("suffix", ["docx", "odt"])
+def test_a_zip_bomb_is_refused_within_a_few_mb(tmp_path, suffix):
+    """A few hundred KB that would expand to 300 MB: refused from the archive's directory,
+    as too large when expanded (not 'damaged'), without expanding it."""
+    import tracemalloc
+    import zipfile
+
+    from desktop_llm.core.documents.model import Block, Document, Span
+    from desktop_llm.core.documents.writers import render
+
+    bomb = tmp_path / f"bomb.{suffix}"
+    bomb.write_bytes(render(Document([Block("paragraph", (Span("Tea"),))]), suffix))
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("content-extra.xml", "w", force_zip64=True) as part:
+            zeros = b"\0" * (1 << 20)
+            for _ in range(300):
+                part.write(zeros)
+    assert bomb.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match="too large when expanded") as caught:
+            read_document(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "damaged" not in caught.value.message and peak < 8 << 20

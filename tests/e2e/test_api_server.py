@@ -137,6 +137,20 @@ def test_a_client_that_disconnects_stops_the_generation(api, core):
     assert core.host.current_kind == JobKind.NONE  # 900 tokens would take far longer: it was stopped
 
 
+def test_an_abandoned_request_that_does_not_stream_is_cancelled(api, core):
+    """The client waits for a whole answer, then gives up after a second: the model must stop
+    too, not keep every later request waiting. The prompt alone takes seconds to read."""
+    prompt = "tea " * 800  # 800 tokens: over 3 s of reading here
+    body = {"model": "default", "messages": [{"role": "user", "content": prompt}], "max_tokens": 150}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{api.url}/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"},
+                   timeout=1.0)
+    gone = time.monotonic()
+    while core.host.current_kind and time.monotonic() - gone < 10:
+        time.sleep(0.05)
+    assert core.host.current_kind == JobKind.NONE and time.monotonic() - gone < 2.5
+
+
 def test_concurrent_requests_are_queued_and_all_answered(client):
     answers, errors = [], []
 
@@ -232,3 +246,128 @@ def test_serve_requires_the_api_key_set_in_settings(app_home, tmp_path):
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "API key required" in err
+
+
+def test_web_pages_and_other_host_names_are_refused(api, core):
+    """A page from another origin cannot use the server, not even with a 'simple' text/plain POST
+    (no preflight); a request addressed to another name (DNS rebinding) is refused; bodies are JSON."""
+    url = f"{api.url}/chat/completions"
+    auth = {"Authorization": f"Bearer {KEY}"}
+    body = json.dumps({"model": "default", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+    evil = httpx.post(url, content=body, headers={**auth, "Origin": "http://evil.example",
+                                                  "Content-Type": "text/plain"})
+    assert evil.status_code == 403 and evil.json()["error"]["code"] == "origin_not_allowed"
+    assert "--cors" in evil.json()["error"]["message"]
+    rebound = httpx.get(f"{api.url}/models", headers={**auth, "Host": f"evil.example:{api.port}"})
+    assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "host_not_allowed"
+    plain = httpx.post(url, content=body, headers={**auth, "Content-Type": "text/plain"})
+    assert plain.status_code == 415
+    named = httpx.get(f"http://localhost:{api.port}/v1/models", headers=auth)
+    assert named.status_code == 200
+    assert core.history.list_conversations() == []  # and nothing ran
+
+
+def test_an_allowed_origin_may_use_the_server(core):
+    server = ApiServer(core, "127.0.0.1", free_port(), cors_origins=("http://app.example",),
+                       allowed_hosts=("desktop.lan",))
+    server.start()
+    try:
+        url = f"{server.url}/models"
+        allowed = httpx.get(url, headers={"Origin": "http://app.example"})
+        assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "http://app.example"
+        assert httpx.get(url, headers={"Origin": "http://other.example"}).status_code == 403
+        assert httpx.get(url, headers={"Host": f"desktop.lan:{server.port}"}).status_code == 200
+    finally:
+        server.stop()
+
+
+def serve_process(home, *args: str):
+    """`desktop-llm serve` in its own process; returns it and its base URL once it answers."""
+    import os
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), *args],
+                            env=dict(os.environ, **{HOME_ENV: str(home)}), stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/models", timeout=2)
+            return proc, url, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("serve did not start")
+
+
+def test_a_client_that_hangs_up_mid_body_does_not_kill_serve(app_home):
+    """A >64 KB body, the client gone after a second: the server must live on (no SIGPIPE death)."""
+    import signal
+    import socket
+
+    proc, url, port = serve_process(app_home)
+    try:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 400000\r\n\r\n")
+                s.sendall(head.encode() + b'{"model": "default", "messages": [' + b" " * (96 << 10))
+                time.sleep(1.0)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert httpx.get(url + "/models").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_cheap_requests_cannot_hold_the_model(api, core, client):
+    """A body of many messages (under the size limit) is refused before it reaches the model,
+    as are too many messages, JSON nested too deep and text that is not Unicode."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    url = f"{api.url}/chat/completions"
+    many = {"model": "default", "max_tokens": 4,
+            "messages": [{"role": "user", "content": f"message {i} about tea"} for i in range(3000)]}
+    started = time.monotonic()
+    r = httpx.post(url, json=many, headers=auth, timeout=60)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "context_length_exceeded"
+    assert time.monotonic() - started < 10 and core.host.current_kind == JobKind.NONE
+    r = httpx.post(url, json={**many, "messages": many["messages"] * 2}, headers=auth, timeout=60)
+    assert r.status_code == 400 and "Too many messages" in r.json()["error"]["message"]
+    deep = b'{"model": "default", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = httpx.post(url, content=deep, headers={**auth, "Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 400 and "nests too deeply" in r.json()["error"]["message"]
+    lone = b'{"model": "default", "messages": [{"role": "user", "content": "tea \\ud800"}]}'
+    r = httpx.post(url, content=lone, headers={**auth, "Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 400 and "not valid Unicode" in r.json()["error"]["message"]
+    assert client.models.list().data  # and the server goes on
+
+
+def test_one_client_cannot_queue_more_than_a_few_requests(api, client):
+    from desktop_llm.core.server.limits import MAX_QUEUED_PER_CLIENT
+
+    body = {"model": "default", "messages": [{"role": "user", "content": "Tell me a long story."}],
+            "max_tokens": 60}
+    answers: list = []
+
+    def ask():
+        answers.append(httpx.post(f"{api.url}/chat/completions", json=body, timeout=120,
+                                  headers={"Authorization": f"Bearer {KEY}"}))
+
+    threads = [threading.Thread(target=ask) for _ in range(MAX_QUEUED_PER_CLIENT + 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(200) >= MAX_QUEUED_PER_CLIENT and 429 in codes
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.headers["retry-after"] == "2" and "waiting for the model" in refused.json()["error"]["message"]
+    assert client.chat.completions.create(model="default", messages=[{"role": "user", "content": "hi"}],
+                                          max_tokens=2).choices  # the count went back down

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.spans import clean_spans
 from desktop_llm.core.errors import UserError
@@ -27,6 +28,7 @@ MONO = ("courier", "consolas", "mono")
 def read_odt(path: Path) -> Document:
     from odf.opendocument import load
 
+    check_archive(path, "an OpenDocument text (.odt)")
     try:
         document = load(str(path))
     except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors: all mean "not a usable .odt"

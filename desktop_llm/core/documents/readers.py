@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop_llm.core import markdown
+from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.odt import read_odt
@@ -234,6 +235,7 @@ def read_docx(path: Path) -> Document:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_archive(path, "a Word document (.docx)")
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:

@@ -21,6 +21,8 @@ from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
 from desktop_llm.core.host import Job
+from desktop_llm.core.server.guard import RequestGuard
+from desktop_llm.core.server.limits import PromptLimits
 from desktop_llm.core.server.requests import (
     MAX_BODY_BYTES,
     ApiError,
@@ -29,15 +31,21 @@ from desktop_llm.core.server.requests import (
     completion_request,
 )
 
+RETRY_AFTER_S = 2
+
 
 def _error(exc: ApiError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 429 else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
 class OpenAIApi:
-    def __init__(self, core, api_key: str | None = None, cors_origins: tuple[str, ...] = ()):
+    def __init__(self, core, api_key: str | None = None, cors_origins: tuple[str, ...] = (),
+                 guard: RequestGuard | None = None):
         self.core = core
         self.api_key = api_key or None
+        self.guard = guard or RequestGuard("127.0.0.1", cors_origins)
+        self.limits = PromptLimits()
         middleware = [Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                                  allow_headers=["Authorization", "Content-Type"])] if cors_origins else []
         self.app = Starlette(routes=[
@@ -53,6 +61,7 @@ class OpenAIApi:
 
     # -- checks ---------------------------------------------------------------------------
     def _authorize(self, request: HttpRequest) -> None:
+        self.guard.check(request)
         if self.api_key is None:
             return
         given = request.headers.get("authorization", "")
@@ -62,6 +71,7 @@ class OpenAIApi:
 
     async def _body(self, request: HttpRequest):
         self._authorize(request)
+        self.guard.check_json(request)
         if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
             raise ApiError(400, f"The request body is larger than {MAX_BODY_BYTES >> 20} MB.")
         raw = b""
@@ -70,9 +80,18 @@ class OpenAIApi:
             if len(raw) > MAX_BODY_BYTES:
                 raise ApiError(400, f"The request body is larger than {MAX_BODY_BYTES >> 20} MB.")
         try:
-            return json.loads(raw or b"null")
+            body = json.loads(raw or b"null")
         except ValueError as exc:
             raise ApiError(400, f"The request body is not valid JSON: {exc}.") from exc
+        except RecursionError as exc:
+            raise ApiError(400, "The request body nests too deeply.") from exc
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:  # e.g. a lone surrogate escape, "\\ud800"
+            raise ApiError(400, "The request body holds text that is not valid Unicode.") from exc
+        except RecursionError as exc:
+            raise ApiError(400, "The request body nests too deeply.") from exc
+        return body
 
     def _model(self, name: str):
         """An installed model by name; "default" (or the default's name) is the app's model."""
@@ -96,6 +115,7 @@ class OpenAIApi:
         req = chat_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
         messages = req.messages or []
+        await self._check_length(model, [m["content"] for m in messages])
         return await self._run(request, req, lambda listener: chat_job(
             self.core.host, model, messages, req.params, listener), chat=True)
 
@@ -103,6 +123,7 @@ class OpenAIApi:
         req = completion_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
         prompt = req.prompt or ""
+        await self._check_length(model, [prompt])
         return await self._run(request, req, lambda listener: text_job(
             self.core.host, model, prompt, req.params, listener), chat=False)
 
@@ -126,8 +147,27 @@ class OpenAIApi:
                                       for i, v in enumerate(vectors)],
                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
+    async def _check_length(self, model, texts: list[str]) -> None:
+        await asyncio.to_thread(self.limits.check, model, self.core.settings.n_ctx, texts)
+
     # -- running a job -----------------------------------------------------------------------
     async def _run(self, request: HttpRequest, req: Request, submit, chat: bool):
+        client = request.client.host if request.client else ""
+        self.limits.admit(client)
+        released: list[bool] = []
+
+        def release() -> None:  # once, whichever way the request ends
+            if not released:
+                released.append(True)
+                self.limits.release(client)
+
+        try:
+            return await self._answer(request, req, submit, chat, release)
+        except BaseException:
+            release()
+            raise
+
+    async def _answer(self, request: HttpRequest, req: Request, submit, chat: bool, release):
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         created = int(time.time())
         if req.stream:
@@ -143,9 +183,12 @@ class OpenAIApi:
                         job.cancel()
 
             jobs.append(submit(deliver))
-            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req.model, chat),
-                                     media_type="text/event-stream")
-        reply = await _result(request, submit(None))
+            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req.model, chat,
+                                                  release), media_type="text/event-stream")
+        try:
+            reply = await _result(request, submit(None))
+        finally:
+            release()
         usage = {"prompt_tokens": reply.stats.prompt_tokens, "completion_tokens": reply.stats.completion_tokens,
                  "total_tokens": reply.stats.prompt_tokens + reply.stats.completion_tokens}
         finish = _finish(reply.finish_reason)
@@ -154,7 +197,7 @@ class OpenAIApi:
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
 
-    async def _stream(self, request, job, events, ident, created, model, chat):
+    async def _stream(self, request, job, events, ident, created, model, chat, release):
         obj = "chat.completion.chunk" if chat else "text_completion"
         head = json.dumps({"id": ident, "object": obj, "created": created, "model": model})[:-1]
 
@@ -199,6 +242,7 @@ class OpenAIApi:
                     return
         finally:
             job.cancel()  # the client went away (or we are done): stop generating
+            release()
 
 
 async def _result(request: HttpRequest, job: Job):

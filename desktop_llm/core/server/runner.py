@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.secrets import get_secret
+from desktop_llm.core.server.guard import RequestGuard, is_loopback
 from desktop_llm.core.server.openai_api import OpenAIApi
 
 DEFAULT_HOST = "127.0.0.1"
@@ -23,23 +23,14 @@ def configured_api_key(given: str | None = None) -> str | None:
     return given or get_secret(API_KEY_ACCOUNT) or None
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class ApiServer:
     def __init__(self, core, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, api_key: str | None = None,
-                 cors_origins: tuple[str, ...] = ()):
+                 cors_origins: tuple[str, ...] = (), allowed_hosts: tuple[str, ...] = ()):
         if not is_loopback(host) and not api_key:
             raise UserError(f"Serving on {host} lets other computers use your model: set an API key "
                             "(--api-key, or in Settings) first.")
         self.host, self.port, self.api_key = host, port, api_key
-        self.api = OpenAIApi(core, api_key, cors_origins)
+        self.api = OpenAIApi(core, api_key, cors_origins, RequestGuard(host, cors_origins, allowed_hosts))
         self._server = None
         self._thread: threading.Thread | None = None
 

@@ -439,3 +439,57 @@ def test_a_zip_bomb_is_refused_within_a_few_mb(tmp_path, suffix):
     finally:
         tracemalloc.stop()
     assert "damaged" not in caught.value.message and peak < 8 << 20
+
+
+def test_html_text_outside_paragraphs_is_kept():
+    """Text directly in <div>, <section>, <article> and <body>, beside inline marks and
+    after a nested list, each becomes a block; nothing visible is lost."""
+    from desktop_llm.core.documents.readers import read_html
+
+    page = ("<html><head><title>Not shown</title><style>p{}</style></head><body>"
+            "Opening words in the body."
+            "<div>A <b>bold</b> idea in a div.<p>A real paragraph.</p>Words after it.</div>"
+            "<section>Section text with a <a href='https://tea.example'>link</a>.</section>"
+            "<article><h2>Title</h2>Article text.</article>"
+            "<ul><li>One<ul><li>Inner</li></ul>Back in one</li><li>Two<li>Three</ul>"
+            "<blockquote>Quoted words</blockquote><table><tr><td>A<td>B<tr><td>C</table>"
+            "<pre><code class='language-python'>print('tea')\n</code></pre>"
+            "<script>var hidden = 1;</script>Closing words.</body></html>")
+    doc = read_html(page)
+    got = [(b.kind, b.text) for b in doc.blocks]
+    assert got == [
+        ("paragraph", "Opening words in the body."), ("paragraph", "A bold idea in a div."),
+        ("paragraph", "A real paragraph."), ("paragraph", "Words after it."),
+        ("paragraph", "Section text with a link."), ("heading", "Title"), ("paragraph", "Article text."),
+        ("list_item", "One"), ("list_item", "Inner"), ("list_item", "Back in one"), ("list_item", "Two"),
+        ("list_item", "Three"), ("quote", "Quoted words"), ("table_cell", "A"), ("table_cell", "B"),
+        ("table_cell", "C"), ("code", "print('tea')"), ("paragraph", "Closing words.")]
+    assert [b.level for b in doc.blocks if b.kind == "list_item"] == [1, 2, 1, 1, 1]
+    assert [b.cell for b in doc.blocks if b.kind == "table_cell"] == [(0, 0, 0), (0, 0, 1), (0, 1, 0)]
+    assert any(s.bold and s.text == "bold" for s in doc.blocks[1].spans)
+    assert any(s.link == "https://tea.example" for s in doc.blocks[4].spans)
+    assert next(b for b in doc.blocks if b.kind == "code").language == "python"
+
+
+def test_html_nested_ten_thousand_deep_loses_nothing():
+    from desktop_llm.core.documents.readers import read_html
+
+    depth = 10_000
+    page = "<body>" + "<div>" * depth + "deep text" + "</div>" * depth + "<p>after</p>" + "<div>" * depth + \
+           "unclosed at the end"
+    assert [b.text for b in read_html(page).blocks] == ["deep text", "after", "unclosed at the end"]
+
+
+def test_an_html_page_translates_every_paragraph(core, tmp_path):
+    """The repro: five paragraphs, two of them directly in a <div> and a <section>."""
+    from desktop_llm.core.events import Finished
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>First tea.</p><div>Second tea, in a div.</div><p>Third tea.</p>"
+                    "<section>Fourth tea, in a section.</section><p>Fifth tea.</p></body></html>", encoding="utf-8")
+    doc = read_document(page)
+    assert len(doc.blocks) == 5
+    events = list(core.translator.translate(page, doc, core.resolve_model(), "es", "en").events())
+    result = events[-1].result if isinstance(events[-1], Finished) else None
+    assert result is not None and result.translated_blocks == 5
+    assert len(read_document(result.output).blocks) == 5

@@ -1,5 +1,6 @@
 """Reading documents into blocks, with the format's own parser (markdown-it,
-lxml, python-docx, pypdf) — never regular expressions over markup."""
+the standard HTML tokenizer, python-docx, odfpy, pypdf) — never regular
+expressions over markup."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from desktop_llm.core import markdown
 from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
+from desktop_llm.core.documents.html_reader import read_html
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.odt import read_odt
-from desktop_llm.core.documents.spans import clean_spans
 from desktop_llm.core.errors import UserError
 
 MAX_BYTES = 50 << 20
@@ -143,91 +144,6 @@ def read_markdown(text: str) -> Document:
 
 
 # -- HTML ---------------------------------------------------------------------------
-INLINE = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "code", "a": "link"}
-
-
-def read_html(text: str) -> Document:
-    import lxml.html
-
-    try:
-        root = lxml.html.document_fromstring(text)
-    except Exception as exc:
-        raise UserError(f"The HTML could not be read: {exc}.") from exc
-    body = root.find("body") if root.find("body") is not None else root
-    blocks: list[Block] = []
-    state = {"table": -1}
-    _walk_html(body, blocks, [], state)
-    return Document(blocks)
-
-
-def _spans_of(el, fmt=None) -> list[Span]:
-    fmt = dict(fmt or {})
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in INLINE:
-        fmt[INLINE[tag]] = el.get("href") if tag == "a" else True
-    spans = []
-    if el.text:
-        spans.append(Span(el.text, bool(fmt.get("bold")), bool(fmt.get("italic")), bool(fmt.get("code")),
-                          fmt.get("link")))
-    for child in el:
-        if isinstance(child.tag, str) and child.tag == "br":
-            spans.append(Span("\n"))
-        elif isinstance(child.tag, str):
-            spans += _spans_of(child, fmt)
-        if child.tail:
-            spans.append(Span(child.tail, bool(fmt.get("bold")), bool(fmt.get("italic")), bool(fmt.get("code")),
-                              fmt.get("link")))
-    return spans
-
-
-def _walk_html(el, blocks: list[Block], lists: list[bool], state: dict) -> None:
-    for child in el:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            blocks.append(Block("heading", clean_spans(_spans_of(child)), level=int(tag[1])))
-        elif tag == "p":
-            blocks.append(Block("quote" if state.get("quote") else "paragraph", clean_spans(_spans_of(child))))
-        elif tag in ("ul", "ol"):
-            _walk_html(child, blocks, lists + [tag == "ol"], state)
-        elif tag == "li":
-            nested = [c for c in child if isinstance(c.tag, str) and c.tag in ("ul", "ol")]
-            for n in nested:
-                child.remove(n)
-            blocks.append(Block("list_item", clean_spans(_spans_of(child)), level=len(lists),
-                                ordered=bool(lists and lists[-1])))
-            for n in nested:
-                _walk_html(_wrap(n), blocks, lists, state)
-        elif tag == "pre":
-            code = child.find("code")
-            source = (code if code is not None else child).text_content()
-            language = (code.get("class") or "").replace("language-", "") if code is not None else ""
-            blocks.append(Block("code", (Span(source.rstrip("\n"), code=True),), language=language))
-        elif tag == "blockquote":
-            inner = [c for c in child if isinstance(c.tag, str) and c.tag == "p"]
-            if inner:
-                _walk_html(child, blocks, lists, {**state, "quote": True})
-            else:
-                blocks.append(Block("quote", clean_spans(_spans_of(child))))
-        elif tag == "table":
-            state["table"] += 1
-            for r, tr in enumerate(child.iter("tr")):
-                for c, td in enumerate(x for x in tr if isinstance(x.tag, str) and x.tag in ("td", "th")):
-                    blocks.append(Block("table_cell", clean_spans(_spans_of(td)), cell=(state["table"], r, c)))
-        elif tag in ("script", "style", "head", "title"):
-            continue
-        elif tag:
-            _walk_html(child, blocks, lists, state)
-
-
-def _wrap(list_el):
-    """A nested list as the only child of a container, so _walk_html sees it."""
-    import lxml.html
-
-    holder = lxml.html.Element("div")
-    holder.append(list_el)
-    return holder
-
-
 # -- DOCX ---------------------------------------------------------------------------
 def read_docx(path: Path) -> Document:
     import docx

@@ -1,0 +1,201 @@
+"""HTML read into blocks with the standard library's HTML tokenizer.
+
+Every piece of visible text becomes part of a block: text directly in a
+<div>, <section>, <article> or <body>, between other blocks or after a
+nested list, is kept as a paragraph (a quote inside <blockquote>, a list
+item inside <li>). The open elements are a stack, not a recursion, so a
+page nested 10,000 levels deep is read whole (lxml's parser stops at a
+depth of a few hundred and drops the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.spans import clean_spans
+
+HIDDEN = {"head", "title", "script", "style", "template", "noscript"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+INLINE_FORMAT = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "code", "kbd": "code",
+                 "samp": "code", "tt": "code", "a": "link"}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Elements that end the text run before them and start a new one (all else is inline).
+BLOCKS = HEADINGS | {
+    "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "body", "html", "figure",
+    "figcaption", "address", "form", "fieldset", "details", "summary", "dl", "dt", "dd", "center",
+    "ul", "ol", "li", "pre", "blockquote", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption",
+    "hr", "br",
+}
+CLOSES_P = BLOCKS - {"br", "body", "html"}  # a <p> left open ends where one of these starts
+
+
+@dataclass
+class _Open:
+    tag: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False
+    link: str | None = None
+    language: str = ""  # of a <code class="language-x"> inside <pre>
+
+
+@dataclass
+class _Table:
+    index: int
+    row: int = -1
+    col: int = -1
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.stack: list[_Open] = []  # the open elements, outermost first
+        self.run: list[Span] = []  # text waiting for its block
+        self.pre: list[str] = []  # raw text of an open <pre>
+        self.tables: list[_Table] = []
+        self.table_count = 0
+        self.hidden = 0  # open elements whose text is not shown
+
+    # -- the kind of block the text run belongs to -------------------------------------------
+    def _owner(self) -> str:
+        for element in reversed(self.stack):
+            if element.tag in HEADINGS or element.tag in ("li", "td", "th", "pre", "blockquote"):
+                return element.tag
+        return ""
+
+    def _lists(self) -> list[bool]:
+        return [e.tag == "ol" for e in self.stack if e.tag in ("ul", "ol")]
+
+    def _flush(self) -> None:
+        spans, self.run = clean_spans(self.run), []
+        if not spans:
+            return
+        owner = self._owner()
+        if owner in HEADINGS:
+            self.blocks.append(Block("heading", spans, level=int(owner[1])))
+        elif owner == "li":
+            lists = self._lists()
+            self.blocks.append(Block("list_item", spans, level=max(1, len(lists)), ordered=bool(lists and lists[-1])))
+        elif owner in ("td", "th") and self.tables:
+            t = self.tables[-1]
+            self.blocks.append(Block("table_cell", spans, cell=(t.index, max(t.row, 0), max(t.col, 0))))
+        elif owner == "blockquote":
+            self.blocks.append(Block("quote", spans))
+        else:
+            self.blocks.append(Block("paragraph", spans))
+
+    # -- the stack of open elements --------------------------------------------------------------
+    def _close(self, tag: str) -> None:
+        """Close the innermost open `tag` and whatever is still open inside it."""
+        if not any(e.tag == tag for e in self.stack):
+            return
+        while self.stack:
+            element = self.stack[-1]
+            if element.tag in BLOCKS or element.tag == "pre":
+                self._flush()
+            self.stack.pop()
+            if element.tag in HIDDEN:
+                self.hidden -= 1
+            elif element.tag == "pre":
+                text = "".join(self.pre).strip("\n")
+                self.pre = []
+                if text.strip():
+                    self.blocks.append(Block("code", (Span(text, code=True),), language=element.language))
+            elif element.tag == "table" and self.tables:
+                self.tables.pop()
+            if element.tag == tag:
+                return
+
+    def _open_implied_close(self, tag: str) -> None:
+        """HTML's optional end tags: a new item, cell or row ends the one before."""
+        if tag in CLOSES_P and self.stack and self.stack[-1].tag == "p":
+            self._close("p")
+        if tag == "li":
+            for e in reversed(self.stack):
+                if e.tag in ("ul", "ol"):
+                    break
+                if e.tag == "li":
+                    self._close("li")
+                    break
+        if tag in ("td", "th", "tr"):
+            for e in reversed(self.stack):
+                if e.tag in ("table", "tr") and tag != "tr":
+                    break
+                if e.tag in ("td", "th") or (tag == "tr" and e.tag == "tr"):
+                    self._close(e.tag)
+                    break
+                if e.tag == "table":
+                    break
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.pre and tag == "br":
+            self.pre.append("\n")
+        if tag == "br":
+            self.run.append(Span("\n"))
+            return
+        if tag in VOID:
+            if tag == "hr":
+                self._flush()
+            return
+        self._open_implied_close(tag)
+        if tag in BLOCKS or tag == "pre":
+            self._flush()
+        top = self.stack[-1] if self.stack else _Open("")
+        element = _Open(tag, top.bold, top.italic, top.code, top.link)
+        kind = INLINE_FORMAT.get(tag)
+        if kind == "link":
+            element.link = dict(attrs).get("href") or None
+        elif kind:
+            setattr(element, kind, True)
+        if tag == "code" and any(e.tag == "pre" for e in self.stack):
+            language = (dict(attrs).get("class") or "").replace("language-", "").split(" ")[0]
+            for e in reversed(self.stack):
+                if e.tag == "pre":
+                    e.language = e.language or language
+                    break
+        if tag in HIDDEN:
+            self.hidden += 1
+        elif tag == "table":
+            self.table_count += 1
+            self.tables.append(_Table(self.table_count - 1))
+        elif tag == "tr" and self.tables:
+            self.tables[-1].row += 1
+            self.tables[-1].col = -1
+        elif tag in ("td", "th") and self.tables:
+            self.tables[-1].col += 1
+        self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self._close(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "br":  # </br> is read as <br> by browsers
+            self.run.append(Span("\n"))
+            return
+        self._close(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
+        if any(e.tag == "pre" for e in reversed(self.stack)):
+            self.pre.append(data)
+            return
+        top = self.stack[-1] if self.stack else _Open("")
+        self.run.append(Span(data, top.bold, top.italic, top.code, top.link))
+
+    def read(self, text: str) -> Document:
+        self.feed(text)
+        self.close()
+        while self.stack:
+            self._close(self.stack[-1].tag)
+        self._flush()
+        return Document(self.blocks)
+
+
+def read_html(text: str) -> Document:
+    return _Reader().read(text)

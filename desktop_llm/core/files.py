@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 from pathlib import Path
 
@@ -53,6 +54,39 @@ def read_json(path: Path, kind: type):
     except (OSError, ValueError):
         return kind()
     return data if isinstance(data, kind) else kind()
+
+
+class FileLock:
+    """An exclusive OS lock on a small file, tried without waiting. Another
+    process, or another open of the same file in this process, is refused
+    while it is held; the OS lets it go if the holder dies."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing lets the lock go, on every platform
+            self._fd = None
 
 
 def disk_error(exc: OSError | sqlite3.Error, what: str, then: str = "try again") -> UserError:

@@ -293,3 +293,43 @@ def test_token_command_stores_the_token_in_the_keyring(hub, core, capsys, monkey
     monkeypatch.setattr("sys.stdin", io.StringIO("hf_abc\n"))  # the tests' keyring refuses everything
     code, _, err = run_cli(capsys, "models", "token")
     assert code == 1 and "No system keyring is available" in err and "HF_TOKEN" in err
+
+
+def test_two_processes_downloading_one_model_never_install_a_corrupt_file(hub, core, starter):
+    """The window and a command (or two commands) at once: one owns the part file (an OS lock),
+    the other is refused with a message; what is installed is the model, verified."""
+    import subprocess
+    import sys
+
+    hub.state.rate_limit = 40_000_000  # bytes/s: about 2.5 s for the 98 MB file, so the runs overlap
+    argv = [sys.executable, "-m", "desktop_llm", "models", "download", REPO, "--quant", "Q4_1", "--json"]
+    runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(120), *p.communicate()) for p in runs]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 1], results
+    refused = next(err for code, _, err in results if code == 1)
+    assert "being downloaded already" in refused
+    report = json.loads(next(out for code, out, _ in results if code == 0))
+    assert report["status"] == "done" and report["sha256_verified"]
+    assert sha256_of(Path(report["path"])) == sha256_of(starter.path)
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120)  # the lock was let go
+    assert again.returncode == 0, again.stderr
+
+
+def test_the_checksum_covers_the_bytes_in_the_file_not_the_stream(hub, core, starter):
+    """Bytes another program writes into the part file while it downloads are caught: the
+    file that would be renamed into place is not the model, so it is discarded."""
+    hub.state.rate_limit = 40_000_000
+    remote = core.models.remote(REPO, quant="Q4_1")
+    part = core.models.models_dir / REPO.replace("/", "__") / f"{starter.path.name}.part"
+    tampered = False
+    events = []
+    for event in core.models.download(remote):
+        events.append(event)
+        if isinstance(event, Transfer) and event.done > (8 << 20) and not tampered:
+            with open(part, "ab") as other_writer:
+                other_writer.write(b"\0" * 4096)
+            tampered = True
+    assert tampered and isinstance(events[-1], Failed)
+    assert "changed on disk" in events[-1].user_message or "checksum" in events[-1].user_message
+    assert not (part.parent / starter.path.name).exists() and not part.exists()

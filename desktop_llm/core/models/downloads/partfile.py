@@ -20,6 +20,11 @@ def repo_folder(models_dir: Path, repo: str) -> Path:
     return Path(models_dir) / repo.replace("/", "__")
 
 
+def lock_path(models_dir: Path, remote: RemoteModel) -> Path:
+    """The file whose OS lock a download of `remote` holds while it writes."""
+    return Path(models_dir) / ".locks" / f"{repo_folder(models_dir, remote.repo).name}__{remote.name}.lock"
+
+
 def part_paths(final: Path) -> tuple[Path, Path]:
     return final.with_name(final.name + ".part"), final.with_name(final.name + STATE_SUFFIX)
 

@@ -23,11 +23,12 @@ from typing import Any, Generator, Iterator
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
-from desktop_llm.core.files import atomic_write_text, disk_error
+from desktop_llm.core.files import FileLock, atomic_write_text, disk_error
 from desktop_llm.core.models.downloads.partfile import (
     check_disk_space,
     discard,
     in_place,
+    lock_path,
     part_paths,
     pending_bytes,
     repo_folder,
@@ -41,7 +42,8 @@ CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
 SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...
 SYNC_EVERY_S = 1.0  # ...or seconds, whichever comes first
 PROGRESS_EVERY_S = 0.1
-RESUME = "download it again to carry on"  # what a person does after a failure; the part is kept
+# What a person does after a failure; what arrived is kept.
+RESUME = "resume the download (Resume in the Downloads window, or run the same command again)"
 
 
 @dataclass(frozen=True)
@@ -84,26 +86,34 @@ class DownloadControl:
         return self._stop.is_set()
 
 
-class _BackgroundHash:
-    """sha256 on its own thread, so hashing overlaps the network and the disk
-    (hashlib releases the GIL on large buffers)."""
+class _FileHash:
+    """sha256 of the part file as it is on disk, read back on its own thread
+    right behind the writer (from the page cache), so hashing overlaps the
+    network; what is checked is what will be renamed into place, never the
+    stream that came in."""
 
-    def __init__(self, hasher=None):
-        self.hasher = hasher or hashlib.sha256()
-        self._queue: queue.Queue = queue.Queue(maxsize=256)
+    def __init__(self, path: Path, hasher, hashed: int):
+        self.hasher, self.hashed = hasher, hashed
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by result()
+        self._file.seek(hashed)
+        self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="download-sha256", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (block := self._queue.get()) is not None:
-            self.hasher.update(block)
+        while (upto := self._queue.get()) is not None:
+            while self.hashed < upto and (block := self._file.read(min(CHUNK * 8, upto - self.hashed))):
+                self.hasher.update(block)
+                self.hashed += len(block)
 
-    def update(self, block: bytes) -> None:
-        self._queue.put(block)
+    def advance(self, upto: int) -> None:
+        """The file holds `upto` bytes now (written and flushed)."""
+        self._queue.put(upto)
 
     def result(self):
         self._queue.put(None)
         self._thread.join()
+        self._file.close()
         return self.hasher
 
 
@@ -128,9 +138,14 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
     """Fetch every part of `remote` into the models folder, yielding Transfer
     events, then Finished(DownloadResult) or Failed(message)."""
     control = control or DownloadControl()
+    lock = FileLock(lock_path(models_dir, remote))
     try:
         if offline:
             raise UserError(OFFLINE_MESSAGE)
+        if not lock.acquire():  # one writer per part file, across windows and commands
+            raise UserError(f"{remote.name} is being downloaded already (in the window or by another "
+                            "desktop-llm command). Wait for that download to end; a paused one is resumed "
+                            "from what arrived.")
         folder = repo_folder(models_dir, remote.repo)
         finals = [folder / Path(p.name).name for p in remote.parts]
         check_disk_space(folder, sum(pending_bytes(f, p) for f, p in zip(finals, remote.parts)))
@@ -156,6 +171,8 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
         yield Failed.of(exc)
     except OSError as exc:
         yield Failed.of(disk_error(exc, f"{remote.name} (what arrived is kept)", RESUME))
+    finally:
+        lock.release()
 
 
 def _eta(remaining: int, speed: float) -> float | None:
@@ -214,7 +231,7 @@ class _FileTransfer:
             response = HttpStream.open(url, headers)
         except OSError as exc:
             raise UserError("The download could not start: the Hub cannot be reached. Check your "
-                            "connection; press Resume (or run the command again) to carry on.",
+                            f"connection, then {RESUME}.",
                             detail=repr(exc)) from exc
         status = response.status
         if status in (200, 206):
@@ -231,12 +248,13 @@ class _FileTransfer:
         if offset and response.status == 200:  # the server ignored Range: start over
             offset, hasher = 0, hashlib.sha256()
             discard(self.part_file)
-        background = _BackgroundHash(hasher)
+        out = open(self.part_file, "ab")  # noqa: SIM115 - closed below
+        file_hash = _FileHash(self.part_file, hasher, offset)
         try:
             speed = _Speed()
             last_progress = 0.0
             synced, synced_at = offset, time.monotonic()
-            with open(self.part_file, "ab") as out:
+            with out:
                 while offset < self.part.size and not self.control.stopped:
                     cut: Exception | None = None
                     try:
@@ -247,15 +265,15 @@ class _FileTransfer:
                         cut = EOFError("connection closed early")
                     if block:
                         out.write(block)
-                        background.update(block)
+                        out.flush()
                         offset += len(block)
+                        file_hash.advance(offset)
                         self.transferred += len(block)
                     if cut is not None:
                         self._sync(out, offset)
                         raise UserError(
                             f"The connection dropped after {format_size(offset)} of "
-                            f"{format_size(self.part.size)}. What arrived is kept: press Resume (or run "
-                            "the command again) to carry on from there.", detail=repr(cut))
+                            f"{format_size(self.part.size)}. What arrived is kept: {RESUME}.", detail=repr(cut))
                     now = time.monotonic()
                     if offset - synced >= SYNC_EVERY or now - synced_at >= SYNC_EVERY_S:
                         synced, synced_at = self._sync(out, offset), now
@@ -266,7 +284,7 @@ class _FileTransfer:
             yield Transfer(self.part.name, offset, self.part.size, speed.add(offset), None)
         finally:
             response.close()
-            hasher = background.result()
+            hasher = file_hash.result()
         return offset, hasher
 
     def _sync(self, out, offset: int) -> int:
@@ -278,7 +296,13 @@ class _FileTransfer:
     def _verify(self, offset: int, hasher) -> None:
         if offset != self.part.size:
             raise UserError(f"{self.part.name} arrived incomplete ({format_size(offset)} of "
-                            f"{format_size(self.part.size)}). Press Resume to fetch the rest.")
+                            f"{format_size(self.part.size)}): {RESUME}.")
+        on_disk = self.part_file.stat().st_size
+        if on_disk != self.part.size:  # the checksum covers the file's first `size` bytes: nothing may follow
+            discard(self.part_file, self.state_file)
+            raise UserError(f"{self.part.name} changed on disk while it was downloaded (another program wrote "
+                            "to it). It was discarded; download it again.",
+                            detail=f"{on_disk} bytes on disk, {self.part.size} expected")
         if self.part.sha256 and hasher.hexdigest() != self.part.sha256.lower():
             discard(self.part_file, self.state_file)
             raise UserError(

@@ -9,6 +9,7 @@ from desktop_llm.cli.common import open_core, print_json
 from desktop_llm.core.store.export import FORMATS, export_conversation, render
 from desktop_llm.core.store.importers import import_file
 from desktop_llm.core.store.records import MessageStatus
+from desktop_llm.core.store.recovery import damage_of, recover
 
 
 def cmd_list(args) -> int:
@@ -95,6 +96,22 @@ def cmd_delete(args) -> int:
         return 0
 
 
+def cmd_recover(args) -> int:
+    with open_core() as core:  # the history itself is not opened: it may be damaged
+        path = core.paths.history_db
+        found = damage_of(path)
+        if not found and not args.force:
+            print(f"The history file {path} reads as sound: nothing to recover "
+                  "(--force copies it into a new file anyway).", file=sys.stderr)
+            return 0
+        report = recover(path)
+        if args.json:
+            print_json(report.as_dict())
+        else:
+            print(report.text, file=sys.stderr)
+        return 0
+
+
 def add_parser(sub, common) -> None:
     history = sub.add_parser("history", help="saved conversations")
     hsub = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
@@ -119,6 +136,10 @@ def add_parser(sub, common) -> None:
     p.add_argument("id", type=int)
     p.add_argument("title")
     p.set_defaults(func=cmd_rename)
+    p = hsub.add_parser("recover", parents=[common],
+                        help="copy what can be read of a damaged history into a new one (the damaged file is kept)")
+    p.add_argument("--force", action="store_true", help="even when the file reads as sound")
+    p.set_defaults(func=cmd_recover)
     p = hsub.add_parser("delete", parents=[common], help="delete a conversation for good")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_delete)

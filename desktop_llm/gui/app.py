@@ -10,12 +10,40 @@ from desktop_llm import APP_NAME, __version__
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.paths import resources_dir
+from desktop_llm.core.store.recovery import DamagedHistory, recover
 from desktop_llm.gui.common.application import application
 from desktop_llm.gui.main_window import MainWindow
 
 
 def app_icon() -> QIcon:
     return QIcon(str(resources_dir() / "icon.svg"))
+
+
+def open_history(core: AppCore) -> bool:
+    """Open (migrate, recover interrupted replies in) the history before the
+    window shows it. A damaged file is offered a recovery; False: do not start."""
+    try:
+        _ = core.history
+        return True
+    except DamagedHistory as exc:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.critical(
+            None, "The history is damaged",
+            f"{exc.message}\n\nRecover now? Everything that can be read is copied into a new history.",
+            buttons.Yes | buttons.Close, buttons.Yes)
+        if answer != buttons.Yes:
+            return False
+        try:
+            report = recover(core.paths.history_db)
+            _ = core.history
+        except UserError as again:
+            QMessageBox.critical(None, "desktop-llm", again.message)
+            return False
+        QMessageBox.information(None, "History recovered", report.text)
+        return True
+    except UserError as exc:
+        QMessageBox.critical(None, "desktop-llm", exc.message)
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     try:
         core = AppCore()
-        _ = core.history  # open (migrate, recover) the history before the window shows it
     except UserError as exc:
         QMessageBox.critical(None, "desktop-llm", exc.message)
+        return 1
+    if not open_history(core):
         return 1
     window = MainWindow(core)
     window.show()

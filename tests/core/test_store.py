@@ -1,14 +1,17 @@
 """SQLite history: migrations, round trips, crash recovery."""
 
+import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.store import History
 from desktop_llm.core.store.migrations import LATEST
+from tests.conftest import run_cli
 
 
 def test_migrates_an_empty_file(tmp_path):
@@ -111,3 +114,91 @@ def test_a_full_disk_is_reported_clearly_and_loses_nothing_saved(tmp_path):
     with pytest.raises(UserError, match="disk is full"):
         history.add_message(cid, "user", "x" * 200_000)
     assert [m.content for m in history.messages(cid)] == ["kept"]
+
+
+def damage_a_page_of_messages(db) -> None:
+    """Overwrite one b-tree page in the middle of the messages table with garbage."""
+    con = sqlite3.connect(db)
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    pages = sorted(r[0] for r in con.execute("SELECT pageno FROM dbstat WHERE name='messages' AND pagetype='leaf'"))
+    con.close()
+    victim = pages[len(pages) // 2]
+    with open(db, "r+b") as f:
+        f.seek((victim - 1) * page_size)
+        f.write(bytes(range(256)) * (page_size // 256))
+
+
+def a_history_worth_saving(db) -> int:
+    history = History(db)
+    for c in range(20):
+        cid = history.create_conversation(title=f"Lesson {c}", first_message=f"Plan lesson {c}")
+        for m in range(15):
+            history.add_message(cid, "assistant", f"Part {m} of lesson {c}: " + "volcanoes erupt " * 20)
+    count = history.connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    history.close()
+    return count
+
+
+def test_a_damaged_history_is_left_untouched_and_recovered(tmp_path):
+    from desktop_llm.core.store.recovery import DamagedHistory, recover
+
+    db = tmp_path / "history.db"
+    total = a_history_worth_saving(db)
+    damage_a_page_of_messages(db)
+    damaged_bytes = db.read_bytes()
+    with pytest.raises(DamagedHistory, match="is damaged") as caught:
+        History(db)
+    assert "desktop-llm history recover" in caught.value.message
+    assert db.read_bytes() == damaged_bytes  # never written to
+    report = recover(db)
+    assert report.damaged_kept_as.read_bytes() == damaged_bytes
+    assert report.saved["conversations"] == 20 and 0 < report.lost["messages"] < total // 4
+    assert report.saved["messages"] + report.lost["messages"] == total
+    history = History(db)  # the new history opens, and every conversation still shows its branch
+    assert len(history.list_conversations()) == 20
+    shown = sum(len(history.messages(c.id)) for c in history.list_conversations())
+    assert shown == report.saved["messages"]
+    assert history.search("volcanoes")  # the search index was rebuilt from what was saved
+    history.add_message(history.list_conversations()[0].id, "user", "And now?")  # writable again
+    history.close()
+
+
+def test_the_command_line_explains_a_damaged_history_and_recovers_it(app_home):
+    from desktop_llm.core.paths import AppPaths
+
+    db = AppPaths.from_env().ensure().history_db
+    a_history_worth_saving(db)
+    damage_a_page_of_messages(db)
+    for command in (["history", "list"], ["history", "show", "1"], ["history", "search", "tea"],
+                    ["chat", "hello"], ["history", "delete", "1"]):
+        done = run_cli(*command, home=app_home)
+        assert done.returncode == 1 and "damaged" in done.stderr and "Traceback" not in done.stderr, command
+    before = db.read_bytes()
+    done = run_cli("history", "recover", "--json", home=app_home)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert Path(report["damaged_file"]).read_bytes() == before and report["saved"]["conversations"] == 20
+    listed = run_cli("history", "list", "--json", home=app_home)
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 20
+
+
+def test_a_read_only_history_can_still_be_read(tmp_path):
+    import os
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db = folder / "history.db"
+    a_history_worth_saving(db)
+    db.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        if os.access(db, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        history = History(db)
+        assert history.read_only and len(history.list_conversations()) == 20
+        with pytest.raises(UserError, match="read-only|permission"):
+            history.add_message(1, "user", "more")
+        history.close()
+    finally:
+        folder.chmod(0o755)
+        db.chmod(0o644)

@@ -184,3 +184,36 @@ def test_switching_away_and_back_mid_reply_keeps_streaming(qtbot, make_window, a
     saved = window.core.history.messages(streaming)[1]
     final = window.chat_view.bubbles()[1]
     assert final.text == saved.content and final.text.startswith(shown)
+
+
+def test_a_damaged_history_is_offered_recovery_at_start(qtbot, app_home):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.gui.app import open_history
+    from tests.core.test_store import a_history_worth_saving, damage_a_page_of_messages
+
+    core = AppCore()
+    a_history_worth_saving(core.paths.history_db)
+    damage_a_page_of_messages(core.paths.history_db)
+    seen = []
+
+    def answer():  # Recover, then OK on the report
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.text() not in seen:
+            seen.append(box.text())
+            yes = box.button(QMessageBox.StandardButton.Yes)
+            (yes or box.button(QMessageBox.StandardButton.Ok)).click()
+
+    timer = QTimer()
+    timer.timeout.connect(answer)
+    timer.start(30)
+    try:
+        assert open_history(core)
+    finally:
+        timer.stop()
+    assert "is damaged" in seen[0] and "Recover now?" in seen[0]
+    assert seen[1].startswith("Saved 20 conversations") and "damaged file is kept" in seen[1]
+    assert len(core.history.list_conversations()) == 20
+    core.close()

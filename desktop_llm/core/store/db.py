@@ -4,6 +4,7 @@ storage failures turned into messages a person can act on."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,18 +20,26 @@ class Database:
 
     def __init__(self, path: Path, migrations: Sequence[str], what: str):
         """`migrations[N-1]` upgrades the schema from version N-1 to N;
-        `what` names the file in messages ("the history")."""
+        `what` names the file in messages ("the history"). A file in a
+        folder that cannot be written is opened read-only: it can be read,
+        and every write says why it cannot be done."""
         self.path = Path(path)
         self.what = what
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self.read_only = _read_only(self.path)
         try:
-            self.connection = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
-                                              isolation_level=None)
+            if self.read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+                self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.connection = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
+                                                  isolation_level=None)
             self.connection.row_factory = sqlite3.Row
-            self.connection.execute("PRAGMA journal_mode=WAL")
+            if not self.read_only:
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.execute("PRAGMA foreign_keys=ON")
-            self.connection.execute("PRAGMA synchronous=NORMAL")
             self._migrate(migrations)
         except sqlite3.DatabaseError as exc:
             raise UserError(
@@ -96,6 +105,10 @@ class Database:
                 )
             if current == latest:
                 return
+            if self.read_only:
+                raise UserError(f"{self.what.capitalize()} ({self.path}) is in a folder that cannot be written, "
+                                "and this version of desktop-llm must update it first. Make the folder "
+                                "writable, then try again.")
             if current > 0:
                 self._backup(current)
             for version in range(current + 1, latest + 1):
@@ -132,3 +145,9 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         statements.append(buf.strip())
     return statements
+
+
+def _read_only(path: Path) -> bool:
+    """An existing file that this process may not change (or whose folder it may not write to,
+    where SQLite keeps its journal)."""
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))

@@ -9,6 +9,7 @@ dead process left 'streaming' are marked 'interrupted' when the store opens.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
@@ -25,6 +26,7 @@ from desktop_llm.core.store.records import (
     now_iso,
     title_from,
 )
+from desktop_llm.core.store.recovery import damage_of, damaged
 
 MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, content, status, finish_reason, model, prompt_tokens,"
@@ -60,8 +62,16 @@ class History(Database):
     """Conversations and their messages (a tree of branches) in the history file."""
 
     def __init__(self, path: Path):
+        found = damage_of(Path(path))  # read-only: a damaged file is never written to
+        if found:
+            raise damaged(Path(path), found)
         super().__init__(path, MIGRATIONS, "the history")
-        self.recover_interrupted()
+        if not self.read_only:
+            try:
+                self.recover_interrupted()
+            except sqlite3.DatabaseError as exc:
+                self.connection.close()
+                raise damaged(self.path, str(exc)) from exc
 
     # -- recovery ------------------------------------------------------------
     def recover_interrupted(self) -> int:

@@ -493,3 +493,34 @@ def test_an_html_page_translates_every_paragraph(core, tmp_path):
     result = events[-1].result if isinstance(events[-1], Finished) else None
     assert result is not None and result.translated_blocks == 5
     assert len(read_document(result.output).blocks) == 5
+
+
+def test_a_paragraph_longer_than_the_context_is_translated_and_summarized(app_home, tmp_path):
+    """One paragraph of ~750 tokens with a context of 640: translated in pieces of whole
+    sentences joined back into one block, summarized in parts; no state file is left."""
+    import time
+
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.core.documents.chunking import split_text
+    from desktop_llm.core.events import Finished
+    from tests.conftest import set_settings
+
+    set_settings(app_home, n_ctx=640)
+    core = AppCore()
+    sentences = [f"On day {i} the team tasted a new green tea and wrote down its colour." for i in range(46)]
+    source = tmp_path / "diary.md"
+    source.write_text("# Diary\n\n" + " ".join(sentences) + "\n", encoding="utf-8")
+    doc = read_document(source)
+    assert len(doc.blocks) == 2
+    started = time.perf_counter()
+    pieces = split_text(" ".join(sentences * 100), lambda t: len(t.split()), 300)  # 8,000 sentences
+    assert time.perf_counter() - started < 2 and all(len(p.split()) <= 300 for p in pieces)
+    assert " ".join(pieces).split() == " ".join(sentences * 100).split()  # nothing lost or repeated
+    events = list(core.translator.translate(source, doc, core.resolve_model(), "es", "en").events())
+    assert isinstance(events[-1], Finished), events[-1]
+    result = events[-1].result
+    assert result.translated_blocks == 2 and len(read_document(result.output).blocks) == 2
+    assert not list(tmp_path.glob("*.translation.json"))
+    summary = core.summarizer.summarize(doc, core.resolve_model(), "tldr", "short").result()
+    assert summary.chunks >= 2 and summary.text
+    core.close()

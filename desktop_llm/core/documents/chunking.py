@@ -11,22 +11,32 @@ from desktop_llm.core.documents.model import Block
 SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
 
+def split_text(text: str, count: Callable[[str], int], budget: int) -> list[str]:
+    """`text` as pieces of whole sentences, each within `budget` tokens; a
+    sentence longer than that is cut between words (a word longer than the
+    budget stands alone). Each unit is counted once, so a paragraph of any
+    length is split in linear time; the sum of the units' counts is an upper
+    bound of the piece's count (tokens do not merge across spaces)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    for sentence in SENTENCE.split(text.strip()):
+        size = count(sentence)
+        units = [(sentence, size)] if size <= budget else [(w, count(w)) for w in sentence.split()]
+        for unit, size in units:
+            if current and used + size + 1 > budget:
+                pieces.append(" ".join(current))
+                current, used = [], 0
+            current.append(unit)
+            used += size + (1 if used else 0)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
 def _split_block(block: Block, count: Callable[[str], int], budget: int) -> list[Block]:
     """A block longer than the budget, as several blocks of whole sentences (or words)."""
-    pieces, current = [], ""
-    units = SENTENCE.split(block.text)
-    if any(count(u) > budget for u in units):
-        units = block.text.split()
-    for unit in units:
-        candidate = f"{current} {unit}".strip()
-        if current and count(candidate) > budget:
-            pieces.append(current)
-            current = unit
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return [block.with_text(p) for p in pieces]
+    return [block.with_text(p) for p in split_text(block.text, count, budget)]
 
 
 def chunk_blocks(blocks: list[Block], count: Callable[[str], int], budget: int) -> list[list[Block]]:

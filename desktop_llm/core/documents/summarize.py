@@ -75,8 +75,10 @@ class Summarizer:
             t0 = time.perf_counter()
             engine = ctx.engine
 
-            def count(text: str) -> int:
-                return engine.count_tokens([{"role": "user", "content": text}])
+            empty = engine.count_tokens([{"role": "user", "content": ""}])
+
+            def count(text: str) -> int:  # the text's own tokens, without the template's
+                return engine.count_tokens([{"role": "user", "content": text}]) - empty
 
             base = params_from(self.settings)
             overhead = engine.count_tokens(_messages("", final_instruction))
@@ -84,6 +86,7 @@ class Summarizer:
             if budget < 64:
                 raise UserError("The model's context is too small to summarize with. Raise the context size "
                                 "in Settings.")
+            yield Progress(0, 1, f"Reading the document ({len(doc.text.split()):,} words)")
             input_tokens = count(doc.text)
             blocks, parts_done, rounds = list(doc.blocks), 0, 0
             while True:

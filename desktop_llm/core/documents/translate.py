@@ -24,12 +24,13 @@ from urllib.parse import unquote
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
+from desktop_llm.core.documents.chunking import split_text
 from desktop_llm.core.documents.language import LANGUAGES, detect_language, language_code
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.writers import WRITABLE, output_path, save_document
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished, Partial, Progress
+from desktop_llm.core.events import Event, Finished, Partial, Progress, Steps
 from desktop_llm.core.files import atomic_write_text, read_json, refuse_source
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.models import ModelRef
@@ -38,6 +39,8 @@ from desktop_llm.core.settings import Settings
 HOLE = "⟦{}⟧"
 HOLE_RE = re.compile(r"⟦(\d+)⟧")
 STATE_SUFFIX = ".translation.json"
+OUTPUT_RATIO = 1.3  # a translation's tokens per source token, at most (room is kept for it)
+PIECE_MARGIN = 16
 
 
 def read_glossary(path: str | Path) -> dict[str, str]:
@@ -280,12 +283,26 @@ class Translator:
 
         return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={})
 
-    def _complete(self, ctx: HostContext, request: BlockRequest, marked: str, temperature: float = 0.2):
-        # A block is one paragraph: a blank line starts the model's own notes, not the translation.
-        # A translation seldom needs more tokens than the source has characters.
-        params = replace(params_from(self.settings), temperature=temperature, max_tokens=max(32, len(marked)),
-                         stop=("\n\n",))
-        return (yield from complete(ctx, request.messages(marked), params, progress=False))
+    def _complete(self, ctx: HostContext, request: BlockRequest, marked: str,
+                  temperature: float = 0.2) -> Steps[str]:
+        """One block's translation. A block too long for the context with its
+        translation is sent in pieces of whole sentences (or words), joined back."""
+        engine = ctx.engine
+        overhead = engine.count_tokens(request.messages(""))
+
+        def count(text: str) -> int:
+            return engine.count_tokens(request.messages(text)) - overhead
+
+        budget = max(16, int((engine.n_ctx - overhead - PIECE_MARGIN) / (1 + OUTPUT_RATIO)))
+        pieces = [marked] if count(marked) <= budget else split_text(marked, count, budget)
+        translated = []
+        for piece in pieces:
+            # A block is one paragraph: a blank line starts the model's own notes, not the translation,
+            # and a translation seldom needs twice the source's tokens.
+            params = replace(params_from(self.settings), temperature=temperature,
+                             max_tokens=max(32, 2 * count(piece) + 16), stop=("\n\n",))
+            translated.append((yield from complete(ctx, request.messages(piece), params, progress=False)))
+        return " ".join(translated)
 
     @staticmethod
     def _detected(doc: Document, target: str) -> str:

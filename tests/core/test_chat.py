@@ -107,7 +107,7 @@ def test_a_model_that_fails_to_load_keeps_the_users_message(core, tmp_path):
     job = core.chat.send("Please keep this text.", LocalModel("broken", bad, "file"))
     failed = list(job.events())[-1]
     assert isinstance(failed, Failed)
-    assert "damaged or incomplete" in failed.user_message
+    assert "broken.gguf is a GGUF file of version 0" in failed.user_message
     conv = core.history.list_conversations()[0]
     assert [m.content for m in core.history.messages(conv.id)] == ["Please keep this text."]
 

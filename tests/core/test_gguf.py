@@ -29,7 +29,7 @@ def test_cache_is_keyed_by_file_identity(tmp_path, info_cache_file, starter):
     shutil.copy(starter.path, copy)
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(copy.read_bytes()[: 40_000_000])
-    with pytest.raises(ModelFileError, match="damaged or incomplete|truncated"):
+    with pytest.raises(ModelFileError, match="incomplete: 40,000,000 of"):
         cache.inspect(cut)  # not served from another file's entry
 
 
@@ -47,13 +47,45 @@ def test_refuses_an_empty_file(tmp_path):
         read_model_info(f)
 
 
-@pytest.mark.parametrize("keep", [1_000, 2_000_000, 98_000_000])
-def test_refuses_a_truncated_file(tmp_path, starter, keep):
+@pytest.mark.parametrize("keep,said", [
+    (1_000, "cut off inside its header"),
+    (2_000_000, "cut off inside its header|incomplete: 2,000,000 of"),
+    (98_000_000, r"incomplete: 98,000,000 of [\d,]+ bytes \(99\.\d%\)"),  # a download cut at 99%
+])
+def test_a_truncated_file_says_how_much_is_there(tmp_path, starter, keep, said):
     f = tmp_path / "cut.gguf"
     with open(starter.path, "rb") as src:
         f.write_bytes(src.read(keep))
-    with pytest.raises(ModelFileError, match="damaged or incomplete|truncated"):
+    with pytest.raises(ModelFileError, match=said) as caught:
         read_model_info(f)
+    assert "download it again" in caught.value.message.lower()
+
+
+@pytest.mark.parametrize("version,said", [(99, "newer than this version of desktop-llm reads"),
+                                          (1, "old format")])
+def test_a_gguf_version_llama_cpp_cannot_read_is_named(tmp_path, starter, version, said):
+    import struct
+
+    f = tmp_path / "other-version.gguf"
+    data = bytearray(starter.path.read_bytes()[:4096])
+    data[4:8] = struct.pack("<I", version)
+    f.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=said) as caught:
+        read_model_info(f)
+    assert ("will not help" in caught.value.message) == (version == 99)
+
+
+def test_a_model_whose_chat_template_cannot_render_is_refused_at_import(tmp_path, starter):
+    import subprocess
+    import sys
+
+    f = tmp_path / "bad-template.gguf"
+    subprocess.run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(starter.path), str(f),
+                    "--chat-template", "{{ messages[0].no_such_thing() }}", "--force"],
+                   check=True, capture_output=True, timeout=120)
+    assert read_model_info(f).has_chat_template  # the header is fine
+    with pytest.raises(ModelFileError, match="chat template cannot format a conversation"):
+        trial_load(f)
 
 
 def test_refuses_a_missing_file(tmp_path):

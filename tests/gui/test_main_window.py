@@ -217,3 +217,20 @@ def test_a_damaged_history_is_offered_recovery_at_start(qtbot, app_home):
     assert seen[1].startswith("Saved 20 conversations") and "damaged file is kept" in seen[1]
     assert len(core.history.list_conversations()) == 20
     core.close()
+
+
+def test_a_turn_refreshes_the_sidebar_once_and_shows_the_stored_reply(qtbot, make_window):
+    """The events carry the stored rows: one sidebar refresh per turn (new conversation or not),
+    and the reply on screen is the one in the history."""
+    window = loaded(qtbot, make_window())
+    refreshes = []
+    listed = window.sidebar.set_conversations
+    window.sidebar.set_conversations = lambda *args: (refreshes.append(args), listed(*args))[1]
+    for text in ("Name a tea.", "And another?"):
+        refreshes.clear()
+        type_and_send(qtbot, window, text)
+        qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+        assert len(refreshes) == 1, text
+        stored = window.core.history.messages(window.conversation_id)[-1]
+        bubble = window.chat_view.bubbles()[-1]
+        assert bubble.message_id == stored.id and bubble.message == stored and stored.status == "done"

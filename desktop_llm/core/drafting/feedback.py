@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+from desktop_llm.core.documents.readers import decode_text
 from desktop_llm.core.errors import UserError
 
 
@@ -15,8 +16,6 @@ def read_text_file(name: str) -> str:
     """A text file's contents in whatever common encoding it has ("-" is stdin)."""
     if name == "-":
         return sys.stdin.read()
-    from desktop_llm.core.documents.readers import decode_text
-
     path = Path(name)
     if not path.is_file():
         raise UserError(f"No file {name}. Check the path.")

@@ -19,6 +19,7 @@ else:  # Python 3.10
     import tomli as tomllib
 
 from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.files import atomic_write_text
 from desktop_llm.core.paths import resources_dir
 
 SHAPES = ("text", "variants", "json")
@@ -171,8 +172,6 @@ def save_user_template(user_dir: Path, text: str) -> Template:
     if not template.id or not all(c.isalnum() or c in "-_" for c in template.id):
         raise UserError("A template's id uses letters, digits, - and _ only (it names the file).")
     target = user_dir / f"{template.id}.toml"
-    from desktop_llm.core.files import atomic_write_text
-
     atomic_write_text(target, text)
     return replace(template, path=target)
 

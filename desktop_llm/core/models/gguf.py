@@ -19,6 +19,7 @@ from pathlib import Path
 
 from desktop_llm.core.errors import ModelFileError
 from desktop_llm.core.files import atomic_write_text, read_json
+from desktop_llm.core.models import gguf_layout
 from desktop_llm.core.models.catalog import Architecture
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,35 @@ def check_gguf_magic(path: str | os.PathLike) -> Path:
     return path
 
 
+def check_layout(path: Path, size: int) -> None:
+    """The cheap facts first: a version llama.cpp reads, and all the data the header declares."""
+    found = gguf_layout.version(path) if size >= 8 else 0
+    newest = max(gguf_layout.SUPPORTED_VERSIONS)
+    if found > newest:
+        raise ModelFileError(f"{path.name} is a GGUF file of version {found}, newer than this version of "
+                             f"desktop-llm reads (up to {newest}). Update the app; downloading the file again "
+                             "will not help.")
+    if found not in gguf_layout.SUPPORTED_VERSIONS:
+        raise ModelFileError(f"{path.name} is a GGUF file of version {found}, an old format llama.cpp no longer "
+                             "reads. Get a newer conversion of the model (GGUF version 3).")
+    try:
+        end = gguf_layout.declared_data_end(path)
+    except gguf_layout.HeaderCut:
+        raise ModelFileError(f"{path.name} is cut off inside its header ({size:,} bytes): the download did not "
+                             "finish. Download it again.") from None
+    except (ValueError, KeyError, OverflowError):
+        return  # a header this walk does not know: the full reader judges it
+    if end > size:
+        raise ModelFileError(f"{path.name} is incomplete: {size:,} of {end:,} bytes ({100 * size / end:.1f}%). "
+                             "The download did not finish; download it again (a download resumes from what "
+                             "arrived).")
+
+
 def read_model_info(path: str | os.PathLike) -> ModelInfo:
     """Read and check a GGUF header; raise ModelFileError when unusable."""
     path = check_gguf_magic(path)
     size = path.stat().st_size
+    check_layout(path, size)
     import gguf
 
     try:

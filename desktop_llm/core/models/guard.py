@@ -19,6 +19,7 @@ from desktop_llm.core.files import atomic_write_text, read_json
 from desktop_llm.core.models import LocalModel
 from desktop_llm.core.models.gguf import ModelInfo, ModelInfoCache, file_identity
 from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.trial_load import TEMPLATE_FAILED
 
 TRIAL_TIMEOUT_S = 300
 
@@ -65,8 +66,13 @@ def trial_load(path: Path, timeout: float = TRIAL_TIMEOUT_S) -> None:
             f"Loading {Path(path).name} took more than {timeout:.0f} s in a test run; "
             "the file may be too large for this computer.",
         ) from exc
+    tail = (proc.stderr or "").strip().splitlines()[-5:]
+    if proc.returncode == TEMPLATE_FAILED:
+        raise ModelFileError(
+            f"{Path(path).name} loads, but its chat template cannot format a conversation "
+            f"({tail[-1] if tail else 'an error in the template'}), so it could not answer. Choose another "
+            "conversion of the model.", detail="\n".join(tail))
     if proc.returncode != 0:
-        tail = (proc.stderr or "").strip().splitlines()[-5:]
         raise ModelFileError(
             f"{Path(path).name} could not be loaded by llama.cpp (test load exited with code "
             f"{proc.returncode}). The file may be damaged or made for a newer version; "

@@ -34,6 +34,7 @@ from desktop_llm.gui.workspace.rewrite_panel import RewritePanel
 from desktop_llm.gui.workspace.template_editor import TemplateEditor
 from desktop_llm.gui.workspace.template_form import TemplateForm
 from desktop_llm.gui.workspace.variants_view import VariantsView
+from desktop_llm.gui.workspace.versions_dialog import VersionsDialog
 
 AUTOSAVE_MS = 800
 ROLE = Qt.ItemDataRole.UserRole
@@ -208,8 +209,6 @@ class WorkspaceWindow(QMainWindow):
         self.open_draft(drafts[0].id) if drafts else self.new_draft()
 
     def show_versions(self) -> None:
-        from desktop_llm.gui.workspace.versions_dialog import VersionsDialog
-
         if self.draft_id is None:
             return
         self.save_now()

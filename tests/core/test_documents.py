@@ -524,3 +524,22 @@ def test_a_paragraph_longer_than_the_context_is_translated_and_summarized(app_ho
     summary = core.summarizer.summarize(doc, core.resolve_model(), "tldr", "short").result()
     assert summary.chunks >= 2 and summary.text
     core.close()
+
+
+def test_a_repaired_pdf_does_not_print_pypdf_notes(tmp_path, capfd):
+    """pypdf notes what it repairs ('incorrect startxref pointer'); that goes to the log, not
+    to the terminal ahead of the app's own message."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    damaged = tmp_path / "scan.pdf"
+    damaged.write_bytes(data[:data.rfind(b"startxref")] + b"startxref\n999999\n%%EOF\n")
+    with pytest.raises(UserError, match="OCR|no text"):
+        read_document(damaged)
+    assert "startxref" not in capfd.readouterr().err

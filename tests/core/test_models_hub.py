@@ -160,6 +160,12 @@ def test_gated_repo_explains_401_and_works_with_a_token(hub, core, capsys, monke
     code, _, err = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1")
     assert code == 1
     assert f"{hub.url}/test-org/Gated-GGUF" in err and "token" in err and "license" in err
+    assert not list(core.models.models_dir.rglob("*.part*"))  # a refused download leaves nothing behind
+    code, out, _ = run_cli(capsys, "models", "list", "--json")
+    assert json.loads(out)["unfinished_downloads"] == []
+    monkeypatch.setenv("HF_TOKEN", "hf_a-token-without-access")
+    code, _, err = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1")
+    assert code == 1 and "token has no access" in err and "the account the token belongs to" in err
     monkeypatch.setenv("HF_TOKEN", hub.state.token)
     code, out, _ = run_cli(capsys, "models", "download", "test-org/Gated-GGUF", "--quant", "Q4_1", "--json")
     assert code == 0 and json.loads(out)["status"] == "done"
@@ -333,3 +339,11 @@ def test_the_checksum_covers_the_bytes_in_the_file_not_the_stream(hub, core, sta
     assert tampered and isinstance(events[-1], Failed)
     assert "changed on disk" in events[-1].user_message or "checksum" in events[-1].user_message
     assert not (part.parent / starter.path.name).exists() and not part.exists()
+
+
+def test_a_downloaded_copy_of_the_bundled_model_is_told_apart(hub, core, starter, capsys):
+    code, _, err = run_cli(capsys, "models", "download", REPO, "--quant", "Q4_1")
+    assert code == 0, err
+    names = {m.name: m.source for m in core.registry.installed()}
+    assert names[starter.name] == "bundled" and names[f"{starter.name} (downloaded)"] == "downloaded"
+    assert core.resolve_model(f"{starter.name} (downloaded)").source == "downloaded"

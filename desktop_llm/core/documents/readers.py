@@ -4,6 +4,7 @@ expressions over markup."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from desktop_llm.core import markdown
@@ -15,6 +16,7 @@ from desktop_llm.core.documents.odt import read_odt
 from desktop_llm.core.errors import UserError
 
 MAX_BYTES = 50 << 20
+QUIET = logging.NullHandler()  # one handler, added once however often PDFs are read
 
 
 def read_document(path: str | Path) -> Document:
@@ -219,6 +221,9 @@ def _docx_block(paragraph) -> Block | None:
 def read_pdf(path: Path) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf's notes on a file it repairs go to the app's log, not to the terminal before the app's message.
+    logging.getLogger("pypdf").addHandler(QUIET)
 
     try:
         reader = PdfReader(str(path))

@@ -119,7 +119,7 @@ class Hub:
 
     def search(self, query: str, limit: int = 20) -> list[RepoHit]:
         api = self._api()
-        with explained(query):
+        with explained(query, self.token is not None):
             models = list(api.list_models(search=query.strip() or None, filter="gguf",
                                           sort="downloads", limit=limit))
         return [RepoHit(m.id, m.downloads or 0, m.likes or 0, bool(m.gated)) for m in models]
@@ -127,7 +127,7 @@ class Hub:
     def models(self, repo: str, revision: str | None = None) -> list[RemoteModel]:
         """The repo's GGUF models with sizes and checksums, at one commit."""
         api = self._api()
-        with explained(repo):
+        with explained(repo, self.token is not None):
             info = api.model_info(repo, revision=revision, files_metadata=True)
         files = [RemoteFile(s.rfilename, int(s.size or (s.lfs.size if s.lfs else 0)),
                             s.lfs.sha256 if s.lfs else None)
@@ -156,17 +156,17 @@ class Hub:
 
 
 @contextmanager
-def explained(repo: str):
+def explained(repo: str, has_token: bool = False):
     """Turn huggingface_hub and network errors into messages a person can act on."""
     try:
         yield
     except UserError:
         raise
     except Exception as exc:
-        raise explain(exc, repo) from exc
+        raise explain(exc, repo, has_token) from exc
 
 
-def explain(exc: BaseException, repo: str) -> UserError:
+def explain(exc: BaseException, repo: str, has_token: bool = False) -> UserError:
     from huggingface_hub.errors import (
         GatedRepoError,
         HfHubHTTPError,
@@ -178,7 +178,7 @@ def explain(exc: BaseException, repo: str) -> UserError:
     if isinstance(exc, OfflineModeIsEnabled):
         return UserError(OFFLINE_MESSAGE)
     if isinstance(exc, GatedRepoError):
-        return access_error(repo, detail=str(exc))
+        return access_error(repo, has_token, detail=str(exc))
     if isinstance(exc, RepositoryNotFoundError):
         return NotFound(f"No model repository '{repo}' on the Hub (or it is private: add your "
                         "Hugging Face token in Settings).", detail=str(exc))
@@ -186,7 +186,7 @@ def explain(exc: BaseException, repo: str) -> UserError:
         return NotFound(f"{repo} has no such revision.", detail=str(exc))
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(exc, HfHubHTTPError) and status in (401, 403):
-        return access_error(repo, detail=str(exc))
+        return access_error(repo, has_token, detail=str(exc))
     if isinstance(exc, HfHubHTTPError):
         return UserError(f"The Hub answered with an error ({status}). Try again later.", detail=str(exc))
     if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore"):
@@ -195,9 +195,15 @@ def explain(exc: BaseException, repo: str) -> UserError:
     return UserError(f"Talking to the Hub failed: {exc}", detail=repr(exc))
 
 
-def access_error(repo: str, detail: str = "") -> UserError:
+def access_error(repo: str, has_token: bool, detail: str = "") -> UserError:
+    page = f"{endpoint()}/{repo}"
+    if has_token:
+        return UserError(
+            f"Your Hugging Face token has no access to {repo}: open {page} , accept the model's license with "
+            "the account the token belongs to (or use a token of an account that has), then try again.",
+            detail=detail)
     return UserError(
-        f"{repo} needs permission: open {endpoint()}/{repo} , accept the model's license with your Hugging Face "
+        f"{repo} needs permission: open {page} , accept the model's license with your Hugging Face "
         "account, then add an access token (Settings → Hugging Face token, or `HF_TOKEN`).",
         detail=detail,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_llm.core.errors import NotFound, UserError
@@ -53,12 +54,16 @@ class ModelRegistry:
         for f in self._imported():
             if f.is_file():
                 models.append(LocalModel(name=f.stem, path=f, source=ModelSource.IMPORTED))
-        seen, unique = set(), []
+        seen, names, unique = set(), set(), []
         for m in models:  # the same file may be found twice (an import of a downloaded file)
             key = os.path.realpath(m.path)
-            if key not in seen:
-                seen.add(key)
-                unique.append(m)
+            if key in seen:
+                continue
+            seen.add(key)
+            if m.name in names:  # another copy of a model listed already: say where this one comes from
+                m = replace(m, name=f"{m.name} ({m.source.value})")
+            names.add(m.name)
+            unique.append(m)
         return unique
 
     # -- imported files ----------------------------------------------------------

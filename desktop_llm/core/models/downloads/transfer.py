@@ -211,7 +211,6 @@ class _FileTransfer:
             with open(self.part_file, "rb") as f:
                 while block := f.read(CHUNK * 8):
                     hasher.update(block)
-        atomic_write_text(self.state_file, json.dumps(self._state(offset)))
         if offset < self.part.size:
             offset, hasher = yield from self._fetch(offset, hasher)
             if self.control.stopped:
@@ -238,16 +237,17 @@ class _FileTransfer:
             return response
         response.close()
         if status in (401, 403):
-            raise access_error(self.remote.repo, f"HTTP {status}")
+            raise access_error(self.remote.repo, self.token is not None, f"HTTP {status}")
         if status == 404:
             raise NotFound(f"{self.part.name} is no longer in {self.remote.repo}.")
         raise UserError(f"The Hub answered {status} for {self.part.name}. Try again later.")
 
     def _fetch(self, offset: int, hasher) -> Generator[Transfer, None, tuple[int, Any]]:
-        response = self._open(offset)
+        response = self._open(offset)  # refused (no access, gone...): no state file is left behind
         if offset and response.status == 200:  # the server ignored Range: start over
             offset, hasher = 0, hashlib.sha256()
             discard(self.part_file)
+        atomic_write_text(self.state_file, json.dumps(self._state(offset)))
         out = open(self.part_file, "ab")  # noqa: SIM115 - closed below
         file_hash = _FileHash(self.part_file, hasher, offset)
         try:

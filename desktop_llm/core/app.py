@@ -134,6 +134,11 @@ class AppCore:
             return ServerModel(wanted)
         return self.registry.resolve(name_or_path, self.settings.default_model)
 
+    def cancel_jobs(self) -> None:
+        """Stop the model's running and queued jobs (when the model host was started)."""
+        if "host" in self.__dict__:
+            self.host.cancel_all()
+
     def begin_window_session(self) -> None:
         """The window opens. The trash holds what was deleted in one window
         session, for Undo: what an earlier session deleted is gone for good."""

@@ -371,3 +371,23 @@ def test_one_client_cannot_queue_more_than_a_few_requests(api, client):
     assert refused.headers["retry-after"] == "2" and "waiting for the model" in refused.json()["error"]["message"]
     assert client.chat.completions.create(model="default", messages=[{"role": "user", "content": "hi"}],
                                           max_tokens=2).choices  # the count went back down
+
+
+def test_ctrl_c_stops_serve_at_once_while_it_answers(app_home):
+    """A long reply is being written (streamed, or not): Ctrl+C ends the server within seconds,
+    cleanly (exit 0, no traceback), instead of waiting for the reply."""
+    import signal
+
+    for stream in (True, False):
+        proc, url, _ = serve_process(app_home)
+        body = {"model": "default", "messages": [{"role": "user", "content": "Write a very long story."}],
+                "max_tokens": 900, "stream": stream, "temperature": 1.0}
+        asking = threading.Thread(target=httpx.post, args=(url + "/chat/completions",),
+                                  kwargs={"json": body, "timeout": 60}, daemon=True)
+        asking.start()
+        time.sleep(2.0)  # the reply is under way
+        stopped = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and time.monotonic() - stopped < 10, err  # it was 30-60 s
+        assert "Traceback" not in err and "The API server stopped." in err

@@ -22,7 +22,7 @@ def main() -> None:
     core = AppCore()
     window = MainWindow(core)
     window.show()
-    state = {"phase": "short", "started": 0.0}
+    state = {"phase": "short", "started": 0.0, "tries": 0}
     if sys.argv[1] != "new":
         window.open_conversation(int(sys.argv[1]))
     else:
@@ -46,7 +46,11 @@ def main() -> None:
             state["phase"] = "long"
             core.history.update_conversation(result.conversation_id, max_tokens=900)
             send("Now write a very long story about a lighthouse, with many chapters.")
-        elif state["phase"] == "long":  # ended before anything was flushed: nothing to kill
+        elif state["phase"] == "long":  # ended before anything was flushed: nothing to kill yet
+            state["tries"] += 1
+            if state["tries"] < 4:  # a small model may stop early on some history: ask again
+                send("Go on: write the next chapters of the lighthouse story, at length.")
+                return
             print(f"ENDED EARLY after {len(result.text)} characters", flush=True)
             app.exit(3)
 

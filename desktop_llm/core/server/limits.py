@@ -10,6 +10,7 @@ counting stops once the context is exceeded: a 2 MB body costs little."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,9 @@ class PromptLimits:
         with self._lock:
             if path not in self._vocabs:
                 import llama_cpp  # only when a request is checked (start-up stays fast)
+
+                # a vocabulary without weights has no trained context: llama.cpp's warning about it is noise
+                logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
 
                 self._vocabs = {path: llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False,
                                                       n_ctx=16, n_batch=16)}

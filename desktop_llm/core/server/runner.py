@@ -29,6 +29,7 @@ class ApiServer:
         if not is_loopback(host) and not api_key:
             raise UserError(f"Serving on {host} lets other computers use your model: set an API key "
                             "(--api-key, or in Settings) first.")
+        self.core = core
         self.host, self.port, self.api_key = host, port, api_key
         self.api = OpenAIApi(core, api_key, cors_origins, RequestGuard(host, cors_origins, allowed_hosts))
         self._server = None
@@ -41,9 +42,18 @@ class ApiServer:
     def _make(self):
         import uvicorn
 
+        core = self.core
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig, frame) -> None:
+                """Ctrl+C: stop what the model is doing for the API, so the server ends at once
+                (uvicorn waits for open requests, and a reply can run for minutes)."""
+                super().handle_exit(sig, frame)
+                core.cancel_jobs()
+
         config = uvicorn.Config(self.api.app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
         return self._server
 
     def check_port(self) -> None:

@@ -17,9 +17,9 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import desktop_llm.core.models.gguf_layout as gguf_layout
 from desktop_llm.core.errors import ModelFileError
 from desktop_llm.core.files import atomic_write_text, read_json
-from desktop_llm.core.models import gguf_layout
 from desktop_llm.core.models.catalog import Architecture
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import threading
 import time
 import uuid
 
@@ -154,11 +155,10 @@ class OpenAIApi:
     async def _run(self, request: HttpRequest, req: Request, submit, chat: bool):
         client = request.client.host if request.client else ""
         self.limits.admit(client)
-        released: list[bool] = []
+        once = threading.Lock()
 
-        def release() -> None:  # once, whichever way the request ends
-            if not released:
-                released.append(True)
+        def release() -> None:  # once, whichever way (and on whichever thread) the request ends
+            if once.acquire(blocking=False):
                 self.limits.release(client)
 
         try:
@@ -176,6 +176,8 @@ class OpenAIApi:
             jobs: list[Job] = []
 
             def deliver(event) -> None:
+                if isinstance(event, TERMINAL):  # the model's work ended, even if the response never started
+                    release()
                 try:
                     loop.call_soon_threadsafe(events.put_nowait, event)
                 except RuntimeError:  # the server is shutting down: nobody is listening

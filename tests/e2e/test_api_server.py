@@ -391,3 +391,57 @@ def test_ctrl_c_stops_serve_at_once_while_it_answers(app_home):
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0 and time.monotonic() - stopped < 10, err  # it was 30-60 s
         assert "Traceback" not in err and "The API server stopped." in err
+
+
+def test_structured_output_with_the_openai_client(client):
+    """response_format is followed (the grammar guarantees the shape, even from a small model):
+    .parse() with a Pydantic model, json_object, streamed too; a schema that cannot be followed is a 400."""
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Verdict(BaseModel):
+        liked: bool
+        stars: int
+        mood: Literal["happy", "sad"]
+
+    messages = [{"role": "user", "content": "The tea was lovely. Rate it."}]
+    parsed = client.chat.completions.parse(model="default", messages=messages, response_format=Verdict,
+                                           max_tokens=60, temperature=0)
+    verdict = parsed.choices[0].message.parsed
+    assert isinstance(verdict, Verdict) and verdict.mood in ("happy", "sad")
+    loose = client.chat.completions.create(model="default", messages=messages, max_tokens=300,
+                                           response_format={"type": "json_object"}, temperature=0)
+    choice = loose.choices[0]  # any object: a small model may go on until the tokens run out
+    assert choice.message.content.lstrip().startswith("{")
+    assert choice.finish_reason == "length" or isinstance(json.loads(choice.message.content), dict)
+    streamed = client.chat.completions.create(model="default", messages=messages, max_tokens=60, stream=True,
+                                              response_format={"type": "json_schema", "json_schema": {
+                                                  "name": "verdict", "schema": Verdict.model_json_schema()}})
+    Verdict.model_validate_json("".join(c.choices[0].delta.content or "" for c in streamed if c.choices))
+    with pytest.raises(openai.BadRequestError, match="response_format"):
+        client.chat.completions.create(model="default", messages=messages,
+                                       response_format={"type": "xml"})
+
+
+def test_usage_in_a_stream_one_choice_base64_vectors_and_the_real_model_id(client, starter):
+    import base64
+    import struct
+
+    chunks = list(client.chat.completions.create(
+        model="default", messages=[{"role": "user", "content": "Hi"}], max_tokens=8, stream=True,
+        stream_options={"include_usage": True}))
+    assert all(c.model == starter.name for c in chunks)  # not the alias asked for
+    last = chunks[-1]
+    assert last.choices == [] and last.usage.completion_tokens > 0 and last.usage.prompt_tokens > 0
+    with pytest.raises(openai.BadRequestError, match="'n' must be 1"):
+        client.chat.completions.create(model="default", messages=[{"role": "user", "content": "Hi"}], n=2)
+    floats = client.embeddings.create(model="default", input="tea", encoding_format="float")
+    packed = client.embeddings.with_raw_response.create(model="default", input="tea", encoding_format="base64")
+    raw = json.loads(packed.text)["data"][0]["embedding"]
+    decoded = struct.unpack(f"<{len(floats.data[0].embedding)}f", base64.b64decode(raw))
+    assert decoded == pytest.approx(floats.data[0].embedding, rel=1e-5)
+    assert floats.model == starter.name
+    assert client.models.retrieve("default").id == starter.name
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")

@@ -5,11 +5,14 @@ mid-stream stops its generation."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import json
+import struct
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -51,6 +54,7 @@ class OpenAIApi:
                                  allow_headers=["Authorization", "Content-Type"])] if cors_origins else []
         self.app = Starlette(routes=[
             Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/models/{model_id:path}", self.model_info, methods=["GET"]),
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/completions", self.completions, methods=["POST"]),
             Route("/v1/embeddings", self.embeddings, methods=["POST"]),
@@ -112,12 +116,18 @@ class OpenAIApi:
                 for m in self.core.registry.installed()]
         return JSONResponse({"object": "list", "data": data})
 
+    async def model_info(self, request: HttpRequest) -> JSONResponse:
+        self._authorize(request)
+        model = self._model(request.path_params["model_id"])
+        return JSONResponse({"id": model.name, "object": "model", "created": int(time.time()),
+                             "owned_by": "desktop-llm"})
+
     async def chat(self, request: HttpRequest):
         req = chat_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
         messages = req.messages or []
         await self._check_length(model, [m["content"] for m in messages])
-        return await self._run(request, req, lambda listener: chat_job(
+        return await self._run(request, replace(req, model=model.name), lambda listener: chat_job(
             self.core.host, model, messages, req.params, listener), chat=True)
 
     async def completions(self, request: HttpRequest):
@@ -125,7 +135,7 @@ class OpenAIApi:
         model = self._model(req.model)
         prompt = req.prompt or ""
         await self._check_length(model, [prompt])
-        return await self._run(request, req, lambda listener: text_job(
+        return await self._run(request, replace(req, model=model.name), lambda listener: text_job(
             self.core.host, model, prompt, req.params, listener), chat=False)
 
     async def embeddings(self, request: HttpRequest):
@@ -138,13 +148,20 @@ class OpenAIApi:
             texts = [texts]
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
             raise ApiError(400, "'input' must be a non-empty string or a list of non-empty strings.", param="input")
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            raise ApiError(400, "'encoding_format' must be float or base64.", param="encoding_format")
+        if body.get("dimensions") is not None:
+            raise ApiError(400, "'dimensions' is not supported: the vectors have the model's own size.",
+                           param="dimensions")
         job = embeddings_job(self.core.host, model, texts)
         try:
             vectors, tokens = await asyncio.to_thread(job.result)
         except UserError as exc:
             raise ApiError.of(exc) from exc
-        return JSONResponse({"object": "list", "model": body["model"],
-                             "data": [{"object": "embedding", "index": i, "embedding": v}
+        return JSONResponse({"object": "list", "model": model.name,
+                             "data": [{"object": "embedding", "index": i,
+                                       "embedding": _base64(v) if encoding == "base64" else v}
                                       for i, v in enumerate(vectors)],
                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
@@ -185,23 +202,22 @@ class OpenAIApi:
                         job.cancel()
 
             jobs.append(submit(deliver))
-            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req.model, chat,
-                                                  release), media_type="text/event-stream")
+            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req, chat, release),
+                                     media_type="text/event-stream")
         try:
             reply = await _result(request, submit(None))
         finally:
             release()
-        usage = {"prompt_tokens": reply.stats.prompt_tokens, "completion_tokens": reply.stats.completion_tokens,
-                 "total_tokens": reply.stats.prompt_tokens + reply.stats.completion_tokens}
+        usage = _usage(reply.stats)
         finish = _finish(reply.finish_reason)
         choice = ({"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": finish}
                   if chat else {"index": 0, "text": reply.text, "finish_reason": finish, "logprobs": None})
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
 
-    async def _stream(self, request, job, events, ident, created, model, chat, release):
+    async def _stream(self, request, job, events, ident, created, req: Request, chat, release):
         obj = "chat.completion.chunk" if chat else "text_completion"
-        head = json.dumps({"id": ident, "object": obj, "created": created, "model": model})[:-1]
+        head = json.dumps({"id": ident, "object": obj, "created": created, "model": req.model})[:-1]
 
         def chunk(delta: dict | None, text: str | None, finish) -> str:
             choice = ({"index": 0, "delta": delta, "finish_reason": finish} if chat
@@ -237,7 +253,11 @@ class OpenAIApi:
                         error = ApiError.of(event.error()).body()
                         out.append("data: " + json.dumps(error) + "\n\n")
                     elif isinstance(event, Finished):
-                        out.append(chunk({}, "", _finish(event.result.finish_reason)) + "data: [DONE]\n\n")
+                        out.append(chunk({}, "", _finish(event.result.finish_reason)))
+                        if req.include_usage:  # OpenAI's last chunk: no choices, the token counts
+                            out.append(f'data: {head}, "choices": [], "usage": '
+                                       f'{json.dumps(_usage(event.result.stats))}}}\n\n')
+                        out.append("data: [DONE]\n\n")
                 if out:
                     yield "".join(out)
                 if isinstance(batch[-1], TERMINAL):
@@ -262,6 +282,16 @@ async def _result(request: HttpRequest, job: Job):
                 job.cancel()
     finally:
         job.cancel()  # no-op once finished; stops the work if this request was dropped
+
+
+def _base64(vector: list[float]) -> str:
+    """A vector as OpenAI sends it for encoding_format=base64: little-endian float32."""
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
+
+def _usage(stats) -> dict:
+    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
 
 
 def _finish(reason: str) -> str:

@@ -3,6 +3,7 @@ anything malformed (never a traceback)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from desktop_llm.core.engine import GenerationParams
@@ -46,6 +47,7 @@ class Request:
     model: str
     params: GenerationParams
     stream: bool
+    include_usage: bool = False  # stream_options.include_usage: a last chunk with the token counts
     messages: list[dict] | None = None  # chat
     prompt: str | None = None  # completions
 
@@ -73,11 +75,42 @@ def _params(body: dict, settings: Settings) -> GenerationParams:
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ApiError(400, "'seed' must be a whole number.", param="seed")
+    n = body.get("n", 1)
+    if n != 1:
+        raise ApiError(400, "'n' must be 1: this server writes one choice per request. Send the request "
+                            "again for another.", param="n")
     return GenerationParams(
         max_tokens=max_tokens,
         temperature=_number(body, "temperature", 0, 2, settings.temperature),
         top_p=_number(body, "top_p", 0, 1, settings.top_p),
-        seed=seed, stop=tuple(stop))
+        seed=seed, stop=tuple(stop), json_schema=_response_schema(body.get("response_format")))
+
+
+def _response_schema(response_format) -> dict | None:
+    """The JSON schema a reply must follow (`json_object`: any object), checked
+    now: a schema the grammar converter cannot handle is a 400 that names why."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return {"type": "object"}
+    if kind != "json_schema":
+        raise ApiError(400, "'response_format.type' must be text, json_object or json_schema.",
+                       param="response_format")
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(schema, dict):
+        raise ApiError(400, "'response_format.json_schema.schema' must be a JSON schema (an object).",
+                       param="response_format")
+    from llama_cpp.llama_grammar import json_schema_to_gbnf  # the converter the engine uses
+
+    try:
+        json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # the converter's own errors name the unsupported part
+        raise ApiError(400, f"This JSON schema cannot be followed here: {exc}.", param="response_format") from exc
+    return schema
 
 
 def _content(message: dict, index: int) -> str:
@@ -120,7 +153,7 @@ def chat_request(body, settings: Settings) -> Request:
             raise ApiError(400, f"messages[{i}].role must be one of {', '.join(ROLES)} (got {role!r}).",
                            param=f"messages[{i}].role")
         checked.append({"role": role, "content": _content(m, i)})
-    return Request(model, params, stream, messages=checked)
+    return Request(model, params, stream, _include_usage(body), messages=checked)
 
 
 def completion_request(body, settings: Settings) -> Request:
@@ -130,4 +163,9 @@ def completion_request(body, settings: Settings) -> Request:
         prompt = prompt[0]
     if not isinstance(prompt, str) or not prompt:
         raise ApiError(400, "'prompt' must be a non-empty string.", param="prompt")
-    return Request(model, params, stream, prompt=prompt)
+    return Request(model, params, stream, _include_usage(body), prompt=prompt)
+
+
+def _include_usage(body: dict) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True

@@ -38,6 +38,8 @@ class GenerationParams:
     top_k: int = 40
     min_p: float = 0.05
     repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0  # OpenAI's: less likely to use a token that appeared at all
+    frequency_penalty: float = 0.0  # ...or the more, the more often it appeared
     seed: int | None = None
     json_schema: dict | None = None  # constrain the reply to JSON of this shape (llama.cpp grammar)
     grammar: str | None = None  # or to this GBNF grammar
@@ -289,6 +291,8 @@ class LlamaCppEngine:
                 top_k=params.top_k,
                 min_p=params.min_p,
                 repeat_penalty=params.repeat_penalty,
+                presence_penalty=params.presence_penalty,
+                frequency_penalty=params.frequency_penalty,
                 grammar=_grammar(params),
             ):
                 now = time.perf_counter()

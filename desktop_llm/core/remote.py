@@ -142,6 +142,9 @@ class RemoteEngine:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        for name in ("presence_penalty", "frequency_penalty"):
+            if getattr(params, name):
+                body[name] = getattr(params, name)
         formats = _response_formats(params.json_schema)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)

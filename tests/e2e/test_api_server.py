@@ -445,3 +445,17 @@ def test_usage_in_a_stream_one_choice_base64_vectors_and_the_real_model_id(clien
     assert client.models.retrieve("default").id == starter.name
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("no-such-model")
+
+
+def test_penalties_change_the_reply_and_images_are_refused(client):
+    ask = {"model": "default", "messages": [{"role": "user", "content": "Say tea tea tea tea tea tea tea tea."}],
+           "max_tokens": 30, "temperature": 0, "seed": 3}
+    plain = client.chat.completions.create(**ask).choices[0].message.content
+    penalised = client.chat.completions.create(**ask, frequency_penalty=2.0, presence_penalty=2.0)
+    assert penalised.choices[0].message.content != plain  # applied, not only accepted
+    with pytest.raises(openai.BadRequestError, match="'presence_penalty' must be a number from -2 to 2"):
+        client.chat.completions.create(**{**ask, "presence_penalty": 5})
+    picture = [{"type": "text", "text": "What is in this picture?"},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+    with pytest.raises(openai.BadRequestError, match="cannot see images"):
+        client.chat.completions.create(model="default", messages=[{"role": "user", "content": picture}])

@@ -83,6 +83,8 @@ def _params(body: dict, settings: Settings) -> GenerationParams:
         max_tokens=max_tokens,
         temperature=_number(body, "temperature", 0, 2, settings.temperature),
         top_p=_number(body, "top_p", 0, 1, settings.top_p),
+        presence_penalty=_number(body, "presence_penalty", -2, 2, 0.0),
+        frequency_penalty=_number(body, "frequency_penalty", -2, 2, 0.0),
         seed=seed, stop=tuple(stop), json_schema=_response_schema(body.get("response_format")))
 
 
@@ -118,9 +120,13 @@ def _content(message: dict, index: int) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # [{"type": "text", "text": ...}]
+        kinds = {p.get("type") for p in content if isinstance(p, dict)}
+        if kinds & {"image_url", "input_image", "image", "input_audio", "file"}:
+            raise ApiError(400, "This model reads text only: it cannot see images, hear audio or open files "
+                                "sent in a message. Send the text instead.", param=f"messages[{index}].content")
         parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         texts = [p for p in parts if isinstance(p, str)]
-        if texts and len(texts) == len(parts):
+        if texts and len(texts) == len(parts) == len(content):
             return "".join(texts)
     raise ApiError(400, f"messages[{index}].content must be text.", param=f"messages[{index}].content")
 

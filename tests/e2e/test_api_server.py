@@ -459,3 +459,14 @@ def test_penalties_change_the_reply_and_images_are_refused(client):
                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
     with pytest.raises(openai.BadRequestError, match="cannot see images"):
         client.chat.completions.create(model="default", messages=[{"role": "user", "content": picture}])
+
+
+def test_completions_echo_the_prompt_and_refuse_a_suffix(client):
+    echoed = client.completions.create(model="default", prompt="Green tea is", max_tokens=6, echo=True, seed=1)
+    plain = client.completions.create(model="default", prompt="Green tea is", max_tokens=6, seed=1)
+    assert echoed.choices[0].text == "Green tea is" + plain.choices[0].text
+    streamed = "".join(c.choices[0].text for c in client.completions.create(
+        model="default", prompt="Green tea is", max_tokens=6, echo=True, seed=1, stream=True) if c.choices)
+    assert streamed.startswith("Green tea is")
+    with pytest.raises(openai.BadRequestError, match="fill-in-the-middle"):
+        client.completions.create(model="default", prompt="def add(a, b):", suffix="\n", max_tokens=6)

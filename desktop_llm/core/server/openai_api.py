@@ -210,8 +210,9 @@ class OpenAIApi:
             release()
         usage = _usage(reply.stats)
         finish = _finish(reply.finish_reason)
-        choice = ({"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": finish}
-                  if chat else {"index": 0, "text": reply.text, "finish_reason": finish, "logprobs": None})
+        text = (req.prompt or "") + reply.text if req.echo else reply.text
+        choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+                  if chat else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
 
@@ -235,6 +236,8 @@ class OpenAIApi:
         try:
             if chat:
                 yield chunk({"role": "assistant", "content": ""}, None, None)
+            elif req.echo and req.prompt:
+                yield before + json.dumps(req.prompt) + after
             while True:
                 try:
                     event = await asyncio.wait_for(events.get(), timeout=1.0)

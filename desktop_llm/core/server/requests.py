@@ -48,6 +48,7 @@ class Request:
     params: GenerationParams
     stream: bool
     include_usage: bool = False  # stream_options.include_usage: a last chunk with the token counts
+    echo: bool = False  # completions: the prompt comes back before the text
     messages: list[dict] | None = None  # chat
     prompt: str | None = None  # completions
 
@@ -169,7 +170,13 @@ def completion_request(body, settings: Settings) -> Request:
         prompt = prompt[0]
     if not isinstance(prompt, str) or not prompt:
         raise ApiError(400, "'prompt' must be a non-empty string.", param="prompt")
-    return Request(model, params, stream, _include_usage(body), prompt=prompt)
+    if body.get("suffix") is not None:
+        raise ApiError(400, "'suffix' (fill-in-the-middle) is not supported: send the text before the gap as "
+                            "'prompt' only.", param="suffix")
+    echo = body.get("echo", False)
+    if not isinstance(echo, bool):
+        raise ApiError(400, "'echo' must be true or false.", param="echo")
+    return Request(model, params, stream, _include_usage(body), echo, prompt=prompt)
 
 
 def _include_usage(body: dict) -> bool:

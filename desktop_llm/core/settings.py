@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from desktop_llm.core.files import atomic_write_text
@@ -29,6 +29,9 @@ class Settings:
     welcome_shown: bool = False  # the first-run welcome was seen (and maybe skipped)
     api_server: bool = False  # serve the OpenAI-compatible API while the window is open
     api_port: int = 4891  # on 127.0.0.1; its key (optional) is kept in the keyring
+    # Names the API also answers to, for tools that hard-code OpenAI's (e.g. {"gpt-4o-mini": "default",
+    # "text-embedding-3-small": "default"}); a value is a model's name, or "default".
+    api_model_aliases: dict = field(default_factory=dict)
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")

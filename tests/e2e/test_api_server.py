@@ -470,3 +470,26 @@ def test_completions_echo_the_prompt_and_refuse_a_suffix(client):
     assert streamed.startswith("Green tea is")
     with pytest.raises(openai.BadRequestError, match="fill-in-the-middle"):
         client.completions.create(model="default", prompt="def add(a, b):", suffix="\n", max_tokens=6)
+
+
+def test_model_aliases_from_the_settings(app_home, starter):
+    """Tools that hard-code OpenAI's model names reach the local model through aliases."""
+    from desktop_llm.core.app import AppCore
+    from tests.conftest import set_settings
+
+    set_settings(app_home, api_model_aliases={"gpt-4o-mini": "default", "text-embedding-3-small": starter.name})
+    core = AppCore()
+    server = ApiServer(core, "127.0.0.1", free_port())
+    server.start()
+    try:
+        aliased = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=0, timeout=120)
+        reply = aliased.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}],
+                                                max_tokens=4)
+        assert reply.model == starter.name and reply.choices[0].message.content is not None
+        vectors = aliased.embeddings.create(model="text-embedding-3-small", input="tea")
+        assert vectors.model == starter.name and len(vectors.data[0].embedding) > 8
+        with pytest.raises(openai.NotFoundError):
+            aliased.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    finally:
+        server.stop()
+        core.close()

@@ -99,7 +99,10 @@ class OpenAIApi:
         return body
 
     def _model(self, name: str):
-        """An installed model by name; "default" (or the default's name) is the app's model."""
+        """An installed model by name; "default" (or the default's name) is the app's model;
+        the aliases set in the settings lead to one of those."""
+        alias = self.core.settings.api_model_aliases.get(name)
+        name = alias if isinstance(alias, str) and alias else name
         try:
             if name in ("default", "desktop-llm"):
                 return self.core.resolve_model(None)

@@ -55,6 +55,7 @@ class _Reader(HTMLParser):
         self.stack: list[_Open] = []  # the open elements, outermost first
         self.run: list[Span] = []  # text waiting for its block
         self.pre: list[str] = []  # raw text of an open <pre>
+        self.pre_open = 0  # open <pre> elements (counted, so text needs no walk of the stack)
         self.tables: list[_Table] = []
         self.table_count = 0
         self.hidden = 0  # open elements whose text is not shown
@@ -94,12 +95,13 @@ class _Reader(HTMLParser):
             return
         while self.stack:
             element = self.stack[-1]
-            if element.tag in BLOCKS or element.tag == "pre":
+            if element.tag in BLOCKS:
                 self._flush()
             self.stack.pop()
             if element.tag in HIDDEN:
                 self.hidden -= 1
             elif element.tag == "pre":
+                self.pre_open -= 1
                 text = "".join(self.pre).strip("\n")
                 self.pre = []
                 if text.strip():
@@ -131,17 +133,15 @@ class _Reader(HTMLParser):
                     break
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.pre and tag == "br":
-            self.pre.append("\n")
         if tag == "br":
-            self.run.append(Span("\n"))
+            self._line_break()
             return
         if tag in VOID:
             if tag == "hr":
                 self._flush()
             return
         self._open_implied_close(tag)
-        if tag in BLOCKS or tag == "pre":
+        if tag in BLOCKS:
             self._flush()
         top = self.stack[-1] if self.stack else _Open("")
         element = _Open(tag, top.bold, top.italic, top.code, top.link)
@@ -150,7 +150,7 @@ class _Reader(HTMLParser):
             element.link = dict(attrs).get("href") or None
         elif kind:
             setattr(element, kind, True)
-        if tag == "code" and any(e.tag == "pre" for e in self.stack):
+        if tag == "code" and self.pre_open:
             language = (dict(attrs).get("class") or "").replace("language-", "").split(" ")[0]
             for e in reversed(self.stack):
                 if e.tag == "pre":
@@ -158,6 +158,8 @@ class _Reader(HTMLParser):
                     break
         if tag in HIDDEN:
             self.hidden += 1
+        elif tag == "pre":
+            self.pre_open += 1
         elif tag == "table":
             self.table_count += 1
             self.tables.append(_Table(self.table_count - 1))
@@ -175,14 +177,20 @@ class _Reader(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "br":  # </br> is read as <br> by browsers
-            self.run.append(Span("\n"))
+            self._line_break()
             return
         self._close(tag)
+
+    def _line_break(self) -> None:
+        if self.pre_open:
+            self.pre.append("\n")
+        else:
+            self.run.append(Span("\n"))
 
     def handle_data(self, data: str) -> None:
         if self.hidden:
             return
-        if any(e.tag == "pre" for e in reversed(self.stack)):
+        if self.pre_open:
             self.pre.append(data)
             return
         top = self.stack[-1] if self.stack else _Open("")

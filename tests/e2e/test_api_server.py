@@ -17,6 +17,30 @@ from tests.conftest import free_port
 KEY = "sk-local-test"
 
 
+def serve_process(home, *args: str, env: dict | None = None):
+    """`desktop-llm serve` in its own process; returns it, its base URL and port once it answers."""
+    import os
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), *args],
+                            env=dict(os.environ, **{HOME_ENV: str(home)}, **(env or {})),
+                            stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/models", timeout=2)
+            return proc, url, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("serve did not start")
+
+
 @pytest.fixture
 def api(core):
     server = ApiServer(core, "127.0.0.1", free_port(), api_key=KEY)
@@ -188,22 +212,14 @@ def test_serve_command_serves_until_interrupted(app_home):
 
     from desktop_llm.core.paths import HOME_ENV
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), "--api-key", KEY],
-                            env=dict(os.environ, **{HOME_ENV: str(app_home)}), stderr=subprocess.PIPE, text=True)
+    proc, url, _ = serve_process(app_home, "--api-key", KEY)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {KEY}"})
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        r = httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
         assert r.status_code == 200 and r.json()["data"]
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0 and f"http://127.0.0.1:{port}/v1" in err and "API key required" in err
+    assert proc.returncode == 0 and url in err and "API key required" in err
     refused = subprocess.run([sys.executable, "-m", "desktop_llm", "serve", "--host", "0.0.0.0"],
                              env=dict(os.environ, **{HOME_ENV: str(app_home)}), capture_output=True, text=True,
                              timeout=60)
@@ -214,34 +230,20 @@ def test_serve_requires_the_api_key_set_in_settings(app_home, tmp_path):
     """The key the window's Settings keep in the keyring protects `desktop-llm serve` too."""
     import os
     import signal
-    import subprocess
-    import sys
     from pathlib import Path
 
-    from desktop_llm.core.paths import HOME_ENV
     from desktop_llm.core.secrets import SERVICE
     from desktop_llm.core.server.runner import API_KEY_ACCOUNT
 
     store = tmp_path / "keyring.json"
     store.write_text(json.dumps({f"{SERVICE}/{API_KEY_ACCOUNT}": "sk-from-settings"}), encoding="utf-8")
     root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, **{HOME_ENV: str(app_home), "TEST_KEYRING_FILE": str(store),
-                              "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
-                              "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))})
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port)],
-                            env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/v1/models"
+    proc, url, _ = serve_process(app_home, env={
+        "TEST_KEYRING_FILE": str(store), "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))})
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                anonymous = httpx.get(url)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert anonymous.status_code == 401
-        assert httpx.get(url, headers={"Authorization": "Bearer sk-from-settings"}).status_code == 200
+        assert httpx.get(f"{url}/models").status_code == 401
+        assert httpx.get(f"{url}/models", headers={"Authorization": "Bearer sk-from-settings"}).status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
@@ -279,29 +281,6 @@ def test_an_allowed_origin_may_use_the_server(core):
         assert httpx.get(url, headers={"Host": f"desktop.lan:{server.port}"}).status_code == 200
     finally:
         server.stop()
-
-
-def serve_process(home, *args: str):
-    """`desktop-llm serve` in its own process; returns it and its base URL once it answers."""
-    import os
-    import subprocess
-    import sys
-
-    from desktop_llm.core.paths import HOME_ENV
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "serve", "--port", str(port), *args],
-                            env=dict(os.environ, **{HOME_ENV: str(home)}), stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/models", timeout=2)
-            return proc, url, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("serve did not start")
 
 
 def test_a_client_that_hangs_up_mid_body_does_not_kill_serve(app_home):

@@ -107,9 +107,6 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
-DATE_GROUPS = ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
-
-
 def date_group(conversation: "Conversation", today: date | None = None) -> str:
     """The heading a conversation is listed under (local dates)."""
     if conversation.pinned:

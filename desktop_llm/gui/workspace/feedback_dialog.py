@@ -27,8 +27,6 @@ from desktop_llm.core.files import save_file
 from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.widgets import MessageLine, button, named
 
-PASTED = "(pasted lines)"
-
 
 class FeedbackDialog(QDialog):
     def __init__(self, core, model_provider, parent=None):

@@ -94,7 +94,7 @@ class _FileHash:
 
     def __init__(self, path: Path, hasher, hashed: int):
         self.hasher, self.hashed = hasher, hashed
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by result()
+        self._file = open(path, "rb")  # closed by result()
         self._file.seek(hashed)
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="download-sha256", daemon=True)
@@ -248,13 +248,13 @@ class _FileTransfer:
             offset, hasher = 0, hashlib.sha256()
             discard(self.part_file)
         atomic_write_text(self.state_file, json.dumps(self._state(offset)))
-        out = open(self.part_file, "ab")  # noqa: SIM115 - closed below
-        file_hash = _FileHash(self.part_file, hasher, offset)
+        file_hash = None
         try:
             speed = _Speed()
             last_progress = 0.0
             synced, synced_at = offset, time.monotonic()
-            with out:
+            with open(self.part_file, "ab") as out:
+                file_hash = _FileHash(self.part_file, hasher, offset)  # the file exists now
                 while offset < self.part.size and not self.control.stopped:
                     cut: Exception | None = None
                     try:
@@ -284,7 +284,8 @@ class _FileTransfer:
             yield Transfer(self.part.name, offset, self.part.size, speed.add(offset), None)
         finally:
             response.close()
-            hasher = file_hash.result()
+            if file_hash is not None:
+                hasher = file_hash.result()
         return offset, hasher
 
     def _sync(self, out, offset: int) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from desktop_llm.core.errors import ErrorKind, UserError
+from desktop_llm.core.store.db import Database
 from desktop_llm.core.store.migrations import MIGRATIONS
 
 TABLES = ("conversations", "messages", "drafts", "draft_versions")  # parents before children
@@ -100,45 +101,19 @@ def recover(path: Path) -> Recovery:
     except sqlite3.DatabaseError as exc:
         raise UserError(f"The history file {path} cannot be read at all ({exc}); nothing could be saved. "
                         "It was left as it is.") from exc
-    target = sqlite3.connect(fresh, isolation_level=None)
     try:
-        target.execute("PRAGMA foreign_keys=ON")
-        for version, script in enumerate(MIGRATIONS, 1):
-            target.executescript(script)
-            target.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            target.execute("DELETE FROM schema_version")
-            target.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        target.execute("BEGIN")
-        for table in TABLES:
-            columns = [r[1] for r in target.execute(f"PRAGMA table_info({table})")]
-            saved = lost = 0
-            for rowid in _ids(source, table):
-                try:
-                    row = source.execute(f"SELECT * FROM {table} WHERE rowid=?", (rowid,)).fetchone()
-                except sqlite3.DatabaseError:
-                    lost += 1
-                    continue
-                if row is None:
-                    continue
-                values = {k: row[k] for k in row.keys() if k in columns}
-                try:
-                    target.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
-                                   f"({', '.join('?' for _ in values)})", tuple(values.values()))
-                    saved += 1
-                except sqlite3.IntegrityError:  # its conversation (or draft) was on a damaged page
-                    lost += 1
-            report.saved[table], report.lost[table] = saved, lost
-        # Point branches past rows that were lost: a conversation's last message, a message's parent.
-        target.execute("UPDATE conversations SET leaf_id=(SELECT MAX(id) FROM messages m WHERE "
-                       "m.conversation_id=conversations.id) WHERE leaf_id NOT IN (SELECT id FROM messages)")
-        target.execute("UPDATE messages SET parent_id=(SELECT MAX(p.id) FROM messages p WHERE "
-                       "p.conversation_id=messages.conversation_id AND p.id<messages.id) "
-                       "WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM messages)")
-        target.execute("COMMIT")
+        target = Database(fresh, MIGRATIONS, "the recovered history")  # the current schema, as new histories get it
+    except BaseException:
+        source.close()
+        raise
+    try:
+        with target.transaction():
+            _copy(source, target, report)
     except BaseException:
         target.close()
         source.close()
-        fresh.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{fresh}{suffix}").unlink(missing_ok=True)
         raise
     target.close()
     source.close()
@@ -148,3 +123,32 @@ def recover(path: Path) -> Recovery:
             os.replace(old, Path(f"{kept}{suffix}"))
     os.replace(fresh, path)
     return report
+
+
+def _copy(source: sqlite3.Connection, target: Database, report: Recovery) -> None:
+    """Every readable row of every table, in the target's transaction."""
+    for table in TABLES:
+        columns = [r[1] for r in target.execute(f"PRAGMA table_info({table})")]
+        saved = lost = 0
+        for rowid in _ids(source, table):
+            try:
+                row = source.execute(f"SELECT * FROM {table} WHERE rowid=?", (rowid,)).fetchone()
+            except sqlite3.DatabaseError:
+                lost += 1
+                continue
+            if row is None:
+                continue
+            values = {k: row[k] for k in row.keys() if k in columns}
+            try:
+                target.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
+                               f"({', '.join('?' for _ in values)})", tuple(values.values()))
+                saved += 1
+            except sqlite3.IntegrityError:  # its conversation (or draft) was on a damaged page
+                lost += 1
+        report.saved[table], report.lost[table] = saved, lost
+    # Point branches past rows that were lost: a conversation's last message, a message's parent.
+    target.execute("UPDATE conversations SET leaf_id=(SELECT MAX(id) FROM messages m WHERE "
+                   "m.conversation_id=conversations.id) WHERE leaf_id NOT IN (SELECT id FROM messages)")
+    target.execute("UPDATE messages SET parent_id=(SELECT MAX(p.id) FROM messages p WHERE "
+                   "p.conversation_id=messages.conversation_id AND p.id<messages.id) "
+                   "WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM messages)")

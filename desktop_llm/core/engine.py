@@ -99,6 +99,8 @@ class Engine(Protocol):
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int: ...
 
+    def count_text(self, text: str) -> int: ...  # a text's own tokens, no chat template: to size parts
+
     def close(self) -> None: ...
 
 
@@ -214,6 +216,11 @@ class LlamaCppEngine:
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
         return len(self.tokenize_prompt(messages, prefill))
+
+    def count_text(self, text: str) -> int:
+        if self._llm is None:
+            self.load()
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _is_end(self, token: int) -> bool:
         import llama_cpp

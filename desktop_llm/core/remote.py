@@ -117,6 +117,9 @@ class RemoteEngine:
         chars = sum(len(m.get("content", "")) + 8 for m in messages) + len(prefill)
         return chars // CHARS_PER_TOKEN + 1
 
+    def count_text(self, text: str) -> int:
+        return len(text) // CHARS_PER_TOKEN + 1
+
     def _explain(self, exc: Exception) -> UserError:
         import httpx
 

@@ -75,10 +75,7 @@ class Summarizer:
             t0 = time.perf_counter()
             engine = ctx.engine
 
-            empty = engine.count_tokens([{"role": "user", "content": ""}])
-
-            def count(text: str) -> int:  # the text's own tokens, without the template's
-                return engine.count_tokens([{"role": "user", "content": text}]) - empty
+            count = engine.count_text
 
             base = params_from(self.settings)
             overhead = engine.count_tokens(_messages("", final_instruction))

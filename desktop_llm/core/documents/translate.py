@@ -289,18 +289,16 @@ class Translator:
         translation is sent in pieces of whole sentences (or words), joined back."""
         engine = ctx.engine
         overhead = engine.count_tokens(request.messages(""))
-
-        def count(text: str) -> int:
-            return engine.count_tokens(request.messages(text)) - overhead
-
         budget = max(16, int((engine.n_ctx - overhead - PIECE_MARGIN) / (1 + OUTPUT_RATIO)))
-        pieces = [marked] if count(marked) <= budget else split_text(marked, count, budget)
+        size = engine.count_text(marked)
+        pieces = [(marked, size)] if size <= budget else [
+            (piece, engine.count_text(piece)) for piece in split_text(marked, engine.count_text, budget)]
         translated = []
-        for piece in pieces:
+        for piece, size in pieces:
             # A block is one paragraph: a blank line starts the model's own notes, not the translation,
             # and a translation seldom needs twice the source's tokens.
             params = replace(params_from(self.settings), temperature=temperature,
-                             max_tokens=max(32, 2 * count(piece) + 16), stop=("\n\n",))
+                             max_tokens=max(32, 2 * size + 16), stop=("\n\n",))
             translated.append((yield from complete(ctx, request.messages(piece), params, progress=False)))
         return " ".join(translated)
 

@@ -49,6 +49,7 @@ def main() -> None:
         elif state["phase"] == "long":  # ended before anything was flushed: nothing to kill yet
             state["tries"] += 1
             if state["tries"] < 4:  # a small model may stop early on some history: ask again
+                print("RETRY", flush=True)  # one more question and reply in the history
                 send("Go on: write the next chapters of the lighthouse story, at length.")
                 return
             print(f"ENDED EARLY after {len(result.text)} characters", flush=True)

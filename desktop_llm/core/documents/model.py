@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 KINDS = ("heading", "paragraph", "list_item", "code", "quote", "table_cell")
 
@@ -16,6 +17,8 @@ class Span:
     italic: bool = False
     code: bool = False  # inline code: never translated
     link: str | None = None  # the URL: never translated
+    mark: str = ""  # an image, note mark, line break or tag in the text (no text): kept where it is
+    strike: bool = False  # struck through
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,18 @@ class Block:
         return replace(self, spans=(Span(text),))
 
 
+class Source(Protocol):
+    """The file a document was read from, able to write itself again with its
+    blocks' words changed and everything else as it was."""
+
+    def render(self, blocks: list[Block]) -> bytes: ...
+
+
 @dataclass
 class Document:
     blocks: list[Block] = field(default_factory=list)
     format: str = "txt"
+    source: Source | None = None  # set by readers that can write back in place
 
     @property
     def text(self) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from desktop_llm.core import markdown
 from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
 from desktop_llm.core.documents.html_reader import read_html
+from desktop_llm.core.documents.markdown_source import read_markdown
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.odt import read_odt
 from desktop_llm.core.errors import UserError
@@ -70,79 +70,6 @@ def decode_text(data: bytes, name: str) -> str:
 def read_text(text: str) -> Document:
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n")]
     return Document([Block("paragraph", (Span(p),)) for p in paragraphs if p])
-
-
-# -- Markdown -----------------------------------------------------------------------
-def _inline_spans(children) -> tuple[Span, ...]:
-    spans, bold, italic, link = [], False, False, None
-    for tok in children or []:
-        t = tok.type
-        if t == "strong_open":
-            bold = True
-        elif t == "strong_close":
-            bold = False
-        elif t == "em_open":
-            italic = True
-        elif t == "em_close":
-            italic = False
-        elif t == "link_open":
-            link = tok.attrGet("href")
-        elif t == "link_close":
-            link = None
-        elif t == "code_inline":
-            spans.append(Span(tok.content, bold, italic, True, link))
-        elif t in ("softbreak", "hardbreak"):
-            spans.append(Span(" " if t == "softbreak" else "\n", bold, italic, False, link))
-        elif t == "text" and tok.content:
-            spans.append(Span(tok.content, bold, italic, False, link))
-    return tuple(spans)
-
-
-def read_markdown(text: str) -> Document:
-    tokens = markdown.parse(text)
-    blocks: list[Block] = []
-    lists: list[bool] = []  # ordered?, per open list
-    kind, level, quote, cell = None, 0, 0, None
-    table, row, col = -1, -1, -1
-    for tok in tokens:
-        t = tok.type
-        if t == "heading_open":
-            kind, level = "heading", int(tok.tag[1])
-        elif t in ("bullet_list_open", "ordered_list_open"):
-            lists.append(t == "ordered_list_open")
-        elif t in ("bullet_list_close", "ordered_list_close"):
-            lists.pop()
-        elif t == "blockquote_open":
-            quote += 1
-        elif t == "blockquote_close":
-            quote -= 1
-        elif t == "table_open":
-            table, row = table + 1, -1
-        elif t == "tr_open":
-            row, col = row + 1, -1
-        elif t in ("th_open", "td_open"):
-            col += 1
-            cell = (table, row, col)
-        elif t in ("th_close", "td_close"):
-            cell = None
-        elif t in ("fence", "code_block"):
-            blocks.append(Block("code", (Span(tok.content.rstrip("\n"), code=True),),
-                                language=(tok.info or "").strip()))
-        elif t == "inline":
-            spans = _inline_spans(tok.children)
-            if cell is not None:
-                blocks.append(Block("table_cell", spans, cell=cell))
-            elif kind == "heading":
-                blocks.append(Block("heading", spans, level=level))
-            elif lists:
-                blocks.append(Block("list_item", spans, level=len(lists), ordered=lists[-1]))
-            elif quote:
-                blocks.append(Block("quote", spans))
-            else:
-                blocks.append(Block("paragraph", spans))
-        elif t == "heading_close":
-            kind = None
-    return Document(blocks)
 
 
 # -- HTML ---------------------------------------------------------------------------

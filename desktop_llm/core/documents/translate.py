@@ -120,7 +120,8 @@ def edited_block(block: Block, text: str) -> Block:
 
 
 def to_marked(block: Block) -> tuple[str, list[str]]:
-    """The block as Markdown inline text, code and URLs as numbered holes."""
+    """The block as Markdown inline text; code, URLs and marks (images, note marks)
+    as numbered holes."""
     holes: list[str] = []
 
     def hole(value: str) -> str:
@@ -129,11 +130,13 @@ def to_marked(block: Block) -> tuple[str, list[str]]:
 
     out = []
     for s in block.spans:
-        text = hole(s.text) if s.code else s.text
-        if not s.code and s.bold and text.strip():
+        text = hole(s.mark or s.text) if s.code or s.mark else s.text
+        if not (s.code or s.mark) and s.bold and text.strip():
             text = f"**{text}**"
-        if not s.code and s.italic and text.strip():
+        if not (s.code or s.mark) and s.italic and text.strip():
             text = f"*{text}*"
+        if not (s.code or s.mark) and s.strike and text.strip():
+            text = f"~~{text}~~"
         if s.link:
             text = f"[{text}]({hole(s.link)})"
         out.append(text)
@@ -155,20 +158,25 @@ def from_marked(block: Block, text: str, holes: list[str], by_model: bool = True
             link = fill(unquote(s.link)) if s.link else None  # markdown-it percent-encodes the hole
             if by_model and link not in addresses:
                 link = None
-            spans += _with_code(s.text, holes, block, s.bold, s.italic, link)
+            spans += _with_code(s.text, holes, block, s, link)
     if not spans:  # the marks did not survive: keep the words
-        spans = [Span(fill(text).replace("**", "").strip())]
+        spans = [Span(HOLE_RE.sub("", text).replace("**", "").strip())]
     return replace(block, spans=tuple(spans) + _dropped(block, tuple(spans)))
 
 
 def _dropped(block: Block, spans: tuple[Span, ...]) -> tuple[Span, ...]:
-    """Inline code and links of the source missing from the translation, put back at the
-    block's end: whatever the model did with its placeholders, they are never lost."""
+    """Inline code, links and marks of the source missing from the translation, put back
+    at the block's end: whatever the model did with its placeholders, they are never lost."""
     codes = {s.text for s in spans if s.code}
     links = {s.link for s in spans if s.link}
+    marks = {s.mark for s in spans if s.mark}
     out: list[Span] = []
     for s in block.spans:
-        if s.link and s.link not in links:
+        if s.mark:
+            if s.mark not in marks:
+                marks.add(s.mark)
+                out.append(s)
+        elif s.link and s.link not in links:
             links.add(s.link)
             out += [Span(" "), Span("".join(x.text for x in block.spans if x.link == s.link), link=s.link)]
         elif s.code and not s.link and s.text not in codes:
@@ -177,25 +185,32 @@ def _dropped(block: Block, spans: tuple[Span, ...]) -> tuple[Span, ...]:
     return tuple(out)
 
 
-def _with_code(text: str, holes: list[str], block: Block, bold: bool, italic: bool, link) -> list[Span]:
-    """Text with holes inside: inline code holes become code spans again; a link's
-    address written outside a link becomes that link again (with the source's words)."""
+def _with_code(text: str, holes: list[str], block: Block, style: Span, link) -> list[Span]:
+    """Text with holes inside: inline code holes become code spans again, marks their
+    marks; a link's address written outside a link becomes that link again (with the
+    source's words)."""
     code_values = {x.text for x in block.spans if x.code}
+    marks = {x.mark: x for x in block.spans if x.mark}
     link_texts = {x.link: "".join(y.text for y in block.spans if y.link == x.link) for x in block.spans if x.link}
-    out, last = [], 0
+    out, last, used = [], 0, set()
+    bold, italic, strike = style.bold, style.italic, style.strike
     for m in HOLE_RE.finditer(text):
         index = int(m.group(1))
         value = holes[index - 1] if 0 < index <= len(holes) else ""
         if m.start() > last:
-            out.append(Span(text[last:m.start()], bold, italic, False, link))
-        if value in link_texts and value not in code_values and link is None:
-            out.append(Span(link_texts[value], bold, italic, False, value))
+            out.append(Span(text[last:m.start()], bold, italic, False, link, strike=strike))
+        if value in marks:
+            if value not in used:  # a mark the model wrote twice is kept once
+                out.append(marks[value])
+                used.add(value)
+        elif value in link_texts and value not in code_values and link is None:
+            out.append(Span(link_texts[value], bold, italic, False, value, strike=strike))
         else:
-            out.append(Span(value, bold, italic, value in code_values, link))
+            out.append(Span(value, bold, italic, value in code_values, link, strike=strike))
         last = m.end()
     if last < len(text):
-        out.append(Span(text[last:], bold, italic, False, link))
-    return [s for s in out if s.text]
+        out.append(Span(text[last:], bold, italic, False, link, strike=strike))
+    return [s for s in out if s.text or s.mark]
 
 
 def translation_output(source: Path, doc: Document, code: str, output: Path | None = None) -> Path:
@@ -257,7 +272,8 @@ class Translator:
                     block_out = block
                 out_blocks.append(block_out)
                 yield Partial(TranslatedBlock(i, block_out))
-            result = Document(out_blocks, doc.format if doc.format in WRITABLE else "md")
+            result = Document(out_blocks, doc.format, doc.source) if doc.format in WRITABLE else Document(
+                out_blocks, "md")
             save_document(result, output, source)
             state_file.unlink(missing_ok=True)
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,

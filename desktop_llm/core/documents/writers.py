@@ -62,6 +62,8 @@ def _md_span(s: Span) -> str:
             text = f"**{text}**"
         if s.italic and text.strip():
             text = f"*{text}*"
+        if s.strike and text.strip():
+            text = f"~~{text}~~"
     return f"[{text}]({s.link})" if s.link else text
 
 
@@ -112,6 +114,8 @@ def _html_span(s: Span) -> str:
         text = f"<strong>{text}</strong>"
     if s.italic:
         text = f"<em>{text}</em>"
+    if s.strike:
+        text = f"<s>{text}</s>"
     return f'<a href="{html.escape(s.link, quote=True)}">{text}</a>' if s.link else text
 
 
@@ -205,6 +209,7 @@ def _docx_runs(paragraph, spans) -> None:
             continue
         run = paragraph.add_run(s.text)
         run.bold, run.italic = s.bold or None, s.italic or None
+        run.font.strike = s.strike or None
         if s.code:
             run.font.name = "Courier New"
 
@@ -242,9 +247,13 @@ def block_markdown(block: Block) -> str:
 
 
 def save_document(doc: Document, path: Path, source: Path | None = None) -> Path:
-    """Write `doc` in the format its name asks for, atomically, never over `source`."""
+    """Write `doc` in the format its name asks for, atomically, never over `source`. A document
+    read from a file that can take new words in place (its source) is written that way in its own
+    format: everything but the words stays as it was."""
     path = Path(path)
-    return save_file(path, render(doc, writable_format(path)), source)
+    fmt = writable_format(path)
+    data = doc.source.render(doc.blocks) if doc.source is not None and fmt == doc.format else render(doc, fmt)
+    return save_file(path, data, source)
 
 
 def output_path(source: Path, language: str) -> Path:

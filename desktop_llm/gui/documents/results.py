@@ -154,7 +154,7 @@ class TranslationResult:
         review.commit_edit()  # the cell being typed in counts
         path = Path(path)
         try:
-            save_document(review.document(translated.format), path, source=window.path)
+            save_document(review.document(translated), path, source=window.path)
         except UserError as exc:
             window.message.say(exc.message, error=True)
             return False

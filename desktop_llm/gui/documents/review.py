@@ -4,6 +4,8 @@ edit. Code blocks are shown but not editable (they are never translated)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -127,6 +129,6 @@ class TranslationReview(QTableWidget):
     def complete(self) -> bool:
         return bool(self.translated) and all(b is not None for b in self.translated)
 
-    def document(self, fmt: str) -> Document:
-        """The translation as it stands (with every edit)."""
-        return Document([b for b in self.translated if b is not None], fmt)
+    def document(self, translated: Document) -> Document:
+        """The translation as it stands (with every edit), able to write itself as `translated` does."""
+        return replace(translated, blocks=[b for b in self.translated if b is not None])

@@ -1,0 +1,314 @@
+"""Markdown read into blocks, and written back by changing only the words.
+
+markdown-it's tokens say which lines a block is on but not where inline text
+sits, so each inline rule is wrapped to note the source range of the markup
+it makes (emphasis marks, code, links' brackets and addresses, images,
+footnote marks, HTML). The text between is what is translated; when the
+translation is written back, only those ranges change and every other byte
+of the file — list markers and numbers, images, footnote definitions, front
+matter, HTML, rules, code — stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.refill import Key, Piece, anchor_of, key_of, refill
+
+TEXT_TYPES = ("text", "text_special", "softbreak")
+OPENS = {"strong_open": "bold", "em_open": "italic", "s_open": "strike"}
+CLOSES = {"strong_close": "bold", "em_close": "italic", "s_close": "strike"}
+LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])")
+ESCAPED = re.compile(r"([\\`*_\[\]<])")
+SRC = "src"  # a token's source range, in its inline content
+DELIMITER = "delimiter"  # an emphasis mark: kept, even when it stays a literal character
+
+
+def _tracking(md: MarkdownIt) -> MarkdownIt:
+    """Wrap every inline rule to note the source range of the tokens it makes."""
+    for rule in md.inline.ruler.__rules__:
+        rule.fn = _tracked(rule.name, rule.fn)
+    md.inline.ruler.__cache__ = None
+    return md
+
+
+def _tracked(name: str, fn):
+    def rule(state, silent: bool) -> bool:
+        start, count, pending = state.pos, len(state.tokens), state.pending
+        ok = fn(state, silent)
+        if ok and not silent:
+            made = state.tokens[count:]
+            if pending and made and made[0].type == "text" and made[0].content == pending:
+                made = made[1:]  # text that was waiting, pushed out by this rule's first token
+            end = state.pos
+            if name == "link" and made:
+                label_end = _label_end(state, start)
+                made[0].meta[SRC] = (start, start + 1)
+                made[-1].meta[SRC] = (label_end, end)
+            elif name == "emphasis" or name == "strikethrough":
+                at = start
+                for tok in made:  # one token per delimiter
+                    tok.meta[SRC] = (at, at + len(tok.content))
+                    tok.meta[DELIMITER] = True
+                    at += len(tok.content)
+            else:
+                for tok in made:
+                    tok.meta.setdefault(SRC, (start, end))
+        return ok
+
+    return rule
+
+
+def _label_end(state, start: int) -> int:
+    saved = state.pos
+    try:
+        return state.md.helpers.parseLinkLabel(state, start, True)
+    finally:
+        state.pos = saved
+
+
+def document_parser() -> MarkdownIt:
+    """Documents' Markdown: CommonMark with GFM tables and strikethrough, footnotes,
+    definition lists, front matter and raw HTML (kept as it is, never run)."""
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin).use(deflist_plugin).use(front_matter_plugin)
+    # Text tokens are not joined: each keeps the source range noted for it.
+    md.inline.ruler2.disable("fragments_join")
+    md.core.ruler.disable("text_join")
+    return _tracking(md)
+
+
+@dataclass
+class _Place:
+    """Where one block's inline text is in the file, and its pieces."""
+
+    start: int  # file offset of the inline content
+    end: int
+    offsets: list[int]  # file offset of each content offset (one more than the content's length)
+    pieces: list[tuple[int, int, Piece | None, str]]  # content ranges: text (its key), anchors, markup (None)
+    block: Block  # as read: a block that comes back the same keeps its bytes
+    in_table: bool = False
+
+
+@dataclass
+class MarkdownSource:
+    """The file a Markdown document was read from, able to take new words."""
+
+    text: str
+    places: list[_Place | None] = field(default_factory=list)
+
+    def render(self, blocks: list[Block]) -> bytes:
+        out, at = [], 0
+        for block, place in zip(blocks, self.places):
+            if place is None or block == place.block:
+                continue
+            pieces = [piece for _, _, piece, _ in place.pieces if piece is not None]
+            texts = iter(refill(pieces, block.spans))
+            out.append(self.text[at:place.start])
+            made = []
+            for a, b, piece, kind in place.pieces:
+                new = next(texts) if piece is not None else ""
+                if isinstance(piece, tuple):
+                    made.append(("text", _escaped(new, a == 0, place.in_table)))
+                else:
+                    made.append((kind, self.text[place.offsets[a]:place.offsets[b]]))
+            out += [text for _, text in _without_empty_marks(made)]
+            at = place.end
+        out.append(self.text[at:])
+        return "".join(out).encode("utf-8")
+
+
+def _without_empty_marks(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Emphasis or a link left with no words (the translation moved them) is dropped
+    with its marks: `****` or `[](url)` would show as stray characters."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(pieces) - 2):
+            (a, _), (b, text), (c, _) = pieces[i:i + 3]
+            if a.endswith("_open") and b == "text" and not text.strip() and c == a[:-5] + "_close":
+                pieces[i:i + 3] = [("text", text)]
+                changed = True
+                break
+    return pieces
+
+
+def _escaped(text: str, at_start: bool, in_table: bool) -> str:
+    text = ESCAPED.sub(r"\\\1", " ".join(text.split("\n")))
+    if in_table:
+        text = text.replace("|", "\\|")
+    if at_start:
+        text = LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+    return text
+
+
+def read_markdown(text: str) -> Document:
+    """The blocks of a Markdown text; the document can write itself back in place."""
+    tokens = document_parser().parse(text)
+    lines = [line + "\n" for line in text.split("\n")]  # markdown-it's lines end at \n only
+    line_starts = [0]
+    for line in lines:
+        line_starts.append(line_starts[-1] + len(line))
+    cursors: dict[int, int] = {}
+    blocks: list[Block] = []
+    places: list[_Place | None] = []
+    lists: list[bool] = []  # ordered?, per open list
+    kind, level, quote, cell = None, 0, 0, None
+    table, row, col = -1, -1, -1
+    for tok in tokens:
+        t = tok.type
+        if t == "heading_open":
+            kind, level = "heading", int(tok.tag[1])
+        elif t == "heading_close":
+            kind = None
+        elif t in ("bullet_list_open", "ordered_list_open"):
+            lists.append(t == "ordered_list_open")
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif t == "blockquote_open":
+            quote += 1
+        elif t == "blockquote_close":
+            quote -= 1
+        elif t == "table_open":
+            table, row = table + 1, -1
+        elif t == "tr_open":
+            row, col = row + 1, -1
+        elif t in ("th_open", "td_open"):
+            col += 1
+            cell = (table, row, col)
+        elif t in ("th_close", "td_close"):
+            cell = None
+        elif t in ("fence", "code_block"):
+            blocks.append(Block("code", (Span(tok.content.rstrip("\n"), code=True),),
+                                language=(tok.info or "").strip()))
+            places.append(None)
+        elif t == "inline":
+            spans, pieces = _inline(tok.children or [], len(tok.content))
+            if cell is not None:
+                block = Block("table_cell", spans, cell=cell)
+            elif kind == "heading":
+                block = Block("heading", spans, level=level)
+            elif lists:
+                block = Block("list_item", spans, level=len(lists), ordered=lists[-1])
+            elif quote:
+                block = Block("quote", spans)
+            else:
+                block = Block("paragraph", spans)
+            blocks.append(block)
+            offsets = _offsets(tok, lines, line_starts, cursors) if tok.map else None
+            places.append(_Place(offsets[0], offsets[-1], offsets, pieces, block, cell is not None)
+                          if offsets else None)
+    # A block whose text was not found in the file (a form of Markdown not foreseen) cannot take its
+    # translation in place: the document is then written from its blocks, as any other.
+    placed = all(p is not None for b, p in zip(blocks, places) if b.kind != "code")
+    return Document(blocks, "md", source=MarkdownSource(text, places) if placed else None)
+
+
+def _offsets(tok, lines: list[str], line_starts: list[int], cursors: dict[int, int]) -> list[int] | None:
+    """The file offset of each character of an inline token's content (and of each
+    line's end), found line by line: a table's cells share a line, so each line
+    remembers how far it was read."""
+    content = tok.content
+    offsets: list[int] = []
+    first = tok.map[0]
+    for j, part in enumerate(content.split("\n")):
+        number = first + j
+        if number >= len(lines):
+            return None
+        line, cursor = lines[number], cursors.get(number, 0)
+        column = line.find(part, cursor)
+        if column >= 0:
+            columns = list(range(column, column + len(part) + 1))
+        else:  # a table cell's \| is | in its content
+            column = line.find(part.replace("|", "\\|"), cursor)
+            if column < 0 or "|" not in part:
+                return None
+            columns = _escaped_columns(part, line, column)
+        cursors[number] = columns[-1]
+        offsets += [line_starts[number] + c for c in columns]  # the last: the line's end, where its newline is
+    return offsets
+
+
+def _escaped_columns(part: str, line: str, column: int) -> list[int]:
+    columns = []
+    for ch in part:
+        if ch == "|" and line[column] == "\\":
+            column += 1
+        columns.append(column)
+        column += 1
+    return columns + [column]
+
+
+MARKS = {"image": "image", "footnote_ref": "note", "html_inline": "tag", "hardbreak": "break"}
+
+
+def _inline(children, length: int) -> tuple[tuple[Span, ...], list[tuple[int, int, Piece | None, str]]]:
+    """The spans a reader and the model see, and the content cut into pieces:
+    text with its formatting, anchors (code, images, note marks, tags) and
+    markup kept as it is (emphasis marks, link brackets and addresses)."""
+    spans: list[Span] = []
+    pieces: list[tuple[int, int, Piece | None, str]] = []
+    marks = {"bold": 0, "italic": 0, "strike": 0}
+    link: str | None = None
+    at = 0
+
+    def key() -> Key:
+        return (marks["bold"] > 0, marks["italic"] > 0, link, marks["strike"] > 0)
+
+    def span(text: str, code: bool = False) -> Span:
+        bold, italic, _, strike = key()
+        return Span(text, bold, italic, code, link, strike=strike)
+
+    def text_until(end: int) -> None:
+        if end > at:
+            pieces.append((at, end, key(), "text"))
+
+    for tok in children:
+        t = tok.type
+        if SRC in tok.meta and tok.meta[SRC][0] < at:  # inside markup already kept (an autolink's text)
+            continue
+        if t in TEXT_TYPES and not tok.meta.get(DELIMITER):
+            if tok.content or t == "softbreak":
+                spans.append(span(tok.content or " "))
+            continue
+        if SRC not in tok.meta:
+            continue
+        start, end = tok.meta[SRC]
+        text_until(start)
+        count = len(spans)
+        if t == "code_inline":
+            spans.append(span(tok.content, code=True))
+        elif t == "link_open" and tok.markup == "autolink":
+            spans.append(Span(tok.attrGet("href") or "", code=True))  # an address written as one: never translated
+        elif t in MARKS:
+            spans.append(Span("", mark=f"{MARKS[t]}:{len(pieces)}"))
+        elif t in OPENS:
+            marks[OPENS[t]] += 1
+        elif t in CLOSES:
+            marks[CLOSES[t]] -= 1
+        elif t == "link_open":
+            link = tok.attrGet("href")
+        elif t == "link_close":
+            link = None
+        pieces.append((start, end, anchor_of(spans[-1]) if len(spans) > count else None, t))
+        at = end
+    text_until(length)
+    return _merged(spans), pieces
+
+
+def _merged(spans: list[Span]) -> tuple[Span, ...]:
+    out: list[Span] = []
+    for s in spans:
+        last = out[-1] if out else None
+        if last and not (s.code or s.mark or last.code or last.mark) and key_of(s) == key_of(last):
+            out[-1] = replace(last, text=last.text + s.text)
+        else:
+            out.append(s)
+    return tuple(out)

@@ -28,6 +28,7 @@ CLOSES = {"strong_close": "bold", "em_close": "italic", "s_close": "strike"}
 LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])")
 ESCAPED = re.compile(r"([\\`*_\[\]<])")
 SRC = "src"  # a token's source range, in its inline content
+REFERENCE = "reference:"  # a shortcut reference link's end, with its label
 DELIMITER = "delimiter"  # an emphasis mark: kept, even when it stays a literal character
 
 
@@ -117,6 +118,8 @@ class MarkdownSource:
                 new = next(texts) if piece is not None else ""
                 if isinstance(piece, tuple):
                     made.append(("text", _escaped(new, a == 0, place.in_table)))
+                elif kind.startswith(REFERENCE):
+                    made.append(("link_close", f"][{kind[len(REFERENCE):]}]"))
                 else:
                     made.append((kind, self.text[place.offsets[a]:place.offsets[b]]))
             out += [text for _, text in _without_empty_marks(made)]
@@ -189,8 +192,10 @@ def read_markdown(text: str) -> Document:
             blocks.append(Block("code", (Span(tok.content.rstrip("\n"), code=True),),
                                 language=(tok.info or "").strip()))
             places.append(None)
+        elif t == "inline" and not tok.map:
+            continue  # an inline footnote's words (^[...]) are inside its paragraph's markup, kept with it
         elif t == "inline":
-            spans, pieces = _inline(tok.children or [], len(tok.content))
+            spans, pieces = _inline(tok.children or [], tok.content)
             if cell is not None:
                 block = Block("table_cell", spans, cell=cell)
             elif kind == "heading":
@@ -202,7 +207,7 @@ def read_markdown(text: str) -> Document:
             else:
                 block = Block("paragraph", spans)
             blocks.append(block)
-            offsets = _offsets(tok, lines, line_starts, cursors) if tok.map else None
+            offsets = _offsets(tok, lines, line_starts, cursors)
             places.append(_Place(offsets[0], offsets[-1], offsets, pieces, block, cell is not None)
                           if offsets else None)
     # A block whose text was not found in the file (a form of Markdown not foreseen) cannot take its
@@ -249,7 +254,7 @@ def _escaped_columns(part: str, line: str, column: int) -> list[int]:
 MARKS = {"image": "image", "footnote_ref": "note", "html_inline": "tag", "hardbreak": "break"}
 
 
-def _inline(children, length: int) -> tuple[tuple[Span, ...], list[tuple[int, int, Piece | None, str]]]:
+def _inline(children, content: str) -> tuple[tuple[Span, ...], list[tuple[int, int, Piece | None, str]]]:
     """The spans a reader and the model see, and the content cut into pieces:
     text with its formatting, anchors (code, images, note marks, tags) and
     markup kept as it is (emphasis marks, link brackets and addresses)."""
@@ -257,7 +262,7 @@ def _inline(children, length: int) -> tuple[tuple[Span, ...], list[tuple[int, in
     pieces: list[tuple[int, int, Piece | None, str]] = []
     marks = {"bold": 0, "italic": 0, "strike": 0}
     link: str | None = None
-    at = 0
+    at = label = 0
 
     def key() -> Key:
         return (marks["bold"] > 0, marks["italic"] > 0, link, marks["strike"] > 0)
@@ -288,18 +293,20 @@ def _inline(children, length: int) -> tuple[tuple[Span, ...], list[tuple[int, in
         elif t == "link_open" and tok.markup == "autolink":
             spans.append(Span(tok.attrGet("href") or "", code=True))  # an address written as one: never translated
         elif t in MARKS:
-            spans.append(Span("", mark=f"{MARKS[t]}:{len(pieces)}"))
+            spans.append(Span("\n" if t == "hardbreak" else "", mark=f"{MARKS[t]}:{len(pieces)}"))
         elif t in OPENS:
             marks[OPENS[t]] += 1
         elif t in CLOSES:
             marks[CLOSES[t]] -= 1
         elif t == "link_open":
-            link = tok.attrGet("href")
+            link, label = tok.attrGet("href"), end
         elif t == "link_close":
             link = None
+            if content[start:end] in ("]", "][]"):  # [label] names its reference: it is kept as [words][label]
+                t = REFERENCE + content[label:start]
         pieces.append((start, end, anchor_of(spans[-1]) if len(spans) > count else None, t))
         at = end
-    text_until(length)
+    text_until(len(content))
     return _merged(spans), pieces
 
 

@@ -17,7 +17,7 @@ class Span:
     italic: bool = False
     code: bool = False  # inline code: never translated
     link: str | None = None  # the URL: never translated
-    mark: str = ""  # an image, note mark, line break or tag in the text (no text): kept where it is
+    mark: str = ""  # an image, note mark, line break or tag in the text: kept where it is, never translated
     strike: bool = False  # struck through
 
 
@@ -56,11 +56,13 @@ class Document:
         return "\n\n".join(b.text for b in self.blocks if b.text.strip())
 
     def tables(self) -> dict[int, list[list[Block]]]:
-        """Each table's cells as rows (for writers and checks)."""
+        """Each table's cells as rows (for writers and checks); a cell of several
+        paragraphs is one block, its paragraphs on lines of their own."""
         tables: dict[int, dict[int, dict[int, Block]]] = {}
         for b in self.blocks:
             if b.kind == "table_cell" and b.cell is not None:
                 t, r, c = b.cell
-                tables.setdefault(t, {}).setdefault(r, {})[c] = b
+                cells = tables.setdefault(t, {}).setdefault(r, {})
+                cells[c] = replace(cells[c], spans=cells[c].spans + (Span("\n"),) + b.spans) if c in cells else b
         return {t: [[cells[c] for c in sorted(cells)] for _, cells in sorted(rows.items())]
                 for t, rows in tables.items()}

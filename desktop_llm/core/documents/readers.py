@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from desktop_llm.core.documents.archive import check_archive
+from desktop_llm.core.documents.docx_source import read_docx
 from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
 from desktop_llm.core.documents.html_reader import read_html
 from desktop_llm.core.documents.markdown_source import read_markdown
@@ -73,77 +73,6 @@ def read_text(text: str) -> Document:
 
 
 # -- HTML ---------------------------------------------------------------------------
-# -- DOCX ---------------------------------------------------------------------------
-def read_docx(path: Path) -> Document:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    check_archive(path, "a Word document (.docx)")
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise UserError(f"{path.name} is damaged or not a Word document (.docx). Open and save it again in "
-                        "Word or LibreOffice.", detail=repr(exc)) from exc
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        raise UserError(f"{path.name} is damaged or not a Word document (.docx).", detail=repr(exc)) from exc
-    blocks: list[Block] = []
-    table_index = -1
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            paragraph = Paragraph(child, document)
-            block = _docx_block(paragraph)
-            if block is not None:
-                blocks.append(block)
-        elif tag == "tbl":
-            table_index += 1
-            table = Table(child, document)
-            for r, row in enumerate(table.rows):
-                for c, cell in enumerate(row.cells):
-                    spans = tuple(s for p in cell.paragraphs for s in _docx_spans(p))
-                    blocks.append(Block("table_cell", spans, cell=(table_index, r, c)))
-    return Document(blocks)
-
-
-def _docx_spans(paragraph) -> list[Span]:
-    from docx.text.hyperlink import Hyperlink
-
-    spans = []
-    for item in paragraph.iter_inner_content():
-        if isinstance(item, Hyperlink):
-            for run in item.runs:
-                spans.append(Span(run.text, bool(run.bold), bool(run.italic), _is_code_font(run), item.address))
-        elif item.text:
-            spans.append(Span(item.text, bool(item.bold), bool(item.italic), _is_code_font(item)))
-    return spans
-
-
-def _is_code_font(run) -> bool:
-    name = (run.font.name or "").lower()
-    return any(mono in name for mono in ("courier", "consolas", "mono"))
-
-
-def _docx_block(paragraph) -> Block | None:
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    spans = tuple(_docx_spans(paragraph))
-    if not "".join(s.text for s in spans).strip():
-        return None
-    if style.startswith("Heading") or style == "Title":
-        digits = "".join(ch for ch in style if ch.isdigit())
-        return Block("heading", spans, level=int(digits) if digits else 1)
-    if style.startswith("List"):
-        digits = "".join(ch for ch in style if ch.isdigit())
-        return Block("list_item", spans, level=int(digits) if digits else 1, ordered="Number" in style)
-    if "Quote" in style:
-        return Block("quote", spans)
-    if spans and all(s.code for s in spans):
-        return Block("code", (Span("".join(s.text for s in spans), code=True),))
-    return Block("paragraph", spans)
-
-
 # -- PDF ----------------------------------------------------------------------------
 def read_pdf(path: Path) -> Document:
     from pypdf import PdfReader

@@ -61,6 +61,10 @@ def cmd_translate(args) -> int:
               file=sys.stderr)
         for miss in result.glossary_misses:
             print(f"[glossary not followed: {miss}]", file=sys.stderr)
+        if result.losses:
+            print(f"[the output has only {', '.join(result.losses)}: check it]", file=sys.stderr)
+        for index, found in sorted(result.flagged.items()):
+            print(f"[block {index + 1}: {'; '.join(found)}]", file=sys.stderr)
     return 0
 
 

@@ -24,10 +24,12 @@ from urllib.parse import unquote
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
+from desktop_llm.core.documents.checks import problems
 from desktop_llm.core.documents.chunking import split_text
 from desktop_llm.core.documents.language import LANGUAGES, detect_language, language_code
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
+from desktop_llm.core.documents.structure import compared, losses
 from desktop_llm.core.documents.writers import WRITABLE, output_path, save_document
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress, Steps
@@ -67,11 +69,20 @@ class Translation:
     glossary_misses: list[str] = field(default_factory=list)
     source_language: str = ""  # code, given or detected ("" when unsure)
     document: Document | None = None  # the translated document, for review
+    structure: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (in the source, in the output)
+    flagged: dict[int, list[str]] = field(default_factory=dict)  # block index -> problems the checks found
+
+    @property
+    def losses(self) -> list[str]:
+        return losses(self.structure)
 
     def as_dict(self) -> dict:
         return {"output": str(self.output), "blocks": self.blocks, "translated_blocks": self.translated_blocks,
                 "seconds": round(self.seconds, 2), "glossary_misses": self.glossary_misses,
-                "source_language": self.source_language}
+                "source_language": self.source_language,
+                "structure": {kind: list(counts) for kind, counts in self.structure.items()},
+                "structure_lost": self.losses,
+                "flagged": [{"block": i + 1, "problems": p} for i, p in sorted(self.flagged.items())]}
 
 
 @dataclass(frozen=True)
@@ -242,7 +253,7 @@ class Translator:
             request = BlockRequest(code, given or self._detected(doc, code), glossary or {})
             state = read_json(state_file, dict)
             done: dict[str, str] = state.get("blocks", {}) if state.get("source") == fingerprint else {}
-            out_blocks, sent, misses = [], 0, []
+            out_blocks, sent, misses, flagged = [], 0, [], {}
             todo = [i for i, b in enumerate(doc.blocks) if translatable(b)]
             position_of = {i: n for n, i in enumerate(todo)}
             resumed = sum(1 for i in todo if str(i) in done)
@@ -258,7 +269,7 @@ class Translator:
                                        + (f" ({resumed} kept from before)" if resumed else "")
                                        + (f", about {eta:.0f} s left" if eta else ""))
                         try:
-                            done[str(i)] = yield from self._complete(ctx, request, marked)
+                            done[str(i)] = yield from self._checked(ctx, request, block, marked, holes)
                         except UserError:
                             if ctx.cancel.is_set():
                                 raise UserError(f"Stopped after {len(done)} of {len(todo)} blocks. The finished "
@@ -267,6 +278,9 @@ class Translator:
                         sent += 1
                         atomic_write_text(state_file, json.dumps({"source": fingerprint, "blocks": done}))
                     block_out = from_marked(block, done[str(i)], holes)
+                    found = problems(block.text, block_out.text, request.target)
+                    if found:
+                        flagged[i] = found
                     misses += request.misses(block, block_out, i + 1)
                 else:
                     block_out = block
@@ -277,7 +291,7 @@ class Translator:
             save_document(result, output, source)
             state_file.unlink(missing_ok=True)
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,
-                                       request.source_language, result))
+                                       request.source_language, result, compared(doc, output), flagged))
 
         return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={"output": str(output)})
 
@@ -298,6 +312,18 @@ class Translator:
             yield Finished((result, request.misses(block, result)))
 
         return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={})
+
+    def _checked(self, ctx: HostContext, request: BlockRequest, block: Block, marked: str,
+                 holes: list[str]) -> Steps[str]:
+        """A block's translation, asked for once more (a little warmer) when the checks find a
+        problem; the attempt with fewer problems is kept (and flagged if any are left)."""
+        first = yield from self._complete(ctx, request, marked)
+        found = problems(block.text, from_marked(block, first, holes).text, request.target)
+        if not found:
+            return first
+        second = yield from self._complete(ctx, request, marked, temperature=0.6)
+        again = problems(block.text, from_marked(block, second, holes).text, request.target)
+        return second if len(again) < len(found) else first
 
     def _complete(self, ctx: HostContext, request: BlockRequest, marked: str,
                   temperature: float = 0.2) -> Steps[str]:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLineEdit,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
 )
@@ -92,6 +93,17 @@ class TranslationReview(QTableWidget):
         self.resizeRowToContents(row)
         if by_hand:
             self.dirty = True
+
+    def flag(self, row: int, problems: list[str]) -> None:
+        """Mark a translated block the checks found a problem in, saying what it is."""
+        item = self.item(row, 1)
+        if item is None:
+            return
+        self._filling = True
+        item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+        item.setToolTip("Check this block: " + "; ".join(problems) + ". Edit it (F2) or Re-translate it.")
+        item.setForeground(QBrush(QColor("#b35900")))
+        self._filling = False
 
     def _pending_item(self) -> QTableWidgetItem:
         item = QTableWidgetItem(PENDING)

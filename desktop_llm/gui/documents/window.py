@@ -330,7 +330,10 @@ class DocumentsWindow(QMainWindow):
         self.translate_panel.output_label.setText(f"Saved as {result.output}")
         note = (f"Translated {result.translated_blocks} blocks{source} and saved {result.output.name} next to "
                 "the original. Review it: edit a block (F2), or select one and Re-translate; then Save.")
-        self.message.say(note + _misses(result.glossary_misses))
+        for row, problems in result.flagged.items():
+            self.translate_panel.review.flag(row, problems)
+        self.message.say(note + _misses(result.glossary_misses) + _checks(result),
+                         error=bool(result.losses))
         self.update_controls()
 
     def _on_retranslated(self, result: tuple) -> None:
@@ -371,6 +374,18 @@ class DocumentsWindow(QMainWindow):
             return
         self.cancel()
         super().closeEvent(event)
+
+
+def _checks(result: Translation) -> str:
+    """What the checks found: structure the output lacks, and blocks to look at."""
+    note = ""
+    if result.losses:
+        note += " The saved file has only " + ", ".join(result.losses) + ": check it before you use it."
+    if result.flagged:
+        rows = ", ".join(str(i + 1) for i in sorted(result.flagged))
+        plural = "s" if len(result.flagged) > 1 else ""
+        note += f" Look at block{plural} {rows} (marked with a warning sign): the checks found a problem."
+    return note
 
 
 def _misses(misses) -> str:

@@ -21,6 +21,7 @@ run: setup
 	$(VENV)/bin/desktop-llm
 
 test: setup
+	bash packaging/linux/ensure-test-tools.sh
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 lint: setup

@@ -119,8 +119,9 @@ class BlockRequest:
 
 
 def translatable(block: Block) -> bool:
-    """Code and empty blocks are copied, never sent to the model."""
-    return block.kind != "code" and bool(block.text.strip())
+    """Code, empty blocks and blocks with no words (numbers, symbols) are copied, never sent
+    to the model."""
+    return block.kind != "code" and any(ch.isalpha() for ch in block.text)
 
 
 def edited_block(block: Block, text: str) -> Block:
@@ -301,7 +302,7 @@ class Translator:
         request = BlockRequest(language_code(target), language_code(source_language) if source_language else "",
                                glossary or {})
         if not translatable(block):
-            raise UserError("Code and empty blocks are copied as they are, not translated.")
+            raise UserError("Code, and blocks without words, are copied as they are, not translated.")
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)

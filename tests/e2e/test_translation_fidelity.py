@@ -171,3 +171,39 @@ def test_word_file_saved_by_libreoffice_keeps_numbering_notes_images_and_links(n
     assert b"w:numPr" in subprocess.run(["unzip", "-p", str(output), "word/document.xml"],
                                         capture_output=True).stdout
     assert libreoffice(output, "pdf", profile).stat().st_size > 1000
+
+
+PAGE = """\
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Garden club</title>
+<style>td { padding: 4px; }</style></head>
+<body>
+<h1>Garden club</h1>
+<p>We meet on <strong>Saturdays</strong> at the <a href="https://example.org/hall?room=2#map">village hall</a>.<br>
+Bring <em>gloves</em> and <code>seed-list.txt</code>. <img src="can.png" alt="A watering can"></p>
+<div>Text straight in a division is read too.</div>
+<ol start="5"><li>Dig the bed</li><li>Sow the <span translate="no">Basilico Genovese</span> seeds</li></ol>
+<dl><dt>Compost</dt><dd>Old leaves that feed the soil.</dd></dl>
+<hr>
+<table><tr><th>Plant</th><th>Weeks</th></tr><tr><td>Basil</td><td>6</td></tr></table>
+<pre><code>water --every 3 --days</code></pre>
+<!-- kept as it is -->
+</body></html>
+"""
+
+
+def test_web_page_translation_replaces_only_text(tmp_path, app_home):
+    set_settings(app_home, n_ctx=1024)
+    page = tmp_path / "club.html"
+    page.write_text(PAGE, encoding="utf-8")
+    report = translate(page, app_home)
+    output = Path(report["output"])
+    before, after = tree(page), tree(output)
+    assert after == before and before["counts"]["Image"] == 1 and before["list starts"] == [5]
+    assert report["structure_lost"] == []
+    text = output.read_text(encoding="utf-8")
+    for kept in ('<a href="https://example.org/hall?room=2#map">', '<img src="can.png" alt="A watering can">',
+                 '<span translate="no">Basilico Genovese</span>', "<code>seed-list.txt</code>", "<hr>",
+                 "<pre><code>water --every 3 --days</code></pre>", "<!-- kept as it is -->",
+                 "<style>td { padding: 4px; }</style>", '<ol start="5">', "<td>6</td>"):
+        assert kept in text, kept

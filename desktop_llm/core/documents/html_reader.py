@@ -10,16 +10,19 @@ depth of a few hundred and drops the rest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.refill import Anchor, Piece, anchor_of, refill
 from desktop_llm.core.documents.spans import clean_spans
 
 HIDDEN = {"head", "title", "script", "style", "template", "noscript"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 INLINE_FORMAT = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "code", "kbd": "code",
-                 "samp": "code", "tt": "code", "a": "link"}
+                 "samp": "code", "tt": "code", "var": "code", "a": "link", "s": "strike", "strike": "strike",
+                 "del": "strike"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that end the text run before them and start a new one (all else is inline).
 BLOCKS = HEADINGS | {
@@ -36,8 +39,9 @@ class _Open:
     tag: str
     bold: bool = False
     italic: bool = False
-    code: bool = False
+    code: bool = False  # inline code, or text marked translate="no"
     link: str | None = None
+    strike: bool = False
     language: str = ""  # of a <code class="language-x"> inside <pre>
 
 
@@ -48,9 +52,50 @@ class _Table:
     col: int = -1
 
 
+@dataclass
+class HtmlSource:
+    """The page a document was read from, able to take new words: each block's text
+    runs are replaced where they are, and every tag, attribute and comment stays."""
+
+    text: str
+    places: list[list[tuple[int, int, Piece]] | None] = field(default_factory=list)  # per block
+    blocks: list[Block] = field(default_factory=list)  # as read
+
+    def render(self, blocks: list[Block]) -> bytes:
+        changes: list[tuple[int, int, str]] = []
+        for block, old, place in zip(blocks, self.blocks, self.places):
+            if place is None or block == old:
+                continue
+            for (start, end, piece), new in zip(place, refill([p for _, _, p in place], block.spans)):
+                if isinstance(piece, tuple):
+                    changes.append((start, end, _spaced(self.text[start:end], new)))
+        out, at = [], 0
+        for start, end, new in sorted(changes):
+            out += [self.text[at:start], new]
+            at = end
+        out.append(self.text[at:])
+        return "".join(out).encode("utf-8")
+
+
+def _spaced(old: str, new: str) -> str:
+    """New words with the old run's spacing around them (its line breaks and indent)."""
+    if not new.strip():
+        return " " if old[:1].isspace() or old[-1:].isspace() else ""
+    lead = old[:len(old) - len(old.lstrip())] or (" " if new[:1].isspace() else "")
+    trail = old[len(old.rstrip()):] or (" " if new[-1:].isspace() else "")
+    return lead + html.escape(new.strip(), quote=False) + trail
+
+
 class _Reader(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
+        self.text = text
+        self.line_starts = [0]
+        for line in text.split("\n"):
+            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
+        self.places: list[list[tuple[int, int, Piece]] | None] = []
+        self.pieces: list[tuple[int, int, Piece]] = []  # the waiting text's place in the page
+        self.placed = True  # every text run was found where the parser said it was
         self.blocks: list[Block] = []
         self.stack: list[_Open] = []  # the open elements, outermost first
         self.run: list[Span] = []  # text waiting for its block
@@ -72,8 +117,10 @@ class _Reader(HTMLParser):
 
     def _flush(self) -> None:
         spans, self.run = clean_spans(self.run), []
+        pieces, self.pieces = self.pieces, []
         if not spans:
             return
+        self.places.append(pieces)
         owner = self._owner()
         if owner in HEADINGS:
             self.blocks.append(Block("heading", spans, level=int(owner[1])))
@@ -106,6 +153,7 @@ class _Reader(HTMLParser):
                 self.pre = []
                 if text.strip():
                     self.blocks.append(Block("code", (Span(text, code=True),), language=element.language))
+                    self.places.append(None)
             elif element.tag == "table" and self.tables:
                 self.tables.pop()
             if element.tag == tag:
@@ -132,6 +180,11 @@ class _Reader(HTMLParser):
                 if e.tag == "table":
                     break
 
+    def _mark(self, kind: str, text: str = "") -> None:
+        span = Span(text, mark=f"{kind}:{len(self.pieces)}")
+        self.run.append(span)
+        self.pieces.append((-1, -1, Anchor(span.mark)))
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self._line_break()
@@ -139,12 +192,17 @@ class _Reader(HTMLParser):
         if tag in VOID:
             if tag == "hr":
                 self._flush()
+            elif tag == "img" and not self.hidden and not self.pre_open:
+                self._mark("image")
             return
         self._open_implied_close(tag)
         if tag in BLOCKS:
             self._flush()
         top = self.stack[-1] if self.stack else _Open("")
-        element = _Open(tag, top.bold, top.italic, top.code, top.link)
+        element = _Open(tag, top.bold, top.italic, top.code, top.link, top.strike)
+        values = dict(attrs)
+        if values.get("translate") == "no" or "notranslate" in (values.get("class") or "").split():
+            element.code = True  # the page asks that this is never translated
         kind = INLINE_FORMAT.get(tag)
         if kind == "link":
             element.link = dict(attrs).get("href") or None
@@ -185,7 +243,7 @@ class _Reader(HTMLParser):
         if self.pre_open:
             self.pre.append("\n")
         else:
-            self.run.append(Span("\n"))
+            self._mark("break", "\n")
 
     def handle_data(self, data: str) -> None:
         if self.hidden:
@@ -194,16 +252,27 @@ class _Reader(HTMLParser):
             self.pre.append(data)
             return
         top = self.stack[-1] if self.stack else _Open("")
-        self.run.append(Span(data, top.bold, top.italic, top.code, top.link))
+        span = Span(data, top.bold, top.italic, top.code, top.link, strike=top.strike)
+        self.run.append(span)
+        line, column = self.getpos()
+        start = self.line_starts[line - 1] + column
+        end = self.text.find("<", start + 1)
+        end = len(self.text) if end < 0 else end
+        if html.unescape(self.text[start:end]) != data:
+            self.placed = False
+        self.pieces.append((start, end, anchor_of(span) or (span.bold, span.italic, span.link, span.strike)))
 
-    def read(self, text: str) -> Document:
-        self.feed(text)
+    def read(self) -> Document:
+        self.feed(self.text)
         self.close()
         while self.stack:
             self._close(self.stack[-1].tag)
         self._flush()
-        return Document(self.blocks)
+        # A page whose text runs were not all found where the parser said cannot take words in
+        # place: it is then written from its blocks, as any other document.
+        source = HtmlSource(self.text, self.places, list(self.blocks)) if self.placed else None
+        return Document(self.blocks, "html", source)
 
 
 def read_html(text: str) -> Document:
-    return _Reader().read(text)
+    return _Reader(text).read()

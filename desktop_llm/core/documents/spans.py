@@ -10,15 +10,18 @@ from desktop_llm.core.documents.model import Span
 
 def clean_spans(spans: list[Span]) -> tuple[Span, ...]:
     """Whitespace as a browser shows it: runs of spaces and newlines become one space."""
-    out = [replace(s, text=s.text if s.code else _squeeze(s.text)) for s in spans]
-    out = [s for s in out if s.text]
-    while out and not out[0].text.strip():
+    out = [replace(s, text=s.text if s.code or s.mark else _squeeze(s.text)) for s in spans]
+    out = [s for s in out if s.text or s.mark]
+    while out and not out[0].mark and not out[0].text.strip():
         out.pop(0)
-    while out and not out[-1].text.strip():
+    while out and not out[-1].mark and not out[-1].text.strip():
         out.pop()
-    if out:
+    if out and not out[0].mark:
         out[0] = replace(out[0], text=out[0].text.lstrip())
+    if out and not out[-1].mark:
         out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+    if all(s.mark for s in out):
+        return ()  # marks alone (an image, a break) are not text to read or translate
     return tuple(out)
 
 

@@ -83,7 +83,8 @@ def read_pdf(path: Path) -> Document:
 
     try:
         reader = PdfReader(str(path))
-        if reader.is_encrypted:
+        # A PDF locked with an empty password opens in any viewer without asking: so here too.
+        if reader.is_encrypted and not reader.decrypt(""):
             raise UserError(f"{path.name} is password-protected. Save an unprotected copy and try again.")
         pages = [page.extract_text() or "" for page in reader.pages]
     except UserError:

@@ -34,6 +34,7 @@ bench: setup
 	$(PY) bench/bench_download.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_summarize.py
+	$(PY) bench/bench_translate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

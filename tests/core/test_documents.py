@@ -252,6 +252,7 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
 # -- translation ----------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["md", "docx", "odt"])
 def test_translation_keeps_structure_code_links_and_tables(core, chapter, tmp_path, fmt):
+    from desktop_llm.core.documents.translate import translatable
     from desktop_llm.core.events import Finished
 
     source = tmp_path / f"chapter.{fmt}"
@@ -273,7 +274,7 @@ def test_translation_keeps_structure_code_links_and_tables(core, chapter, tmp_pa
     assert shape(translated)[3] == tables
     assert set(shape(translated)[2]) == set(links)  # URLs copied exactly, never invented or lost
     assert sorted(set(shape(translated)[1])) == sorted(set(code))  # inline code too
-    assert result.translated_blocks == sum(1 for b in doc.blocks if b.kind != "code" and b.text.strip())
+    assert result.translated_blocks == sum(1 for b in doc.blocks if translatable(b))
     assert not list(tmp_path.glob("*.translation.json"))
 
 
@@ -315,7 +316,9 @@ def test_a_cancelled_translation_resumes_with_finished_blocks_kept(core, chapter
     assert kept >= 3
     last = list(core.translator.translate(chapter, doc, core.resolve_model(), "fr").events())[-1]
     assert isinstance(last, Finished)
-    total = sum(1 for b in doc.blocks if b.kind != "code" and b.text.strip())
+    from desktop_llm.core.documents.translate import translatable
+
+    total = sum(1 for b in doc.blocks if translatable(b))
     assert last.result.translated_blocks == total - kept  # only the unfinished blocks were sent
 
 

@@ -119,11 +119,13 @@ def newsletter(tmp_path) -> Path:
     return path
 
 
-def libreoffice(source: Path, to: str, profile: Path) -> Path:
+def libreoffice(source: Path, to: str, profile: Path, folder: Path | None = None) -> Path:
     """Convert with LibreOffice Writer, headless, as a person's own copy would save it."""
+    folder = folder or source.parent
+    folder.mkdir(exist_ok=True)
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", to,
-                    "--outdir", str(source.parent), str(source)], check=True, capture_output=True, timeout=180)
-    made = source.with_suffix("." + to.split(":")[0])
+                    "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=180)
+    made = folder / (source.stem + "." + to.split(":")[0])
     assert made.exists(), f"LibreOffice did not write {made.name}"
     return made
 
@@ -170,6 +172,19 @@ def test_word_file_saved_by_libreoffice_keeps_numbering_notes_images_and_links(n
     # Numbering is Word's own (w:numPr), and the output opens in LibreOffice.
     assert b"w:numPr" in subprocess.run(["unzip", "-p", str(output), "word/document.xml"],
                                         capture_output=True).stdout
+    assert libreoffice(output, "pdf", profile).stat().st_size > 1000
+
+
+def test_opendocument_saved_by_libreoffice_keeps_lists_notes_images_and_links(newsletter, app_home, tmp_path):
+    set_settings(app_home, n_ctx=1024)
+    profile = tmp_path / "lo-profile"
+    subprocess.run(["pandoc", newsletter.name, "-o", "newsletter.docx"], cwd=newsletter.parent, check=True)
+    odt = libreoffice(newsletter.with_suffix(".docx"), "odt", profile, newsletter.parent / "saved")
+    (odt.parent / "can.png").write_bytes(png())
+    report = translate(odt, app_home)
+    output = Path(report["output"])
+    assert output.name == "newsletter.es.odt"
+    assert_kept(odt, output, report)
     assert libreoffice(output, "pdf", profile).stat().st_size > 1000
 
 

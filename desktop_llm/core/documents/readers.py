@@ -12,7 +12,7 @@ from desktop_llm.core.documents.formats import READABLE_TEXT, format_of
 from desktop_llm.core.documents.html_reader import read_html
 from desktop_llm.core.documents.markdown_source import read_markdown
 from desktop_llm.core.documents.model import Block, Document, Span
-from desktop_llm.core.documents.odt import read_odt
+from desktop_llm.core.documents.odt_source import read_odt
 from desktop_llm.core.errors import UserError
 
 MAX_BYTES = 50 << 20

@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable JSON output")
     common.add_argument("--model", metavar="NAME|PATH", help="model name or path to a .gguf file")
+    common.add_argument("--progress", choices=("auto", "lines", "json", "none"), default="auto",
+                        help="progress on stderr: a bar on a terminal, else a line per step (auto); "
+                             "JSON lines; or none")
 
     parser = argparse.ArgumentParser(
         prog="desktop-llm",
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     OPTIONS["offline"] = args.offline
+    OPTIONS["progress"] = getattr(args, "progress", "auto")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

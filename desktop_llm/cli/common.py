@@ -13,7 +13,7 @@ from desktop_llm.core.app import AppCore
 from desktop_llm.core.events import Progress, Token
 from desktop_llm.core.host import Job
 
-OPTIONS = {"offline": False}  # global options of this run (--offline)
+OPTIONS: dict = {"offline": False, "progress": "auto"}  # options of this run (--offline, --progress)
 
 
 def print_json(obj) -> None:
@@ -41,15 +41,30 @@ def follow(job: Job, as_json: bool, show_tokens: bool = True):
         job.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C quits
 
+    mode = OPTIONS["progress"]
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "lines"
+    last_label = [""]
+
     def show(event) -> None:
         if isinstance(event, Token) and show_tokens and not as_json:
             sys.stdout.write(event.text)
             sys.stdout.flush()
-        elif isinstance(event, Progress) and not as_json and sys.stderr.isatty():
+        elif isinstance(event, Progress):
+            show_progress(event)
+
+    def show_progress(event: Progress) -> None:
+        """Progress on stderr, never mixed with the answer on stdout."""
+        if mode == "bar":
             sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
             if event.done >= event.total:
                 sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+        elif mode == "lines" and event.label != last_label[0]:  # a line per step, not per token
+            last_label[0] = event.label
+            sys.stderr.write(f"{event.label} ({event.done}/{event.total})\n")
+        elif mode == "json":
+            sys.stderr.write(json.dumps({"progress": event.done, "total": event.total, "label": event.label}) + "\n")
+        sys.stderr.flush()
 
     previous = signal.signal(signal.SIGINT, stop)
     try:

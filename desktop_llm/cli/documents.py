@@ -52,7 +52,7 @@ def cmd_translate(args) -> int:
     with open_core() as core:
         job = core.translator.translate(source, doc, core.resolve_model(args.model), args.to, args.source or "",
                                         Path(args.output) if args.output else None, glossary)
-        result = follow(job, True)
+        result = follow(job, args.json, show_tokens=False)
     if args.json:
         print_json(result.as_dict())
     else:

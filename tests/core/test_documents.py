@@ -237,9 +237,15 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
 
     result = json.loads(out)
     assert set(result) == {"summary", "chunks", "input_tokens", "seconds"} and result["summary"]
+    assert "Reading the document" in err  # no terminal: progress as lines on stderr, stdout only the answer
     out_file = tmp_path / "summary.txt"
-    code, _, err = run_cli(capsys, "summarize", str(notes), "-o", str(out_file))
+    code, _, err = run_cli(capsys, "summarize", str(notes), "-o", str(out_file), "--progress", "json")
     assert code == 0 and out_file.read_text().strip()
+    steps = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert any(step["label"] == "Writing the summary" for step in steps)
+    assert all(set(step) == {"progress", "total", "label"} for step in steps)
+    code, _, err = run_cli(capsys, "summarize", str(notes), "--progress", "none", "--json")
+    assert code == 0 and err == ""
     bad = tmp_path / "broken.docx"
     bad.write_bytes(b"PK not a docx")
     code, _, err = run_cli(capsys, "summarize", str(bad), "-o", str(tmp_path / "never.txt"))

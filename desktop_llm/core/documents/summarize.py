@@ -27,6 +27,8 @@ STYLES = {
 LENGTHS = {"short": 120, "medium": 250, "long": 450}  # tokens of the final summary
 PART_TOKENS = 160  # each part's summary
 MARGIN = 48
+COVER_EVERY_PART = (" The text is the summaries of the document's parts, in order: cover every part, from the "
+                    "first to the last, giving each its due.")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Summarizer:
             count = engine.count_text
 
             base = params_from(self.settings)
-            overhead = engine.count_tokens(_messages("", final_instruction))
+            overhead = engine.count_tokens(_messages("", final_instruction + COVER_EVERY_PART))
             budget = engine.n_ctx - overhead - max(LENGTHS[length], PART_TOKENS) - MARGIN
             if budget < 64:
                 raise UserError("The model's context is too small to summarize with. Raise the context size "
@@ -103,11 +105,15 @@ class Summarizer:
                     summary = yield from complete(ctx, _messages(text, part_instruction), params, progress=False)
                     summaries.append(summary)
                 parts_done += len(chunks)
-                blocks = [Block("paragraph").with_text(s) for s in summaries]
+                # Each part's summary says where in the document it comes from, so the next round
+                # (and the final summary) can cover the beginning as well as the end.
+                blocks = [Block("paragraph").with_text(f"Part {i + 1} of {len(summaries)}: {summary}")
+                          for i, summary in enumerate(summaries)]
             yield Progress(1, 1, "Writing the summary")
             text = "\n\n".join(b.text for b in chunks[0])
             params = replace(base, max_tokens=LENGTHS[length])
-            final = yield from complete(ctx, _messages(text, final_instruction), params, stream=True,
+            instruction = final_instruction + (COVER_EVERY_PART if rounds else "")
+            final = yield from complete(ctx, _messages(text, instruction), params, stream=True,
                                         progress=False)
             yield Finished(Summary(final, max(parts_done, 1), input_tokens, time.perf_counter() - t0))
 

@@ -102,6 +102,14 @@ def test_pdf_text_is_read(tmp_path):
         writer.write(f)
     with pytest.raises(UserError, match="password-protected"):
         read_document(locked)
+    # Locked with an empty password: any viewer opens it without asking, and so does the app.
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(str(tmp_path / "blank.pdf")))
+    writer.encrypt("", owner_password="owner")
+    open_to_all = tmp_path / "open.pdf"
+    with open(open_to_all, "wb") as f:
+        writer.write(f)
+    with pytest.raises(UserError, match="no text layer"):  # opened: it is the blank page, not a lock
+        read_document(open_to_all)
 
 
 @pytest.mark.parametrize("name,data,message", [

@@ -222,3 +222,38 @@ def test_web_page_translation_replaces_only_text(tmp_path, app_home):
                  "<pre><code>water --every 3 --days</code></pre>", "<!-- kept as it is -->",
                  "<style>td { padding: 4px; }</style>", '<ol start="5">', "<td>6</td>"):
         assert kept in text, kept
+
+
+REPORT = """\
+# Harvest report
+
+The orchard gave more apples this year than in any of the last five years. The rain came early in
+spring, the frost stayed away in May, and the new rows planted three years ago bore their first fruit.
+
+## What went well
+
+- The pickers finished a week early
+- Every crate was sold at the market
+- The cider press worked without a fault
+
+## What to change
+
+Next year the club will buy a second ladder, repair the fence on the north side and ask the village
+school to help with the pressing day, which the children enjoyed very much this autumn.
+"""
+
+
+def test_a_pdf_is_read_into_headings_paragraphs_and_list_items_not_pages(tmp_path):
+    from desktop_llm.core.documents.readers import read_document
+
+    source = tmp_path / "report.md"
+    source.write_text(REPORT, encoding="utf-8")
+    subprocess.run(["pandoc", source.name, "-o", "report.odt"], cwd=tmp_path, check=True)
+    pdf = libreoffice(tmp_path / "report.odt", "pdf", tmp_path / "lo-profile")
+    doc = read_document(pdf)
+    kinds = [(b.kind, b.level) for b in doc.blocks]
+    assert kinds == [("heading", 1), ("paragraph", 0), ("heading", 2), ("list_item", 1), ("list_item", 1),
+                     ("list_item", 1), ("heading", 2), ("paragraph", 0)], [(k, b.text[:30]) for k, b in
+                                                                           zip(kinds, doc.blocks)]
+    assert doc.blocks[1].text.startswith("The orchard gave") and doc.blocks[1].text.endswith("first fruit.")
+    assert doc.blocks[4].text == "Every crate was sold at the market"

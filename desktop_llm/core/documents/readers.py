@@ -4,7 +4,6 @@ expressions over markup."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from desktop_llm.core.documents.docx_source import read_docx
@@ -13,10 +12,10 @@ from desktop_llm.core.documents.html_reader import read_html
 from desktop_llm.core.documents.markdown_source import read_markdown
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.odt_source import read_odt
+from desktop_llm.core.documents.pdf_reader import read_pdf
 from desktop_llm.core.errors import UserError
 
 MAX_BYTES = 50 << 20
-QUIET = logging.NullHandler()  # one handler, added once however often PDFs are read
 
 
 def read_document(path: str | Path) -> Document:
@@ -73,26 +72,3 @@ def read_text(text: str) -> Document:
 
 
 # -- HTML ---------------------------------------------------------------------------
-# -- PDF ----------------------------------------------------------------------------
-def read_pdf(path: Path) -> Document:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    # pypdf's notes on a file it repairs go to the app's log, not to the terminal before the app's message.
-    logging.getLogger("pypdf").addHandler(QUIET)
-
-    try:
-        reader = PdfReader(str(path))
-        # A PDF locked with an empty password opens in any viewer without asking: so here too.
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UserError(f"{path.name} is password-protected. Save an unprotected copy and try again.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except UserError:
-        raise
-    except (PdfReadError, ValueError, OSError, KeyError) as exc:
-        raise UserError(f"{path.name} is damaged or not a PDF.", detail=repr(exc)) from exc
-    text = "\n\n".join(pages)
-    if not text.strip():
-        raise UserError(f"{path.name} has no text layer (it is scanned images). Run it through OCR first.")
-    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    return Document([Block("paragraph", (Span(p),)) for p in paragraphs if p])

@@ -97,8 +97,12 @@ def tree(path: Path) -> dict:
                 exact["code"].append(c[1])
             elif t == "CodeBlock":
                 exact["code blocks"].append(c[1])
-            elif t == "Cell":
-                counts["cells"] += 1
+            elif t == "Table":
+                counts["cells"] += table_cells(c)
+            elif t == "DefinitionList":
+                counts["definitions"] += len(c)
+            elif t == "HorizontalRule":
+                counts["rules"] += 1
             for v in x.values():
                 walk(v)
         elif isinstance(x, list):
@@ -107,6 +111,13 @@ def tree(path: Path) -> dict:
 
     walk(ast["blocks"])
     return {"counts": dict(counts), **exact}
+
+
+def table_cells(table: list) -> int:
+    """A pandoc table's cells: [attr, caption, colspecs, head, bodies, foot]; rows are [attr, cells]."""
+    _, _, _, head, bodies, foot = table
+    rows = head[1] + foot[1] + [row for body in bodies for row in body[2] + body[3]]
+    return sum(len(row[1]) for row in rows)
 
 
 @pytest.fixture
@@ -140,6 +151,7 @@ def assert_kept(source: Path, output: Path, report: dict) -> None:
     before, after = tree(source), tree(output)
     assert after == before
     assert before["counts"]["Image"] == 1 and before["counts"]["Note"] == 1 and before["counts"]["Link"] >= 3
+    assert before["counts"]["cells"] == 9
     assert report["structure_lost"] == [], report["structure"]
     assert all(count_in == count_out for count_in, count_out in report["structure"].values()), report["structure"]
 
@@ -215,6 +227,7 @@ def test_web_page_translation_replaces_only_text(tmp_path, app_home):
     output = Path(report["output"])
     before, after = tree(page), tree(output)
     assert after == before and before["counts"]["Image"] == 1 and before["list starts"] == [5]
+    assert before["counts"]["cells"] == 4 and before["counts"]["definitions"] == 1 and before["counts"]["rules"] == 1
     assert report["structure_lost"] == []
     text = output.read_text(encoding="utf-8")
     for kept in ('<a href="https://example.org/hall?room=2#map">', '<img src="can.png" alt="A watering can">',

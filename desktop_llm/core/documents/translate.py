@@ -143,12 +143,11 @@ def to_marked(block: Block) -> tuple[str, list[str]]:
     out = []
     for s in block.spans:
         text = hole(s.mark or s.text) if s.code or s.mark else s.text
-        if not (s.code or s.mark) and s.bold and text.strip():
-            text = f"**{text}**"
-        if not (s.code or s.mark) and s.italic and text.strip():
-            text = f"*{text}*"
-        if not (s.code or s.mark) and s.strike and text.strip():
-            text = f"~~{text}~~"
+        if not (s.code or s.mark) and text.strip() and (s.bold or s.italic or s.strike):
+            # Marks hug the words: "*word* " (Markdown reads no emphasis in "*word *")
+            core = text.strip()
+            marks = ("**" if s.bold else "") + ("*" if s.italic else "") + ("~~" if s.strike else "")
+            text = text[:len(text) - len(text.lstrip())] + marks + core + marks[::-1] + text[len(text.rstrip()):]
         if s.link:
             text = f"[{text}]({hole(s.link)})"
         out.append(text)

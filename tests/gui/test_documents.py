@@ -4,6 +4,8 @@ chat); a chapter translated with its blocks arriving in the side-by-side
 review, a block edited and translated again, saved; cancel and resume;
 bad files refused with the window alive; unsaved edits asked about."""
 
+from dataclasses import replace
+
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
@@ -99,6 +101,13 @@ def test_a_translation_fills_the_review_which_can_be_edited_redone_and_saved(qtb
     assert review.item(code_row, 1).text() == doc.blocks[code_row].text
     assert not review.item(code_row, 1).flags() & Qt.ItemFlag.ItemIsEditable
     assert not panel.save_button.isEnabled()  # nothing changed since it was written
+    assert "structure_lost" in result.as_dict() and not result.losses  # everything made it into the file
+
+    # what the checks find is said aloud, and the blocks concerned are marked
+    checked = replace(result, flagged={1: ["repeats itself"]}, structure={**result.structure, "images": (1, 0)})
+    documents.translate_bridge.finished.emit(checked)
+    assert "only 0 of 1 images" in documents.message.plain and "Look at block 2" in documents.message.plain
+    assert "repeats itself" in review.item(1, 1).toolTip() and not review.item(1, 1).icon().isNull()
 
     # edit the first paragraph by hand: F2, type, Enter
     review.setCurrentCell(1, 1)

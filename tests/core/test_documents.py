@@ -560,3 +560,21 @@ def test_a_repaired_pdf_does_not_print_pypdf_notes(tmp_path, capfd):
     with pytest.raises(UserError, match="OCR|no text"):
         read_document(damaged)
     assert "startxref" not in capfd.readouterr().err
+
+
+def test_refill_puts_translated_words_into_the_source_pieces():
+    from desktop_llm.core.documents.model import Span
+    from desktop_llm.core.documents.refill import Anchor, refill
+
+    plain, bold, link = (False, False, None, False), (True, False, None, False), (False, False, "u", False)
+    # words keep their formatting when the translation moves them
+    assert refill([plain, bold, plain], [Span("Aquí", bold=True), Span(" haz clic ahora")]) == [
+        "", "Aquí", " haz clic ahora"]
+    # an anchor (inline code, an image) stays where it is; the words after it follow it
+    pieces = [plain, Anchor("code:x"), plain]
+    assert refill(pieces, [Span("B "), Span("x", code=True), Span(" A")]) == ["B ", "", " A"]
+    # a link's words always go back into the link, even when the translation moved it to the end
+    assert refill([plain, link, plain], [Span("Antes y después "), Span("enlace", link="u")]) == [
+        "Antes y después ", "enlace", ""]
+    # no word is ever dropped: formatting the source lacks lands in a neighbouring piece
+    assert "".join(refill([plain], [Span("uno "), Span("dos", italic=True)])) == "uno dos"

@@ -7,6 +7,7 @@ translates: its words are poor, the structure must still be whole."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -164,7 +165,8 @@ def test_markdown_translation_changes_only_the_words(newsletter, app_home):
     assert_kept(newsletter, output, report)
     text = output.read_text(encoding="utf-8")
     # Everything that is not words is there byte for byte.
-    for line in ("---\ntitle: Spring newsletter\n---", "![A watering can on a wooden bench](can.png)",
+    assert re.search(r"!\[[^\]]+\]\(can\.png\)", text)  # the image, its description in words
+    for line in ("---\ntitle: Spring newsletter\n---",
                  '(https://example.org/club?season=spring|summer#dates "Schedule")', "3. ", "4. ",
                  "`name-and-year`", "|-------|------:|-------|", "[home]: https://example.org/club",
                  '    return "every " + str(days) + " days"', "<mailto:club@example.org>", "[^when]: "):
@@ -230,7 +232,8 @@ def test_web_page_translation_replaces_only_text(tmp_path, app_home):
     assert before["counts"]["cells"] == 4 and before["counts"]["definitions"] == 1 and before["counts"]["rules"] == 1
     assert report["structure_lost"] == []
     text = output.read_text(encoding="utf-8")
-    for kept in ('<a href="https://example.org/hall?room=2#map">', '<img src="can.png" alt="A watering can">',
+    assert re.search(r'<img src="can.png" alt="[^"]+">', text)
+    for kept in ('<a href="https://example.org/hall?room=2#map">',
                  '<span translate="no">Basilico Genovese</span>', "<code>seed-list.txt</code>", "<hr>",
                  "<pre><code>water --every 3 --days</code></pre>", "<!-- kept as it is -->",
                  "<style>td { padding: 4px; }</style>", '<ol start="5">', "<td>6</td>"):

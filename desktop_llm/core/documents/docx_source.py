@@ -28,6 +28,7 @@ from desktop_llm.core.errors import UserError
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
@@ -125,6 +126,24 @@ def _links(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
     return {rel.get("Id"): rel.get("Target", "") for rel in root.iter(f"{{{PKG_RELS}}}Relationship")}
 
 
+class _Attribute:
+    """An attribute that takes words as a w:t element does (an image's description)."""
+
+    def __init__(self, element, name: str):
+        self.element, self.name = element, name
+
+    @property
+    def text(self) -> str:
+        return self.element.get(self.name, "")
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.element.set(self.name, " ".join(value.split()))
+
+    def set(self, _name: str, _value: str) -> None:
+        """Attributes keep their spaces as they are."""
+
+
 @dataclass
 class _Paragraph:
     block: Block | None
@@ -153,6 +172,18 @@ class _Reader:
                 continue
             cell = next((cells[a] for a in el.iterancestors(w("tc")) if a in cells), None)
             out.append(self.paragraph(el, cell))
+            out += self._image_texts(el)
+        return out
+
+    def _image_texts(self, p) -> list[_Paragraph]:
+        """Each picture's description (its alt text, wp:docPr's descr) as a block of its own."""
+        out = []
+        for run in self._runs(p):
+            for props in run.iter(f"{{{WP}}}docPr"):
+                text = props.get("descr", "")
+                if any(ch.isalpha() for ch in text):
+                    out.append(_Paragraph(Block("image_text", (Span(text),)),
+                                          [(_Attribute(props, "descr"), (False, False, None, False))]))
         return out
 
     def paragraph(self, p, cell) -> _Paragraph:

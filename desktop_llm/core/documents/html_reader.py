@@ -11,6 +11,7 @@ depth of a few hundred and drops the rest).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -23,6 +24,7 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 INLINE_FORMAT = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "code", "kbd": "code",
                  "samp": "code", "tt": "code", "var": "code", "a": "link", "s": "strike", "strike": "strike",
                  "del": "strike"}
+ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that end the text run before them and start a new one (all else is inline).
 BLOCKS = HEADINGS | {
@@ -67,7 +69,9 @@ class HtmlSource:
             if place is None or block == old:
                 continue
             for (start, end, piece), new in zip(place, refill([p for _, _, p in place], block.spans)):
-                if isinstance(piece, tuple):
+                if isinstance(piece, tuple) and block.kind == "image_text":
+                    changes.append((start, end, html.escape(" ".join(new.split()), quote=True)))
+                elif isinstance(piece, tuple):
                     changes.append((start, end, _spaced(self.text[start:end], new)))
         out, at = [], 0
         for start, end, new in sorted(changes):
@@ -180,6 +184,23 @@ class _Reader(HTMLParser):
                 if e.tag == "table":
                     break
 
+    def _alt_text(self) -> None:
+        """An image's alt text is a block of its own, replaced inside the tag."""
+        raw = self.get_starttag_text() or ""
+        found = ALT.search(raw)
+        value = next((g for g in found.groups() if g is not None), "") if found else ""
+        if not found or not any(ch.isalpha() for ch in value):
+            return
+        line, column = self.getpos()
+        group = next(i for i in (1, 2, 3) if found.group(i) is not None)
+        start = self.line_starts[line - 1] + column + found.start(group)
+        if self.text[start:start + len(value)] != value:
+            self.placed = False
+            return
+        span = Span(html.unescape(value))
+        self.blocks.append(Block("image_text", (span,)))
+        self.places.append([(start, start + len(value), (False, False, None, False), )])
+
     def _mark(self, kind: str, text: str = "") -> None:
         span = Span(text, mark=f"{kind}:{len(self.pieces)}")
         self.run.append(span)
@@ -194,6 +215,7 @@ class _Reader(HTMLParser):
                 self._flush()
             elif tag == "img" and not self.hidden and not self.pre_open:
                 self._mark("image")
+                self._alt_text()
             return
         self._open_implied_close(tag)
         if tag in BLOCKS:

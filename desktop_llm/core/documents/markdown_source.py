@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -29,6 +30,7 @@ LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])")
 ESCAPED = re.compile(r"([\\`*_\[\]<])")
 SRC = "src"  # a token's source range, in its inline content
 REFERENCE = "reference:"  # a shortcut reference link's end, with its label
+ALT = "alt"  # an image's alt text's source range
 DELIMITER = "delimiter"  # an emphasis mark: kept, even when it stays a literal character
 
 
@@ -53,6 +55,9 @@ def _tracked(name: str, fn):
                 label_end = _label_end(state, start)
                 made[0].meta[SRC] = (start, start + 1)
                 made[-1].meta[SRC] = (label_end, end)
+            elif name == "image" and made:
+                made[0].meta[SRC] = (start, end)
+                made[0].meta[ALT] = (start + 2, _label_end(state, start + 1))
             elif name == "emphasis" or name == "strikethrough":
                 at = start
                 for tok in made:  # one token per delimiter
@@ -96,6 +101,16 @@ class _Place:
     pieces: list[tuple[int, int, Piece | None, str]]  # content ranges: text (its key), anchors, markup (None)
     block: Block  # as read: a block that comes back the same keeps its bytes
     in_table: bool = False
+    alts: dict[int, tuple[int, int]] = field(default_factory=dict)  # image piece -> its alt text's range
+
+
+@dataclass(frozen=True)
+class _AltPlace:
+    """An image's alt text, inside the markup of its paragraph's image piece."""
+
+    paragraph: _Place
+    piece: int  # index in the paragraph's pieces
+    block: Block
 
 
 @dataclass
@@ -103,25 +118,35 @@ class MarkdownSource:
     """The file a Markdown document was read from, able to take new words."""
 
     text: str
-    places: list[_Place | None] = field(default_factory=list)
+    places: list[_Place | _AltPlace | None] = field(default_factory=list)
 
     def render(self, blocks: list[Block]) -> bytes:
+        alts = {(id(p.paragraph), p.piece): _escaped(block.text, False, p.paragraph.in_table)
+                for block, p in zip(blocks, self.places) if isinstance(p, _AltPlace) and block != p.block}
         out, at = [], 0
         for block, place in zip(blocks, self.places):
-            if place is None or block == place.block:
+            if not isinstance(place, _Place):
+                continue
+            same = block == place.block
+            if same and not any((id(place), k) in alts for k in place.alts):
                 continue
             pieces = [piece for _, _, piece, _ in place.pieces if piece is not None]
             texts = iter(refill(pieces, block.spans))
             out.append(self.text[at:place.start])
             made = []
-            for a, b, piece, kind in place.pieces:
+            for k, (a, b, piece, kind) in enumerate(place.pieces):
                 new = next(texts) if piece is not None else ""
+                source = self.text[place.offsets[a]:place.offsets[b]]
                 if isinstance(piece, tuple):
-                    made.append(("text", _escaped(new, a == 0, place.in_table)))
+                    made.append(("text", source if same else _escaped(new, a == 0, place.in_table)))
                 elif kind.startswith(REFERENCE):
-                    made.append(("link_close", f"][{kind[len(REFERENCE):]}]"))
+                    made.append(("link_close", source if same else f"][{kind[len(REFERENCE):]}]"))
+                elif (id(place), k) in alts:
+                    alt_start, alt_end = place.alts[k]
+                    made.append((kind, self.text[place.offsets[a]:place.offsets[alt_start]] + alts[(id(place), k)]
+                                 + self.text[place.offsets[alt_end]:place.offsets[b]]))
                 else:
-                    made.append((kind, self.text[place.offsets[a]:place.offsets[b]]))
+                    made.append((kind, source))
             out += [text for _, text in _without_empty_marks(made)]
             at = place.end
         out.append(self.text[at:])
@@ -161,7 +186,7 @@ def read_markdown(text: str) -> Document:
         line_starts.append(line_starts[-1] + len(line))
     cursors: dict[int, int] = {}
     blocks: list[Block] = []
-    places: list[_Place | None] = []
+    places: list[_Place | _AltPlace | None] = []
     lists: list[bool] = []  # ordered?, per open list
     kind, level, quote, cell = None, 0, 0, None
     table, row, col = -1, -1, -1
@@ -208,12 +233,28 @@ def read_markdown(text: str) -> Document:
                 block = Block("paragraph", spans)
             blocks.append(block)
             offsets = _offsets(tok, lines, line_starts, cursors)
-            places.append(_Place(offsets[0], offsets[-1], offsets, pieces, block, cell is not None)
-                          if offsets else None)
+            place = _Place(offsets[0], offsets[-1], offsets, pieces, block, cell is not None) if offsets else None
+            places.append(place)
+            for k, image in _images(tok.children or [], pieces):
+                if place is None:
+                    break
+                alt = image.meta[ALT]
+                alt_block = Block("image_text", (Span(image.content),))
+                place.alts[k] = alt
+                blocks.append(alt_block)
+                places.append(_AltPlace(place, k, alt_block))
     # A block whose text was not found in the file (a form of Markdown not foreseen) cannot take its
     # translation in place: the document is then written from its blocks, as any other.
     placed = all(p is not None for b, p in zip(blocks, places) if b.kind != "code")
     return Document(blocks, "md", source=MarkdownSource(text, places) if placed else None)
+
+
+def _images(children, pieces) -> list[tuple[int, Token]]:
+    """The images with words in their alt text, and the index of each one's piece."""
+    starts = {a: k for k, (a, _, _, kind) in enumerate(pieces) if kind == "image"}
+    return [(starts[tok.meta[SRC][0]], tok) for tok in children
+            if tok.type == "image" and ALT in tok.meta and tok.meta[SRC][0] in starts
+            and any(ch.isalpha() for ch in tok.content)]
 
 
 def _offsets(tok, lines: list[str], line_starts: list[int], cursors: dict[int, int]) -> list[int] | None:

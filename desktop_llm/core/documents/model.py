@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-KINDS = ("heading", "paragraph", "list_item", "code", "quote", "table_cell")
+KINDS = ("heading", "paragraph", "list_item", "code", "quote", "table_cell", "image_text")
+# image_text: an image's description (alt text): translated in its own file, left out when the
+# document is written in another format (it belongs to an image that format does not carry)
 
 
 @dataclass(frozen=True)

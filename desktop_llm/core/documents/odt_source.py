@@ -30,6 +30,7 @@ STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+SVG = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
 XLINK = "http://www.w3.org/1999/xlink"
 PARTS = ("content.xml", "styles.xml")
 CODE_STYLES = ("preformatted text", "source text", "source code", "verbatim")
@@ -128,6 +129,7 @@ class _Reader:
                 continue
             cell = next((cells[a] for a in el.iterancestors(f"{{{TABLE}}}table-cell") if a in cells), None)
             out.append(self.paragraph(el, cell))
+            out += _image_texts(el)
         return out
 
     def paragraph(self, p, cell) -> _Paragraph:
@@ -195,6 +197,20 @@ class _Reader:
         if any(q in names for q in QUOTE_STYLES):
             return Block("quote", spans)
         return Block("paragraph", spans)
+
+
+def _image_texts(p) -> list[_Paragraph]:
+    """Each frame's title and description (an image's alt text) as a block of its own."""
+    out = []
+    for frame in p.iter(f"{{{DRAW}}}frame"):
+        if next(frame.iterancestors(t("p"), t("h")), None) is not p:
+            continue
+        for element in frame.findall(f"{{{SVG}}}title") + frame.findall(f"{{{SVG}}}desc"):
+            text = element.text or ""
+            if any(ch.isalpha() for ch in text):
+                out.append(_Paragraph(Block("image_text", (Span(text),)),
+                                      [(element, "text", (False, False, None, False))]))
+    return out
 
 
 def _merged(spans: list[Span]) -> list[Span]:

@@ -62,8 +62,14 @@ def refill(pieces: Sequence[Piece], spans: Sequence[Span]) -> list[str]:
             continue
         index = next((i for i in texts if i >= cursor and pieces[i] == key), None)
         if index is None and key[2] is not None:  # the link's words, their bold or italic changed
-            index = next((i for i in texts if i >= cursor and isinstance(pieces[i], tuple)
-                          and pieces[i][2] == key[2]), None)  # type: ignore[index]
+            index = next((i for i in texts if i >= cursor and pieces[i][2] == key[2]), None)  # type: ignore[index]
+        if index is None and key[2] is not None:
+            # a link the translation moved before words already placed: its words still go in
+            # the link (a link with no words would vanish), the order around it is the source's
+            index = next((i for i in texts if pieces[i][2] == key[2] and not out[i]), None)  # type: ignore[index]
+            if index is not None:
+                out[index] += s.text
+                continue
         if index is None:
             index = last if last is not None else next((i for i in texts if i >= cursor), texts[-1])
         out[index] += s.text

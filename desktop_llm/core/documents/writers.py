@@ -32,7 +32,7 @@ def _grouped(doc: Document):
             if b.cell[0] not in done:
                 done.add(b.cell[0])
                 yield ("table", tables[b.cell[0]])
-        else:
+        elif b.kind != "image_text":
             yield ("block", b)
 
 

@@ -24,7 +24,8 @@ from desktop_llm.core.documents.writers import block_markdown
 from desktop_llm.gui.common.widgets import named
 
 PENDING = "…"
-KIND_LABELS = {"paragraph": "Paragraph", "quote": "Quote", "code": "Code", "table_cell": "Table"}
+KIND_LABELS = {"paragraph": "Paragraph", "quote": "Quote", "code": "Code", "table_cell": "Table",
+               "image_text": "Image text"}
 
 
 def kind_label(block: Block) -> str:

@@ -23,6 +23,7 @@ from lxml import etree
 from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.refill import Piece, anchor_of, refill
+from desktop_llm.core.documents.spans import merged_spans
 from desktop_llm.core.errors import UserError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -217,7 +218,7 @@ class _Reader:
                     span = Span(MARK_TEXT.get(MARKS[tag], ""), mark=f"{MARKS[tag]}:{len(pieces)}")
                     spans.append(span)
                     pieces.append((None, anchor_of(span)))
-        merged = _merged(spans)
+        merged = merged_spans(spans)
         if not "".join(s.text for s in merged).strip():
             return _Paragraph(None, pieces)
         return _Paragraph(self._block(p, tuple(merged), cell), pieces)
@@ -297,18 +298,6 @@ def _field_link(instruction: str) -> str | None:
         return None
     address = m.group(1) or m.group(2) or ""
     return address + (f"#{m.group(3)}" if m.group(3) else "") or None
-
-
-def _merged(spans: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for s in spans:
-        last = out[-1] if out else None
-        if last and not (s.mark or last.mark) and (s.bold, s.italic, s.code, s.link, s.strike) == (
-                last.bold, last.italic, last.code, last.link, last.strike):
-            out[-1] = Span(last.text + s.text, s.bold, s.italic, s.code, s.link, strike=s.strike)
-        else:
-            out.append(s)
-    return out
 
 
 def _parts(archive: zipfile.ZipFile) -> list[str]:

@@ -12,7 +12,7 @@ matter, HTML, rules, code — stays as it was.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -21,7 +21,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from desktop_llm.core.documents.model import Block, Document, Span
-from desktop_llm.core.documents.refill import Key, Piece, anchor_of, key_of, refill
+from desktop_llm.core.documents.refill import Key, Piece, anchor_of, refill
+from desktop_llm.core.documents.spans import merged_spans
 
 TEXT_TYPES = ("text", "text_special", "softbreak")
 OPENS = {"strong_open": "bold", "em_open": "italic", "s_open": "strike"}
@@ -348,15 +349,4 @@ def _inline(children, content: str) -> tuple[tuple[Span, ...], list[tuple[int, i
         pieces.append((start, end, anchor_of(spans[-1]) if len(spans) > count else None, t))
         at = end
     text_until(len(content))
-    return _merged(spans), pieces
-
-
-def _merged(spans: list[Span]) -> tuple[Span, ...]:
-    out: list[Span] = []
-    for s in spans:
-        last = out[-1] if out else None
-        if last and not (s.code or s.mark or last.code or last.mark) and key_of(s) == key_of(last):
-            out[-1] = replace(last, text=last.text + s.text)
-        else:
-            out.append(s)
-    return tuple(out)
+    return tuple(merged_spans(spans)), pieces

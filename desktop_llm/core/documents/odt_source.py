@@ -21,7 +21,7 @@ from lxml import etree
 from desktop_llm.core.documents.archive import check_archive
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.refill import Piece, anchor_of, refill
-from desktop_llm.core.documents.spans import clean_spans
+from desktop_llm.core.documents.spans import clean_spans, merged_spans
 from desktop_llm.core.errors import UserError
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -174,7 +174,7 @@ class _Reader:
         style = p.get(t("style-name"), "")
         bold, italic, strike, mono = self.styles.formatting(style)
         walk(p, (bold, italic, strike, mono, None))
-        merged = _merged(spans)
+        merged = merged_spans(spans)
         if not any(c in self.styles.names(style) for c in CODE_STYLES):
             merged = list(clean_spans(merged))  # spaces and line breaks in the XML count as one space
         if not "".join(s.text for s in merged).strip():
@@ -210,18 +210,6 @@ def _image_texts(p) -> list[_Paragraph]:
             if any(ch.isalpha() for ch in text):
                 out.append(_Paragraph(Block("image_text", (Span(text),)),
                                       [(element, "text", (False, False, None, False))]))
-    return out
-
-
-def _merged(spans: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for s in spans:
-        last = out[-1] if out else None
-        if last and not (s.mark or last.mark) and (s.bold, s.italic, s.code, s.link, s.strike) == (
-                last.bold, last.italic, last.code, last.link, last.strike):
-            out[-1] = Span(last.text + s.text, s.bold, s.italic, s.code, s.link, strike=s.strike)
-        else:
-            out.append(s)
     return out
 
 

@@ -30,3 +30,17 @@ def _squeeze(text: str) -> str:
     if not words:
         return " " if text else ""
     return (" " if text[0].isspace() else "") + " ".join(words) + (" " if text[-1].isspace() else "")
+
+
+def merged_spans(spans: list[Span]) -> list[Span]:
+    """Neighbouring runs of the same formatting as one span. Code and marks stay apart: each
+    is a placeholder of its own for the model, matched back to its own place in the file."""
+    out: list[Span] = []
+    for s in spans:
+        last = out[-1] if out else None
+        if last and not (s.code or s.mark or last.code or last.mark) and (s.bold, s.italic, s.link, s.strike) == (
+                last.bold, last.italic, last.link, last.strike):
+            out[-1] = replace(last, text=last.text + s.text)
+        else:
+            out.append(s)
+    return out

@@ -34,6 +34,7 @@ from desktop_llm.core.server.requests import (
     chat_request,
     completion_request,
 )
+from desktop_llm.core.tools import CALL_START, ToolCall, plain_messages
 
 RETRY_AFTER_S = 2
 
@@ -128,10 +129,14 @@ class OpenAIApi:
     async def chat(self, request: HttpRequest):
         req = chat_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
-        messages = req.messages or []
+        use = req.tools
+        messages = use.messages(req.messages or []) if use else plain_messages(req.messages or [])
+        params = req.params
+        if use is not None:  # the reply is held to the shape of a call (or a call or text, under auto)
+            params = replace(params, json_schema=use.json_schema() or params.json_schema, grammar=use.grammar())
         await self._check_length(model, [m["content"] for m in messages])
         return await self._run(request, replace(req, model=model.name), lambda listener: chat_job(
-            self.core.host, model, messages, req.params, listener), chat=True)
+            self.core.host, model, messages, params, listener), chat=True)
 
     async def completions(self, request: HttpRequest):
         req = completion_request(await self._body(request), self.core.settings)
@@ -214,7 +219,12 @@ class OpenAIApi:
         usage = _usage(reply.stats)
         finish = _finish(reply.finish_reason)
         text = (req.prompt or "") + reply.text if req.echo else reply.text
-        choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+        message: dict = {"role": "assistant", "content": text}
+        calls = _calls(req, reply.text)
+        if calls:
+            message, finish = {"role": "assistant", "content": None,
+                               "tool_calls": [c.as_dict() for c in calls]}, "tool_calls"
+        choice = ({"index": 0, "message": message, "finish_reason": finish}
                   if chat else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
@@ -236,6 +246,7 @@ class OpenAIApi:
             before = f'data: {head}, "choices": [{{"index": 0, "text": '
             after = ', "finish_reason": null, "logprobs": null}]}\n\n'
 
+        held: list[str] | None = [] if req.tools is not None else None  # a reply that may be a call waits
         try:
             if chat:
                 yield chunk({"role": "assistant", "content": ""}, None, None)
@@ -253,13 +264,28 @@ class OpenAIApi:
                     batch.append(events.get_nowait())
                 out = []
                 for event in batch:
-                    if isinstance(event, Token):
+                    if isinstance(event, Token) and held is not None:
+                        held.append(event.text)
+                        start = "".join(held).lstrip()
+                        if start and not start.startswith(CALL_START):  # text, not a call: stream it
+                            out.append(before + json.dumps("".join(held)) + after)
+                            held = None
+                    elif isinstance(event, Token):
                         out.append(before + json.dumps(event.text) + after)
                     elif isinstance(event, Failed):
                         error = ApiError.of(event.error()).body()
                         out.append("data: " + json.dumps(error) + "\n\n")
                     elif isinstance(event, Finished):
-                        out.append(chunk({}, "", _finish(event.result.finish_reason)))
+                        try:
+                            calls = _calls(req, "".join(held)) if held is not None else None
+                        except ApiError as exc:
+                            out.append("data: " + json.dumps(exc.body()) + "\n\n")
+                            calls, held = None, None
+                        if calls:
+                            out += [chunk(delta, None, None) for delta in _call_deltas(calls)]
+                        elif held:
+                            out.append(before + json.dumps("".join(held)) + after)
+                        out.append(chunk({}, "", "tool_calls" if calls else _finish(event.result.finish_reason)))
                         if req.include_usage:  # OpenAI's last chunk: no choices, the token counts
                             out.append(f'data: {head}, "choices": [], "usage": '
                                        f'{json.dumps(_usage(event.result.stats))}}}\n\n')
@@ -288,6 +314,27 @@ async def _result(request: HttpRequest, job: Job):
                 job.cancel()
     finally:
         job.cancel()  # no-op once finished; stops the work if this request was dropped
+
+
+def _calls(req: Request, text: str) -> list[ToolCall] | None:
+    """The tool calls a reply makes (None when it is text, or the request has no tools)."""
+    if req.tools is None:
+        return None
+    try:
+        return req.tools.calls(text)
+    except UserError as exc:
+        raise ApiError(400, exc.message, "tool_call_incomplete") from exc
+
+
+def _call_deltas(calls: list[ToolCall], piece: int = 24) -> list[dict]:
+    """Calls streamed as OpenAI streams them: each call's id and name, then its arguments in pieces."""
+    deltas = []
+    for index, call in enumerate(calls):
+        deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function",
+                                       "function": {"name": call.name, "arguments": ""}}]})
+        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": call.arguments[at:at + piece]}}]}
+                   for at in range(0, len(call.arguments), piece)]
+    return deltas
 
 
 def _base64(vector: list[float]) -> str:

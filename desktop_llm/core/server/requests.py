@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import ErrorKind, UserError
 from desktop_llm.core.settings import Settings
+from desktop_llm.core.tools import Tool, ToolUse
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 MAX_BODY_BYTES = 4 << 20
 MAX_STOPS = 4
 
@@ -51,6 +52,7 @@ class Request:
     echo: bool = False  # completions: the prompt comes back before the text
     messages: list[dict] | None = None  # chat
     prompt: str | None = None  # completions
+    tools: ToolUse | None = None  # chat with tools the model may (or must) call
 
 
 def _number(body: dict, name: str, lo: float, hi: float, default: float) -> float:
@@ -159,8 +161,76 @@ def chat_request(body, settings: Settings) -> Request:
         if role not in ROLES:
             raise ApiError(400, f"messages[{i}].role must be one of {', '.join(ROLES)} (got {role!r}).",
                            param=f"messages[{i}].role")
-        checked.append({"role": role, "content": _content(m, i)})
-    return Request(model, params, stream, _include_usage(body), messages=checked)
+        message = {"role": role}
+        if role == "assistant" and m.get("tool_calls"):
+            message["tool_calls"] = _tool_calls(m["tool_calls"], i)
+            message["content"] = _content(m, i) if m.get("content") is not None else ""
+        else:
+            message["content"] = _content(m, i)
+        if role == "tool":
+            call_id = m.get("tool_call_id")
+            if not isinstance(call_id, str):
+                raise ApiError(400, f"messages[{i}].tool_call_id must name the call this result answers.",
+                               param=f"messages[{i}].tool_call_id")
+            message["tool_call_id"] = call_id
+        checked.append(message)
+    return Request(model, params, stream, _include_usage(body), messages=checked, tools=_tool_use(body))
+
+
+def _tool_calls(calls, index: int) -> list[dict]:
+    where = f"messages[{index}].tool_calls"
+    if not isinstance(calls, list):
+        raise ApiError(400, f"{where} must be a list.", param=where)
+    out = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        arguments = function.get("arguments", "{}") if isinstance(function, dict) else None
+        try:
+            valid = isinstance(name, str) and isinstance(json.loads(arguments or "{}"), dict)
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ApiError(400, f"Each of {where} needs function.name and function.arguments (a JSON object "
+                                "as text).", param=where)
+        out.append({"id": str(call.get("id") or ""), "type": "function",
+                    "function": {"name": name, "arguments": arguments or "{}"}})
+    return out
+
+
+def _tool_use(body: dict) -> ToolUse | None:
+    """The tools a reply may call, and how it must: None when there are none (or `tool_choice: none`)."""
+    tools = body.get("tools")
+    choice = body.get("tool_choice", "auto")
+    if tools is None or choice == "none":
+        return None
+    if not isinstance(tools, list) or not tools:
+        raise ApiError(400, "'tools' must be a non-empty list of functions.", param="tools")
+    parsed = []
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        name = function.get("name") if isinstance(function, dict) else None
+        parameters = function.get("parameters", {"type": "object", "properties": {}}) if function else None
+        if not isinstance(function, dict) or not isinstance(name, str) or not name or not isinstance(parameters, dict):
+            raise ApiError(400, f"tools[{i}] must be {{\"type\": \"function\", \"function\": {{\"name\": ..., "
+                                "\"parameters\": {...}}}}.", param=f"tools[{i}]")
+        parsed.append(Tool(name, str(function.get("description") or ""), parameters))
+    if isinstance(choice, dict):
+        named = choice.get("function") if choice.get("type") == "function" else None
+        choice = named.get("name") if isinstance(named, dict) else None
+    names = [t.name for t in parsed]
+    if choice not in ("auto", "required", *names):
+        raise ApiError(400, "'tool_choice' must be none, auto, required or {\"type\": \"function\", "
+                            "\"function\": {\"name\": <one of the tools>}}.", param="tool_choice")
+    parallel = body.get("parallel_tool_calls", True)
+    use = ToolUse(tuple(parsed), choice, parallel is not False and choice in ("auto", "required"))
+    from llama_cpp.llama_grammar import json_schema_to_gbnf  # the converter the engine uses
+
+    try:
+        json_schema_to_gbnf(json.dumps(use.call_schema()))
+    except Exception as exc:
+        raise ApiError(400, f"A tool's parameters cannot be followed here: {exc}.", param="tools") from exc
+    return use
 
 
 def completion_request(body, settings: Settings) -> Request:

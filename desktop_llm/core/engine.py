@@ -19,6 +19,7 @@ from typing import Any, Iterator, Protocol
 
 from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
+from desktop_llm.core.logprobs import logprob_entry
 
 PROMPT_BATCH = 64  # tokens read between cancel checks while processing a prompt
 
@@ -44,6 +45,7 @@ class GenerationParams:
     json_schema: dict | None = None  # constrain the reply to JSON of this shape (llama.cpp grammar)
     grammar: str | None = None  # or to this GBNF grammar
     stop: tuple[str, ...] = ()  # end the reply where one of these would begin
+    logprobs: int | None = None  # report each token's log probability, with this many alternatives
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Reply:
     text: str
     finish_reason: str  # "stop" (model ended), "length", "cancelled"
     stats: GenerationStats = field(default_factory=GenerationStats)
+    logprobs: list[dict] | None = None  # per token, when asked for
 
 
 class Engine(Protocol):
@@ -286,6 +289,8 @@ class LlamaCppEngine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = StopFilter(params.stop)
         pieces: list[str] = []
+        entries: list[dict] = []  # log probabilities, when asked for
+        sent = 0  # entries already attached to a Token
         finish = "length"
         t_first = t_last = None
         if cancel.is_set():
@@ -313,10 +318,13 @@ class LlamaCppEngine:
                 if t_first is None:
                     t_first = now
                 stats.completion_tokens += 1
+                if params.logprobs is not None:
+                    entries.append(logprob_entry(llm, token, params.logprobs))
                 text = stops.feed(decoder.decode(llm.detokenize([token])))
                 if text:
                     pieces.append(text)
-                    yield Token(text)
+                    yield Token(text, tuple(entries[sent:]))
+                    sent = len(entries)
                 if stops.stopped:
                     finish = "stop"
                     break
@@ -326,9 +334,10 @@ class LlamaCppEngine:
         tail += "" if stops.stopped else stops.flush()
         if tail:
             pieces.append(tail)
-            yield Token(tail)
+            yield Token(tail, tuple(entries[sent:]))
         stats.timed(t0, t_first, t_last, time.perf_counter())
-        yield Finished(Reply("".join(pieces), finish, stats), stats)
+        logprobs = entries if params.logprobs is not None else None
+        yield Finished(Reply("".join(pieces), finish, stats, logprobs), stats)
 
 
 class StopFilter:

@@ -20,6 +20,7 @@ class Started:
 @dataclass(frozen=True)
 class Token:
     text: str
+    logprobs: tuple = ()  # the tokens behind this text, with their log probabilities (when asked for)
 
 
 @dataclass(frozen=True)

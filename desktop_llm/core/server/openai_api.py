@@ -25,6 +25,7 @@ from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
 from desktop_llm.core.host import Job
+from desktop_llm.core.logprobs import completion_logprobs
 from desktop_llm.core.server.guard import RequestGuard
 from desktop_llm.core.server.limits import PromptLimits
 from desktop_llm.core.server.requests import (
@@ -224,8 +225,9 @@ class OpenAIApi:
         if calls:
             message, finish = {"role": "assistant", "content": None,
                                "tool_calls": [c.as_dict() for c in calls]}, "tool_calls"
-        choice = ({"index": 0, "message": message, "finish_reason": finish}
-                  if chat else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
+        choice = ({"index": 0, "message": message, "finish_reason": finish, "logprobs": _logprobs(req, reply.logprobs)}
+                  if chat else {"index": 0, "text": text, "finish_reason": finish,
+                                "logprobs": _logprobs(req, reply.logprobs, len(req.prompt or "") if req.echo else 0)})
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
 
@@ -233,9 +235,9 @@ class OpenAIApi:
         obj = "chat.completion.chunk" if chat else "text_completion"
         head = json.dumps({"id": ident, "object": obj, "created": created, "model": req.model})[:-1]
 
-        def chunk(delta: dict | None, text: str | None, finish) -> str:
-            choice = ({"index": 0, "delta": delta, "finish_reason": finish} if chat
-                      else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
+        def chunk(delta: dict | None, text: str | None, finish, logprobs: dict | None = None) -> str:
+            choice = ({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs} if chat
+                      else {"index": 0, "text": text, "finish_reason": finish, "logprobs": logprobs})
             return f'data: {head}, "choices": [{json.dumps(choice)}]}}\n\n'
 
         # A token's chunk is formatted around its text (this runs ~100 times a second).
@@ -270,6 +272,10 @@ class OpenAIApi:
                         if start and not start.startswith(CALL_START):  # text, not a call: stream it
                             out.append(before + json.dumps("".join(held)) + after)
                             held = None
+                    elif isinstance(event, Token) and req.params.logprobs is not None:
+                        entries = _logprobs(req, list(event.logprobs))
+                        out.append(chunk({"content": event.text}, event.text, None, entries) if chat
+                                   else chunk(None, event.text, None, entries))
                     elif isinstance(event, Token):
                         out.append(before + json.dumps(event.text) + after)
                     elif isinstance(event, Failed):
@@ -314,6 +320,13 @@ async def _result(request: HttpRequest, job: Job):
                 job.cancel()
     finally:
         job.cancel()  # no-op once finished; stops the work if this request was dropped
+
+
+def _logprobs(req: Request, entries: list[dict] | None, offset: int = 0) -> dict | None:
+    """Log probabilities in the shape each endpoint answers with (None when not asked for)."""
+    if req.params.logprobs is None or entries is None:
+        return None
+    return {"content": entries} if req.messages is not None else completion_logprobs(entries, offset)
 
 
 def _calls(req: Request, text: str) -> list[ToolCall] | None:

@@ -4,7 +4,7 @@ anything malformed (never a traceback)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import ErrorKind, UserError
@@ -174,7 +174,20 @@ def chat_request(body, settings: Settings) -> Request:
                                param=f"messages[{i}].tool_call_id")
             message["tool_call_id"] = call_id
         checked.append(message)
+    params = replace(params, logprobs=_chat_logprobs(body))
     return Request(model, params, stream, _include_usage(body), messages=checked, tools=_tool_use(body))
+
+
+def _chat_logprobs(body: dict) -> int | None:
+    """`logprobs: true` with `top_logprobs` alternatives (0-20): how many to report, or None."""
+    asked, top = body.get("logprobs"), body.get("top_logprobs")
+    if asked not in (None, True, False):
+        raise ApiError(400, "'logprobs' must be true or false.", param="logprobs")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20):
+        raise ApiError(400, "'top_logprobs' must be a whole number from 0 to 20.", param="top_logprobs")
+    if top is not None and not asked:
+        raise ApiError(400, "'top_logprobs' needs 'logprobs': true.", param="top_logprobs")
+    return (top or 0) if asked else None
 
 
 def _tool_calls(calls, index: int) -> list[dict]:
@@ -246,7 +259,10 @@ def completion_request(body, settings: Settings) -> Request:
     echo = body.get("echo", False)
     if not isinstance(echo, bool):
         raise ApiError(400, "'echo' must be true or false.", param="echo")
-    return Request(model, params, stream, _include_usage(body), echo, prompt=prompt)
+    top = body.get("logprobs")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 5):
+        raise ApiError(400, "'logprobs' must be a whole number from 0 to 5.", param="logprobs")
+    return Request(model, replace(params, logprobs=top), stream, _include_usage(body), echo, prompt=prompt)
 
 
 def _include_usage(body: dict) -> bool:

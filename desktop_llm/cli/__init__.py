@@ -12,7 +12,7 @@ import sys
 from typing import Sequence
 
 from desktop_llm import __version__
-from desktop_llm.cli import chat, documents, history, models, remote, serve, writing
+from desktop_llm.cli import chat, documents, history, library, models, remote, serve, writing
 from desktop_llm.cli.common import OPTIONS
 from desktop_llm.core.errors import UserError
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"desktop-llm {__version__}")
     parser.add_argument("--offline", action="store_true", help="never touch the network")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (chat, history, remote, serve, models, writing, documents):
+    for group in (chat, history, remote, serve, models, writing, documents, library):
         group.add_parser(sub, common)
     return parser
 

@@ -33,6 +33,29 @@ def open_core() -> Iterator[AppCore]:
         core.close()
 
 
+def progress_printer():
+    """A function that shows progress on stderr, never mixed with the answer on stdout: a bar
+    on a terminal, else a line per step (--progress lines), JSON lines, or nothing."""
+    mode = OPTIONS["progress"]
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "lines"
+    last_label = [""]
+
+    def show(done: int, total: int, label: str) -> None:
+        if mode == "bar":
+            sys.stderr.write(f"\r{label} {done}/{total}\x1b[K")
+            if done >= total:
+                sys.stderr.write("\r\x1b[K")
+        elif mode == "lines" and label != last_label[0]:  # a line per step, not per token
+            last_label[0] = label
+            sys.stderr.write(f"{label} ({done}/{total})\n")
+        elif mode == "json":
+            sys.stderr.write(json.dumps({"progress": done, "total": total, "label": label}) + "\n")
+        sys.stderr.flush()
+
+    return show
+
+
 def follow(job: Job, as_json: bool, show_tokens: bool = True):
     """Print a job's tokens to stdout and its progress to stderr; Ctrl+C
     stops it. Returns the result; a failure raises its UserError."""
@@ -41,30 +64,14 @@ def follow(job: Job, as_json: bool, show_tokens: bool = True):
         job.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C quits
 
-    mode = OPTIONS["progress"]
-    if mode == "auto":
-        mode = "bar" if sys.stderr.isatty() else "lines"
-    last_label = [""]
+    show_progress = progress_printer()
 
     def show(event) -> None:
         if isinstance(event, Token) and show_tokens and not as_json:
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Progress):
-            show_progress(event)
-
-    def show_progress(event: Progress) -> None:
-        """Progress on stderr, never mixed with the answer on stdout."""
-        if mode == "bar":
-            sys.stderr.write(f"\r{event.label} {event.done}/{event.total}\x1b[K")
-            if event.done >= event.total:
-                sys.stderr.write("\r\x1b[K")
-        elif mode == "lines" and event.label != last_label[0]:  # a line per step, not per token
-            last_label[0] = event.label
-            sys.stderr.write(f"{event.label} ({event.done}/{event.total})\n")
-        elif mode == "json":
-            sys.stderr.write(json.dumps({"progress": event.done, "total": event.total, "label": event.label}) + "\n")
-        sys.stderr.flush()
+            show_progress(event.done, event.total, event.label)
 
     previous = signal.signal(signal.SIGINT, stop)
     try:

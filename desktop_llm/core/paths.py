@@ -43,6 +43,11 @@ class AppPaths:
         return self.data_dir / "history.db"
 
     @property
+    def library_db(self) -> Path:
+        """The libraries' index: a file of its own, so a huge index never endangers the history."""
+        return self.data_dir / "library.db"
+
+    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 

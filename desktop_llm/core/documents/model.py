@@ -31,6 +31,7 @@ class Block:
     ordered: bool = False  # a numbered list item
     language: str = ""  # of a code block
     cell: tuple[int, int, int] | None = None  # table, row, column of a table cell
+    page: int | None = None  # the PDF page it is on, from 1
 
     @property
     def text(self) -> str:

@@ -98,7 +98,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
     heading_sizes = sorted({round(line.size) for line in lines if _heading_like(line, body)}, reverse=True)
     pitches = sorted(a.y - b.y for a, b in zip(lines, lines[1:]) if a.page == b.page and 0 < a.y - b.y < 3 * a.size)
     pitch = pitches[len(pitches) // 4] if pitches else 0.0  # the usual spacing inside a paragraph
-    blocks: list[tuple[str, int, bool, list[str]]] = []  # kind, level, ordered, lines
+    blocks: list[tuple[str, int, bool, list[str], int]] = []  # kind, level, ordered, lines, page
     previous: _Line | None = None
     for line in lines:
         text = " ".join(line.text.split())
@@ -110,16 +110,16 @@ def _blocks(lines: list[_Line]) -> list[Block]:
                or blocks[-1][0] == "heading")
         if new:
             if heading:
-                blocks.append(("heading", heading_sizes.index(round(line.size)) + 1, False, [text]))
+                blocks.append(("heading", heading_sizes.index(round(line.size)) + 1, False, [text], line.page))
             elif item:
-                blocks.append(("list_item", 1, bool(NUMBERED.match(text)), [ITEM.sub("", text)]))
+                blocks.append(("list_item", 1, bool(NUMBERED.match(text)), [ITEM.sub("", text)], line.page))
             else:
-                blocks.append(("paragraph", 0, False, [text]))
+                blocks.append(("paragraph", 0, False, [text], line.page))
         else:
             blocks[-1][3].append(text)
         previous = line
-    return [Block(kind, (Span(_joined(parts)),), level=min(level, 6), ordered=ordered)
-            for kind, level, ordered, parts in blocks if _joined(parts)]
+    return [Block(kind, (Span(_joined(parts)),), level=min(level, 6), ordered=ordered, page=page + 1)
+            for kind, level, ordered, parts, page in blocks if _joined(parts)]
 
 
 def _heading_like(line: _Line, body: float) -> bool:

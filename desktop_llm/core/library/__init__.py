@@ -1,0 +1,1 @@
+"""Libraries: the user's own documents, indexed for answers grounded in them."""

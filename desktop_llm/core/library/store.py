@@ -1,0 +1,168 @@
+"""The libraries' index in its own SQLite file: libraries and the paths added to
+them, the files found there (with what is needed to skip an unchanged one), and
+each file's chunks with their full-text index and vectors. A file's chunks and
+its row are written in one transaction: a file counts as indexed only once its
+chunks are committed, so a crash mid-way leaves nothing half done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.store.db import Database
+from desktop_llm.core.store.records import now_iso
+
+MIGRATIONS = [
+    # 1: libraries, their sources, files and chunks; full-text search over the chunks
+    """
+    CREATE TABLE libraries (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, embedder TEXT NOT NULL,
+                            created_at TEXT NOT NULL);
+    CREATE TABLE sources (id INTEGER PRIMARY KEY, library_id INTEGER NOT NULL REFERENCES libraries(id)
+                          ON DELETE CASCADE, path TEXT NOT NULL, UNIQUE (library_id, path));
+    CREATE TABLE files (id INTEGER PRIMARY KEY, library_id INTEGER NOT NULL REFERENCES libraries(id)
+                        ON DELETE CASCADE, path TEXT NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
+                        sha256 TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', indexed_at TEXT NOT NULL,
+                        UNIQUE (library_id, path));
+    CREATE TABLE chunks (id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+                         ord INTEGER NOT NULL, text TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
+                         vector BLOB NOT NULL);
+    CREATE INDEX chunks_file ON chunks(file_id);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks', content_rowid='id',
+                                               tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading); END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
+    END;
+    """,
+]
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    id: int
+    name: str
+    embedder: str
+    sources: tuple[str, ...]
+    files: int
+    chunks: int
+    problems: tuple[tuple[str, str], ...]  # (path, reason) of files that could not be read
+
+    def as_dict(self) -> dict:
+        return {"library": self.name, "embedder": self.embedder, "sources": list(self.sources),
+                "files": self.files, "chunks": self.chunks,
+                "skipped": [{"path": p, "reason": r} for p, r in self.problems]}
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    heading: str  # the heading path ("Refunds › Damaged goods")
+    page: int | None  # PDF page, from 1
+
+
+class LibraryStore:
+    def __init__(self, path: Path):
+        self.db = Database(path, MIGRATIONS, "the library index")
+
+    def close(self) -> None:
+        self.db.connection.close()
+
+    # -- libraries ------------------------------------------------------------------------------
+    def create(self, name: str, embedder: str) -> int:
+        name = name.strip()
+        if not name:
+            raise UserError("A library needs a name.")
+        with self.db.transaction():
+            row = self.db.execute("SELECT id FROM libraries WHERE name = ?", (name,)).fetchone()
+            if row:
+                return row["id"]
+            return self.db.insert("INSERT INTO libraries (name, embedder, created_at) VALUES (?, ?, ?)",
+                                  (name, embedder, now_iso()))
+
+    def library_id(self, name: str) -> int:
+        with self.db.locked():
+            row = self.db.execute("SELECT id FROM libraries WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no library “{name}”. `desktop-llm library list` shows them.")
+        return row["id"]
+
+    def add_sources(self, library_id: int, paths: list[Path]) -> None:
+        with self.db.transaction():
+            for path in paths:
+                self.db.execute("INSERT OR IGNORE INTO sources (library_id, path) VALUES (?, ?)",
+                                (library_id, str(path)))
+
+    def sources(self, library_id: int) -> list[str]:
+        with self.db.locked():
+            return [r["path"] for r in self.db.execute(
+                "SELECT path FROM sources WHERE library_id = ? ORDER BY id", (library_id,))]
+
+    def remove(self, library_id: int) -> None:
+        with self.db.transaction():
+            self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ?)",
+                            (library_id,))
+            self.db.execute("DELETE FROM libraries WHERE id = ?", (library_id,))
+
+    def info(self, library_id: int) -> LibraryInfo:
+        with self.db.locked():
+            lib = self.db.execute("SELECT * FROM libraries WHERE id = ?", (library_id,)).fetchone()
+            files = self.db.execute("SELECT COUNT(*) FROM files WHERE library_id = ? AND error = ''",
+                                    (library_id,)).fetchone()[0]
+            chunks = self.db.execute("SELECT COUNT(*) FROM chunks JOIN files ON files.id = chunks.file_id "
+                                     "WHERE files.library_id = ?", (library_id,)).fetchone()[0]
+            problems = tuple((r["path"], r["error"]) for r in self.db.execute(
+                "SELECT path, error FROM files WHERE library_id = ? AND error != '' ORDER BY path", (library_id,)))
+        return LibraryInfo(lib["id"], lib["name"], lib["embedder"], tuple(self.sources(library_id)), files, chunks,
+                           problems)
+
+    def names(self) -> list[str]:
+        with self.db.locked():
+            return [r["name"] for r in self.db.execute("SELECT name FROM libraries ORDER BY name")]
+
+    # -- files ------------------------------------------------------------------------------------
+    def files(self, library_id: int) -> dict[str, FileRow]:
+        with self.db.locked():
+            return {r["path"]: FileRow(r["id"], r["path"], r["size"], r["mtime"], r["sha256"], r["error"])
+                    for r in self.db.execute("SELECT * FROM files WHERE library_id = ?", (library_id,))}
+
+    def put_file(self, library_id: int, path: str, size: int, mtime: float, sha256: str, chunks: list[Chunk],
+                 vectors: np.ndarray | None, error: str = "") -> None:
+        """A file's chunks replace its old ones, with its row, all at once."""
+        with self.db.transaction():
+            self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "
+                            "AND path = ?)", (library_id, path))
+            self.db.execute("DELETE FROM files WHERE library_id = ? AND path = ?", (library_id, path))
+            file_id = self.db.insert("INSERT INTO files (library_id, path, size, mtime, sha256, error, indexed_at) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     (library_id, path, size, mtime, sha256, error, now_iso()))
+            for i, chunk in enumerate(chunks):
+                vector = vectors[i].astype(np.float32).tobytes() if vectors is not None else b""
+                self.db.execute("INSERT INTO chunks (file_id, ord, text, heading, page, vector) "
+                                "VALUES (?, ?, ?, ?, ?, ?)", (file_id, i, chunk.text, chunk.heading, chunk.page,
+                                                              vector))
+
+    def touch_file(self, file_id: int, size: int, mtime: float) -> None:
+        """A file whose content did not change (same hash) keeps its chunks; its size and time are noted."""
+        with self.db.transaction():
+            self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
+
+    def drop_files(self, library_id: int, paths: list[str]) -> None:
+        with self.db.transaction():
+            for path in paths:
+                self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "
+                                "AND path = ?)", (library_id, path))
+                self.db.execute("DELETE FROM files WHERE library_id = ? AND path = ?", (library_id, path))

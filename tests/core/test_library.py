@@ -1,0 +1,151 @@
+"""Libraries with real parts: documents in several formats (written with python-docx
+and as Markdown, HTML and text), the real default embedder, real SQLite FTS5, the
+CLI as a user runs it. The texts are written for the test: distinct topics, near
+duplicates that must not win, and questions that share no words with their answer."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.core.documents.model import Block, Document, Span
+from desktop_llm.core.documents.writers import save_document
+from desktop_llm.core.library.libraries import Libraries
+from tests.conftest import run_cli
+
+DOCS = {
+    "refunds.md": """# Returns and refunds
+
+## Refund window
+
+Customers may return any unused item within 30 days of delivery for a full refund to the original card.
+
+## Damaged parcels
+
+If a parcel arrives broken, send a photo of the damage within 48 hours and a replacement ships at no cost.
+""",
+    "shipping.txt": """Orders leave the warehouse in Leeds every weekday before noon.
+
+Express delivery reaches most addresses in the United Kingdom the next working day; islands take two days.
+""",
+    "warranty.html": """<html><body><h1>Warranty</h1>
+<p>Every kettle and toaster carries a two-year warranty against faults in manufacture.</p>
+<p>The warranty does not cover limescale: descale the kettle every month in hard-water areas.</p>
+</body></html>""",
+    "old-refunds.md": """# Archive: returns in 2019
+
+In 2019 returns were accepted for 14 days only, and refunds took two weeks to reach the card.
+""",
+}
+QUESTIONS = [  # (question, the file that answers it, shares words with it?)
+    ("How many days do I have to return an unused item?", "refunds.md", True),
+    ("My package came smashed, what should I do?", "refunds.md", False),
+    ("When do orders leave the warehouse?", "shipping.txt", True),
+    ("How long is the guarantee on a toaster?", "warranty.html", False),
+    ("Does the warranty cover limescale in the kettle?", "warranty.html", True),
+    ("Is the Scottish island delivery slower?", "shipping.txt", False),
+]
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    docs = tmp_path / "policies"
+    (docs / "archive").mkdir(parents=True)
+    for name, text in DOCS.items():
+        target = docs / ("archive" if name.startswith("old") else "") / name
+        target.write_text(text, encoding="utf-8")
+    care = Document([Block("heading", (Span("Product care"),), level=1),
+                     Block("paragraph", (Span("Wipe the toaster crumb tray weekly and unplug it before cleaning."),)),
+                     Block("list_item", (Span("Never immerse the kettle base in water."),), level=1)])
+    save_document(care, docs / "care.docx")  # written with python-docx
+    (docs / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    (docs / ".hidden.md").write_text("# Hidden\n\nnever indexed", encoding="utf-8")
+    return docs
+
+
+@pytest.fixture
+def libraries(tmp_path):
+    libs = Libraries(tmp_path / "library.db")
+    yield libs
+    libs.close()
+
+
+def rank_of(hits, name: str) -> int | None:
+    return next((i for i, h in enumerate(hits) if Path(h.file).name == name), None)
+
+
+def test_a_folder_is_indexed_and_questions_find_their_passages(libraries, folder):
+    report = libraries.add("policies", [folder])
+    assert report.read == 5 and report.files == 5 and report.chunks >= 6
+    assert [(Path(p).name, "damaged or not a PDF" in r) for p, r in report.skipped] == [("scan.pdf", True)]
+    hits = libraries.search("policies", "How many days do I have to return an unused item?", top=3)
+    assert Path(hits[0].file).name == "refunds.md" and hits[0].heading == "Returns and refunds › Refund window"
+    assert "30 days" in hits[0].text and hits[0].score > 0
+    care = libraries.search("policies", "cleaning the crumb tray", top=1)[0]
+    assert Path(care.file).name == "care.docx" and care.heading == "Product care"
+    recall = {}
+    for method in ("keyword", "vector", "hybrid"):
+        found = [rank_of(libraries.search("policies", q, top=3, method=method), f) for q, f, _ in QUESTIONS]
+        recall[method] = sum(r is not None for r in found)
+    assert recall["hybrid"] == len(QUESTIONS), recall  # every answer in the top 3
+    assert recall["hybrid"] >= max(recall["keyword"], recall["vector"])
+    # a question with none of its answer's words is found by meaning
+    no_words = [q for q, f, shared in QUESTIONS if not shared]
+    assert all(rank_of(libraries.search("policies", q, top=3, method="vector"), f) is not None
+               for q, f, _ in QUESTIONS if q in no_words)
+
+
+def test_indexing_again_reads_only_what_changed_and_drops_what_is_gone(libraries, folder):
+    libraries.add("policies", [folder])
+    again = libraries.index("policies")
+    assert again.read == 0 and again.unchanged == 6 and again.dropped == 0
+    (folder / "shipping.txt").write_text("Orders now leave the warehouse in York at nine.", encoding="utf-8")
+    (folder / "archive" / "old-refunds.md").unlink()
+    changed = libraries.index("policies")
+    assert changed.read == 1 and changed.dropped == 1
+    hit = libraries.search("policies", "Which city do orders leave from?", top=1)[0]
+    assert "York" in hit.text and "Leeds" not in hit.text
+    assert all(Path(h.file).name != "old-refunds.md" for h in libraries.search("policies", "2019 returns", top=5))
+    info = libraries.info("policies")
+    assert info.files == 4 and [Path(p).name for p, _ in info.problems] == ["scan.pdf"]
+
+
+def test_stopped_indexing_keeps_what_is_done_and_goes_on_without_duplicates(libraries, folder):
+    cancel = threading.Event()
+
+    def progress(done: int, total: int, label: str) -> None:
+        if done >= 2:
+            cancel.set()  # Pause: after the file in hand
+
+    stopped = libraries.add("policies", [folder], progress, cancel)
+    assert stopped.stopped and 0 < stopped.read < 5
+    resumed = libraries.index("policies")
+    assert not resumed.stopped and resumed.read == 5 - stopped.read
+    full = Libraries(folder.parent / "fresh.db")
+    try:
+        expected = full.add("fresh", [folder]).chunks
+    finally:
+        full.close()
+    assert libraries.info("policies").chunks == expected  # nothing twice, nothing lost
+
+
+def test_library_commands(app_home, folder):
+    run = run_cli("library", "add", "shop", str(folder), "--json", home=app_home)
+    assert run.returncode == 0, run.stderr
+    added = json.loads(run.stdout)
+    assert added["library"] == "shop" and added["files"] == 5 and added["chunks"] >= 6
+    assert [Path(s["path"]).name for s in added["skipped"]] == ["scan.pdf"]
+    run = run_cli("library", "search", "shop", "two-year warranty on kettles", "--top", "2", "--json", home=app_home)
+    hits = json.loads(run.stdout)
+    assert len(hits) == 2 and set(hits[0]) == {"file", "page", "heading", "text", "score"}
+    assert Path(hits[0]["file"]).name == "warranty.html"
+    listed = json.loads(run_cli("library", "list", "--json", home=app_home).stdout)
+    assert [lib["library"] for lib in listed] == ["shop"]
+    assert run_cli("library", "remove", "shop", home=app_home).returncode == 0
+    missing = run_cli("library", "search", "shop", "anything", home=app_home)
+    assert missing.returncode == 1 and "no library" in missing.stderr
+    bad = run_cli("library", "add", "shop", str(folder / "nope"), home=app_home)
+    assert bad.returncode == 1 and "No file or folder" in bad.stderr

@@ -5,21 +5,36 @@ from __future__ import annotations
 import sys
 
 from desktop_llm.cli.common import follow, open_core, print_json
+from desktop_llm.cli.library import open_libraries
 from desktop_llm.core.errors import UserError
+from desktop_llm.core.library.grounding import Source, sources_from
 from desktop_llm.core.store.records import MessageStatus
 
+SOURCES = 5  # passages a grounded answer draws on
 
-def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool):
-    """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply."""
-    result = follow(core.chat.send(text, model, conversation_id), as_json)
+
+def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool, libraries=()):
+    """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply. With libraries,
+    the reply is grounded in the passages found for the question, and they are listed under it."""
+    sources = _sources(libraries, text) if libraries else None
+    result = follow(core.chat.send(text, model, conversation_id, sources=sources), as_json)
     if not as_json:
         sys.stdout.write("\n")
+        for source in sources or ():
+            sys.stdout.write(f"[{source.n}] {source.label()}\n")
         if result is not None and result.status == MessageStatus.STOPPED:
             sys.stderr.write("[stopped — the partial reply was saved]\n")
         if result is not None and result.left_out:
             sys.stderr.write(f"[the {result.left_out} oldest messages did not fit the model's context"
                              " and were left out]\n")
     return result
+
+
+def _sources(names: list[str], question: str) -> list[Source]:
+    """The best passages for the question across the libraries, numbered."""
+    with open_libraries() as libraries:
+        hits = [hit for name in names for hit in libraries.search(name, question, top=SOURCES)]
+    return sources_from(sorted(hits, key=lambda h: -h.score)[:SOURCES])
 
 
 def _chat_model(core, args):
@@ -45,7 +60,7 @@ def cmd_chat(args) -> int:
         if prompt is not None:
             if not prompt.strip():
                 raise UserError("The prompt is empty. Give a prompt as an argument or on stdin.")
-            result = _run_turn(core, model, prompt, conversation_id, args.json)
+            result = _run_turn(core, model, prompt, conversation_id, args.json, args.library or ())
             if args.json and result is not None:
                 print_json(result.as_dict())
             return 0
@@ -73,6 +88,8 @@ def add_parser(sub, common) -> None:
     chat = sub.add_parser("chat", parents=[common], help="one chat turn, or a REPL without a prompt")
     chat.add_argument("prompt", nargs="?", help="the message (read from stdin when omitted and piped)")
     chat.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+    chat.add_argument("--library", action="append", metavar="NAME",
+                      help="answer from the passages found in this library, citing them (may be repeated)")
     chat.add_argument("--backend", metavar="URL", help="an OpenAI-compatible server (base URL, e.g. "
                       "http://127.0.0.1:11434/v1) to answer instead of a local model")
     chat.add_argument("--api-key", metavar="KEY", help="the --backend server's API key")

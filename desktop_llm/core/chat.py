@@ -8,6 +8,7 @@ reply, flushing it to the history at least every FLUSH_S seconds.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -17,6 +18,7 @@ from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.host import HostContext, Job, JobKind, Listener, ModelHost
+from desktop_llm.core.library.grounding import Source, checked_citations, fitted, grounded_system
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation, History, Message, MessageStatus
@@ -68,6 +70,7 @@ class TurnResult:
             "finish_reason": self.finish_reason,
             "left_out_messages": self.left_out,
             **{k: v for k, v in self.stats.as_dict().items() if k != "total_s"},
+            **({"sources": json.loads(self.message.sources)} if self.message.sources else {}),
         }
 
 
@@ -114,11 +117,13 @@ class ChatService:
 
     def send(self, text: str, model: ModelRef, conversation_id: int | None = None,
              params: GenerationParams | None = None, listener: Listener | None = None,
-             new_conversation: dict | None = None) -> Job:
+             new_conversation: dict | None = None, sources: list[Source] | None = None) -> Job:
         """Store the user's message now; return the job that streams the reply.
 
         `new_conversation` (system_prompt, temperature, ...) sets up a new
-        conversation when `conversation_id` is None."""
+        conversation when `conversation_id` is None. With `sources` (passages
+        found in the user's libraries) the reply is grounded in them, cites
+        them, and is stored with them."""
         _require_text(text)
         if conversation_id is None:
             setup = {"system_prompt": self.settings.system_prompt, **(new_conversation or {})}
@@ -127,7 +132,7 @@ class ChatService:
         else:
             self.history.add_message(conversation_id, "user", text)
         parent = self.history.get_conversation(conversation_id).leaf_id
-        return self._reply(conversation_id, parent, model, params, listener)
+        return self._reply(conversation_id, parent, model, params, listener, sources=sources)
 
     def regenerate(self, message_id: int, model: ModelRef,
                    params: GenerationParams | None = None, listener: Listener | None = None) -> Job:
@@ -161,21 +166,24 @@ class ChatService:
 
     def _reply(self, conversation_id: int, parent_id: int | None, model: ModelRef,
                params: GenerationParams | None, listener: Listener | None,
-               continued: Message | None = None) -> Job:
+               continued: Message | None = None, sources: list[Source] | None = None) -> Job:
         conversation = self.history.get_conversation(conversation_id)
         params = params or params_from(self.settings, conversation)
 
         def turn(ctx: HostContext) -> Iterator[Event]:
-            yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued)
+            yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued, sources)
 
         return self.host.submit(turn, listener, kind=JobKind.CHAT,
                                 info={"conversation_id": conversation_id})
 
     def _prompt(self, engine, conversation: Conversation, parent_id: int | None,
-                params: GenerationParams, prefill: str) -> tuple[list[dict], int]:
+                params: GenerationParams, prefill: str,
+                sources: list[Source] | None = None) -> tuple[list[dict], int]:
         """The prompt that fits the context, and how many turns it leaves out."""
         thread = self.history.messages(conversation.id, leaf_id=parent_id) if parent_id else []
-        messages = prompt_messages(thread, conversation.system_prompt)
+        system = conversation.system_prompt if sources is None else grounded_system(conversation.system_prompt,
+                                                                                     sources)
+        messages = prompt_messages(thread, system)
         budget = engine.n_ctx - reply_reserve(engine.n_ctx, params.max_tokens)
         messages, left_out = fit_to_context(
             messages, lambda ms: engine.count_tokens(ms, prefill), budget)
@@ -183,10 +191,12 @@ class ChatService:
 
     def _stream_reply(self, ctx: HostContext, conversation: Conversation, parent_id: int | None,
                       model: ModelRef, params: GenerationParams,
-                      continued: Message | None) -> Iterator[Event]:
+                      continued: Message | None, sources: list[Source] | None = None) -> Iterator[Event]:
         yield from ctx.engine_for(model)
         prefill = continued.content if continued else ""
-        messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill)
+        if sources is not None:  # as many passages as their share of the context holds
+            sources = fitted(sources, ctx.engine.count_text, ctx.engine.n_ctx)
+        messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill, sources)
         if continued:
             message_id = continued.id
             self.history.update_message(message_id, prefill, MessageStatus.STREAMING)
@@ -214,8 +224,12 @@ class ChatService:
                     reply: Reply = event.result
                     text = prefill + reply.text
                     status = MessageStatus.STOPPED if reply.finish_reason == "cancelled" else MessageStatus.DONE
+                    cited = None
+                    if sources is not None:  # citations of passages that do not exist are dropped
+                        text = checked_citations(text, sources)
+                        cited = json.dumps([s.as_dict() for s in sources], ensure_ascii=False)
                     self.history.update_message(message_id, text, status, reply.stats.as_dict(),
-                                                finish_reason=reply.finish_reason)
+                                                finish_reason=reply.finish_reason, sources=cited)
                     finished = Finished(TurnResult(self.history.get_message(message_id), reply.stats, left_out),
                                         reply.stats)
                     break

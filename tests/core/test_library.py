@@ -149,3 +149,34 @@ def test_library_commands(app_home, folder):
     assert missing.returncode == 1 and "no library" in missing.stderr
     bad = run_cli("library", "add", "shop", str(folder / "nope"), home=app_home)
     assert bad.returncode == 1 and "No file or folder" in bad.stderr
+
+
+def test_a_grounded_reply_is_stored_with_the_passages_it_drew_on(app_home, folder):
+    from desktop_llm.core.store import History
+
+    assert run_cli("library", "add", "shop", str(folder), home=app_home).returncode == 0
+    question = "How many days do I have to return an unused item?"
+    run = run_cli("chat", "--library", "shop", question, "--json", home=app_home, timeout=300)
+    assert run.returncode == 0, run.stderr
+    grounded = json.loads(run.stdout)
+    sources = grounded["sources"]
+    assert [s["n"] for s in sources] == list(range(1, len(sources) + 1)) and len(sources) <= 5
+    assert Path(sources[0]["file"]).name == "refunds.md" and "30 days" in sources[0]["text"]
+    plain = json.loads(run_cli("chat", question, "--json", home=app_home, timeout=300).stdout)
+    assert "sources" not in plain and grounded["prompt_tokens"] > plain["prompt_tokens"] + 50  # the passages
+    history = History(app_home / "data" / "history.db")
+    try:
+        reply = history.get_message(grounded["message_id"])
+        assert json.loads(reply.sources) == sources and reply.content == grounded["text"]
+    finally:
+        history.close()
+    text = run_cli("chat", "--library", "shop", question, home=app_home, timeout=300).stdout
+    assert "[1] refunds.md, Returns and refunds › Refund window" in text  # listed under the reply
+
+
+def test_citations_of_passages_that_do_not_exist_are_removed():
+    from desktop_llm.core.library.grounding import Source, checked_citations
+
+    sources = [Source(1, "a.md", None, "", "x"), Source(2, "b.md", 3, "H", "y")]
+    assert checked_citations("Yes [1], and [3] says so [2].", sources) == "Yes [1], and  says so [2]."
+    assert sources[1].label() == "b.md, page 3, H"

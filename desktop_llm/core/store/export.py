@@ -25,7 +25,7 @@ JSON_FORMAT = "desktop-llm-conversation"
 JSON_VERSION = 1
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 MESSAGE_FIELDS = ("role", "content", "status", "finish_reason", "model", "prompt_tokens",
-                  "completion_tokens", "ttft_s", "tokens_per_second", "error", "created_at")
+                  "completion_tokens", "ttft_s", "tokens_per_second", "error", "created_at", "sources")
 CONVERSATION_FIELDS = ("title", "model", "system_prompt", "created_at", "updated_at", "pinned",
                        "temperature", "top_p", "max_tokens")
 
@@ -68,8 +68,19 @@ def _as_text(conversation: Conversation, messages: list[Message], head: str, sys
         parts.append(system.format(conversation.system_prompt))
     for m in messages:
         who = ROLE_NAMES.get(m.role, m.role) + _status_note(m)
-        parts.append(message.format(who=who, text=m.content))
+        parts.append(message.format(who=who, text=m.content + _sources_note(m)))
     return "\n".join(parts)
+
+
+def _sources_note(m: Message) -> str:
+    """A grounded reply's sources, listed under it."""
+    try:
+        sources = json.loads(m.sources) if m.sources else []
+    except ValueError:
+        return ""
+    lines = [f"[{s['n']}] {Path(s['file']).name}" + (f", page {s['page']}" if s.get("page") else "")
+             + (f", {s['heading']}" if s.get("heading") else "") for s in sources if isinstance(s, dict)]
+    return ("\n\nSources:\n" + "\n".join(lines)) if lines else ""
 
 
 def to_markdown(conversation: Conversation, messages: list[Message]) -> str:

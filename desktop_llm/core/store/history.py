@@ -30,7 +30,7 @@ from desktop_llm.core.store.recovery import damage_of, damaged
 
 MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, content, status, finish_reason, model, prompt_tokens,"
-    " completion_tokens, ttft_s, tokens_per_second, error, created_at"
+    " completion_tokens, ttft_s, tokens_per_second, error, created_at, sources"
 )
 CONVERSATION_SELECT = (
     "SELECT c.id, c.title, c.model, c.system_prompt, c.created_at, c.updated_at, c.pinned,"
@@ -206,7 +206,7 @@ class History(Database):
 
     def update_message(self, message_id: int, content: str, status: MessageStatus | None = None,
                        stats: dict | None = None, error: str | None = None,
-                       finish_reason: str | None = None) -> None:
+                       finish_reason: str | None = None, sources: str | None = None) -> None:
         sets = ["content=?", "updated_at=?"]
         values: list = [content, now_iso()]
         if status is not None:
@@ -224,6 +224,9 @@ class History(Database):
         if finish_reason is not None:
             sets.append("finish_reason=?")
             values.append(finish_reason)
+        if sources is not None:
+            sets.append("sources=?")
+            values.append(sources)
         values.append(message_id)
         with self.locked():
             self.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id=?", values)
@@ -341,12 +344,13 @@ class History(Database):
                 last_id = new_ids[m["id"]] = self.insert(
                     "INSERT INTO messages (conversation_id, parent_id, role, content, status,"
                     " finish_reason, model, prompt_tokens, completion_tokens, ttft_s,"
-                    " tokens_per_second, error, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " tokens_per_second, error, created_at, updated_at, sources)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (conversation_id, new_ids.get(m.get("parent")), m["role"], m["content"],
                      m.get("status", MessageStatus.DONE), m.get("finish_reason", ""), m.get("model", ""),
                      m.get("prompt_tokens"), m.get("completion_tokens"), m.get("ttft_s"),
-                     m.get("tokens_per_second"), m.get("error", ""), created, created),
+                     m.get("tokens_per_second"), m.get("error", ""), created, created,
+                     m.get("sources") if isinstance(m.get("sources"), str) else ""),
                 )
             leaf_id = new_ids.get(leaf) if leaf is not None else last_id
             self.execute("UPDATE conversations SET leaf_id=? WHERE id=?", (leaf_id, conversation_id))

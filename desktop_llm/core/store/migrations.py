@@ -92,6 +92,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX draft_versions_by_draft ON draft_versions(draft_id, id);
     """,
+    # 5: the passages a grounded reply drew on (JSON list of {n, file, page, heading, text})
+    """
+    ALTER TABLE messages ADD COLUMN sources TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

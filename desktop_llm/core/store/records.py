@@ -65,6 +65,7 @@ class Message:
     tokens_per_second: float | None
     error: str
     created_at: str
+    sources: str = ""  # a grounded reply's passages, as JSON (see core.library.grounding)
 
     def __post_init__(self):
         object.__setattr__(self, "status", MessageStatus(self.status))

@@ -35,6 +35,7 @@ bench: setup
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_summarize.py
 	$(PY) bench/bench_translate.py
+	$(PY) bench/bench_library.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -30,36 +30,54 @@ class Hit:
                 "score": round(self.score, 5)}
 
 
-def _fts_query(text: str) -> str:
-    """Any of the question's words (BM25 ranks the chunks with more, and rarer, of them higher)."""
-    words = re.findall(r"\w+", text)
+STOP_WORDS = frozenset("""a an and are as at be but by can could did do does for from had has have how i if in
+into is it its me my no not of on or our should so than that the their them then there these they this to
+was we were what when where which who why will with would you your""".split())
+
+
+COMMON_SHARE = 0.1  # a word in more than this share of the chunks says little about which one answers
+KEEP_RAREST = 2  # ...but the rarest words of a question are always searched for
+SMALL_INDEX = 2000  # chunks: below this every word is searched for (it is fast anyway)
+
+
+def _fts_query(store: LibraryStore, text: str) -> str:
+    """Any of the question's telling words (BM25 ranks the chunks with more, and rarer, of them
+    higher). Stop words and words nearly every chunk holds are left out: they would make every
+    chunk a candidate and the search slow, and hardly change the order."""
+    words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))
+    words = [w for w in words if w not in STOP_WORDS] or words
+    if len(words) > KEEP_RAREST:
+        with store.db.locked():
+            total = store.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            counts = dict(store.db.execute(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(words))})", words).fetchall()
+            ) if total >= SMALL_INDEX else {}
+        if counts:
+            by_rarity = sorted(words, key=lambda w: counts.get(w, 0))
+            words = by_rarity[:KEEP_RAREST] + [w for w in by_rarity[KEEP_RAREST:]
+                                               if counts.get(w, 0) <= COMMON_SHARE * total]
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def keyword_ranking(store: LibraryStore, library_id: int, query: str, limit: int = CANDIDATES) -> list[int]:
-    fts = _fts_query(query)
+    fts = _fts_query(store, query)
     if not fts:
         return []
+    mine = store.chunk_ids(library_id)  # the index holds every library's chunks
     with store.db.locked():
-        rows = store.db.execute(
-            "SELECT chunks.id FROM chunks_fts JOIN chunks ON chunks.id = chunks_fts.rowid "
-            "JOIN files ON files.id = chunks.file_id WHERE chunks_fts MATCH ? AND files.library_id = ? "
-            "ORDER BY bm25(chunks_fts) LIMIT ?", (fts, library_id, limit)).fetchall()
-    return [r[0] for r in rows]
+        rows = store.db.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                                (fts, limit * 8)).fetchall()
+    return [r[0] for r in rows if r[0] in mine][:limit]
 
 
 def vector_ranking(store: LibraryStore, library_id: int, query_vector: np.ndarray,
                    limit: int = CANDIDATES) -> list[int]:
-    with store.db.locked():
-        rows = store.db.execute("SELECT chunks.id, chunks.vector FROM chunks JOIN files ON files.id = chunks.file_id "
-                                "WHERE files.library_id = ? AND length(chunks.vector) > 0", (library_id,)).fetchall()
-    if not rows:
+    ids, matrix = store.vectors(library_id)
+    if not len(ids):
         return []
-    ids = np.array([r[0] for r in rows])
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     scores = matrix @ query_vector.astype(np.float32)
-    best = np.argsort(-scores)[:limit]
-    return [int(ids[i]) for i in best]
+    best = np.argpartition(-scores, limit)[:limit] if len(scores) > limit else np.arange(len(scores))
+    return [int(ids[i]) for i in best[np.argsort(-scores[best])]]
 
 
 def fused(rankings: list[list[int]]) -> list[tuple[int, float]]:

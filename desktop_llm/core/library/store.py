@@ -38,6 +38,10 @@ MIGRATIONS = [
         INSERT INTO chunks_fts(chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
     END;
     """,
+    # 2: how many chunks hold each word, so a search can leave out words nearly every chunk has
+    """
+    CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
+    """,
 ]
 
 
@@ -77,6 +81,31 @@ class Chunk:
 class LibraryStore:
     def __init__(self, path: Path):
         self.db = Database(path, MIGRATIONS, "the library index")
+        self._vectors: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # library -> (chunk ids, matrix)
+        self._ids: dict[int, frozenset[int]] = {}
+
+    def chunk_ids(self, library_id: int) -> frozenset[int]:
+        """The library's chunks (the index holds every library's)."""
+        if library_id not in self._ids:
+            self._ids[library_id] = frozenset(self.vectors(library_id)[0].tolist())
+        return self._ids[library_id]
+
+    def _forget(self, library_id: int) -> None:
+        self._vectors.pop(library_id, None)
+        self._ids.pop(library_id, None)
+
+    def vectors(self, library_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk's id and vector, kept in memory after the first search (a change drops them)."""
+        if library_id not in self._vectors:
+            with self.db.locked():
+                rows = self.db.execute("SELECT chunks.id, chunks.vector FROM chunks JOIN files ON "
+                                       "files.id = chunks.file_id WHERE files.library_id = ? AND "
+                                       "length(chunks.vector) > 0 ORDER BY chunks.id", (library_id,)).fetchall()
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                      if rows else np.zeros((0, 0), dtype=np.float32))
+            self._vectors[library_id] = (ids, matrix)
+        return self._vectors[library_id]
 
     def close(self) -> None:
         self.db.connection.close()
@@ -112,6 +141,7 @@ class LibraryStore:
                 "SELECT path FROM sources WHERE library_id = ? ORDER BY id", (library_id,))]
 
     def remove(self, library_id: int) -> None:
+        self._forget(library_id)
         with self.db.transaction():
             self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ?)",
                             (library_id,))
@@ -142,6 +172,7 @@ class LibraryStore:
     def put_file(self, library_id: int, path: str, size: int, mtime: float, sha256: str, chunks: list[Chunk],
                  vectors: np.ndarray | None, error: str = "") -> None:
         """A file's chunks replace its old ones, with its row, all at once."""
+        self._forget(library_id)
         with self.db.transaction():
             self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "
                             "AND path = ?)", (library_id, path))
@@ -161,6 +192,7 @@ class LibraryStore:
             self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
 
     def drop_files(self, library_id: int, paths: list[str]) -> None:
+        self._forget(library_id)
         with self.db.transaction():
             for path in paths:
                 self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "

@@ -14,6 +14,7 @@ from desktop_llm.core.drafting.writer import Writer
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import disk_error
 from desktop_llm.core.host import EngineConfig, ModelHost
+from desktop_llm.core.library.libraries import Libraries
 from desktop_llm.core.models import ModelRef, ModelRegistry, ServerModel
 from desktop_llm.core.models.download_queue import DownloadQueue
 from desktop_llm.core.models.guard import ModelGuard
@@ -37,6 +38,10 @@ class AppCore:
     @cached_property
     def history(self) -> History:
         return History(self.paths.history_db)
+
+    @cached_property
+    def libraries(self) -> Libraries:
+        return Libraries(self.paths.library_db)
 
     @cached_property
     def guard(self) -> ModelGuard:
@@ -156,3 +161,5 @@ class AppCore:
             self.host.shutdown()
         if "history" in self.__dict__:
             self.history.close()
+        if "libraries" in self.__dict__:
+            self.libraries.close()

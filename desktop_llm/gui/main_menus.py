@@ -85,6 +85,7 @@ def build_menus(window: MenuHost) -> None:
             action("&Writing workspace…", "Ctrl+Shift+D", tools.open_workspace),
             action("&Documents: summarize or translate…", "Ctrl+D", tools.open_documents),
             action("&Analyze feedback…", "Ctrl+Shift+A", tools.open_feedback),
+            action("&Library: your documents, indexed…", "Ctrl+Shift+L", tools.open_library),
         ],
         "&Models": [
             action("&Models…", "Ctrl+M", lambda: models.open(CATALOG)),

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMainWindow
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.models import ModelRef
 from desktop_llm.gui.documents.window import DocumentsWindow
+from desktop_llm.gui.library.window import LibraryWindow
 from desktop_llm.gui.workspace.feedback_dialog import FeedbackDialog
 from desktop_llm.gui.workspace.window import WorkspaceWindow
 
@@ -25,6 +26,7 @@ class ToolWindows:
         self.workspace: WorkspaceWindow | None = None
         self.documents: DocumentsWindow | None = None
         self.feedback: FeedbackDialog | None = None
+        self.library: LibraryWindow | None = None
 
     def open_workspace(self) -> WorkspaceWindow:
         if self.workspace is None:
@@ -45,6 +47,14 @@ class ToolWindows:
             self.documents.open_path(path)
         return self.documents
 
+    def open_library(self) -> LibraryWindow:
+        if self.library is None:
+            self.library = LibraryWindow(self.core, self.main)
+        self.library.show()
+        self.library.raise_()
+        self.library.activateWindow()
+        return self.library
+
     def open_feedback(self) -> FeedbackDialog:
         if self.feedback is None:
             self.feedback = FeedbackDialog(self.core, self.model_for_tools, self.main)
@@ -57,7 +67,7 @@ class ToolWindows:
         cancels closing a document with unsaved work."""
         if self.documents is not None and self.documents.isVisible() and not self.documents.close():
             return False
-        for window in (self.workspace, self.feedback):
+        for window in (self.workspace, self.feedback, self.library):
             if window is not None:
                 window.close()
         return True

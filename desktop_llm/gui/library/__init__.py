@@ -1,0 +1,1 @@
+"""The Library page: the user's libraries, their indexing, problems and search."""

@@ -1,0 +1,71 @@
+"""The Library page with real widgets, the real embedder and a real index: a
+library made, a folder dropped on it and indexed (the unreadable file listed
+with its reason), searched, paused mid-way and brought up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from tests.core.test_library import DOCS
+from tests.gui.helpers import WAIT_MS
+from tests.gui.test_documents import drop
+
+LONG_WAIT = 120_000
+
+
+def make_folder(root: Path) -> Path:
+    folder = root / "policies"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    return folder
+
+
+def idle(library) -> bool:
+    return library.cancel is None
+
+
+def test_a_folder_dropped_on_a_library_is_indexed_listed_and_searched(qtbot, make_window, tmp_path):
+    window = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    library = window.tools.library
+    assert library is not None and library.isVisible() and "No library yet" in library.summary.text()
+    assert not library.add_folder_button.isEnabled()
+    library.new_library("Policies")
+    assert library.current() == "Policies" and library.add_folder_button.isEnabled()
+
+    drop(library, make_folder(tmp_path))
+    assert library.pause_button.isEnabled() and not library.new_button.isEnabled()
+    qtbot.waitUntil(lambda: idle(library), timeout=LONG_WAIT)
+    assert "4 files" in library.summary.text() and "Policies is up to date" in library.message.plain
+    assert library.problems.count() == 1 and library.problems.item(0).text().startswith("scan.pdf ")
+    assert "4 files" in library.libraries.item(0).text()
+
+    library.query.setText("How many days do I have to return an unused item?")
+    qtbot.keyClick(library.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(library.results), timeout=WAIT_MS)
+    assert Path(library.results[0].file).name == "refunds.md"
+    assert "[1]" in library.found.toPlainText() and "30 days" in library.found.toPlainText()
+
+
+def test_indexing_pauses_and_goes_on_where_it_stopped(qtbot, make_window, tmp_path):
+    window = make_window()
+    library = window.tools.open_library()
+    library.new_library("Notes")
+    many = tmp_path / "notes"
+    many.mkdir()
+    for i in range(400):
+        (many / f"note-{i:03d}.txt").write_text(f"Note {i}: the orchard rows were pruned on day {i}.", encoding="utf-8")
+    library.add_paths([many])
+    qtbot.waitUntil(lambda: library.progress.maximum() > 1, timeout=WAIT_MS)  # files are being read
+    library.pause_button.click()
+    qtbot.waitUntil(lambda: idle(library), timeout=LONG_WAIT)
+    assert "Paused" in library.message.plain
+    read_before = window.core.libraries.info("Notes").files
+    assert 0 < read_before < 400
+    library.index_button.click()
+    qtbot.waitUntil(lambda: idle(library), timeout=LONG_WAIT)
+    assert window.core.libraries.info("Notes").files == 400 and "up to date" in library.message.plain

@@ -7,7 +7,7 @@ import sys
 from desktop_llm.cli.common import follow, open_core, print_json
 from desktop_llm.cli.library import open_libraries
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.library.grounding import Source, sources_from
+from desktop_llm.core.library.grounding import Source
 from desktop_llm.core.store.records import MessageStatus
 
 SOURCES = 5  # passages a grounded answer draws on
@@ -33,8 +33,9 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
 def _sources(names: list[str], question: str) -> list[Source]:
     """The best passages for the question across the libraries, numbered."""
     with open_libraries() as libraries:
-        hits = [hit for name in names for hit in libraries.search(name, question, top=SOURCES)]
-    return sources_from(sorted(hits, key=lambda h: -h.score)[:SOURCES])
+        for name in names:
+            libraries.info(name)  # an unknown name is an error, not an empty answer
+        return libraries.sources(names, question, SOURCES)
 
 
 def _chat_model(core, args):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from desktop_llm.core.context import fit_to_context, reply_reserve
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
@@ -117,13 +117,15 @@ class ChatService:
 
     def send(self, text: str, model: ModelRef, conversation_id: int | None = None,
              params: GenerationParams | None = None, listener: Listener | None = None,
-             new_conversation: dict | None = None, sources: list[Source] | None = None) -> Job:
+             new_conversation: dict | None = None,
+             sources: list[Source] | Callable[[], list[Source]] | None = None) -> Job:
         """Store the user's message now; return the job that streams the reply.
 
         `new_conversation` (system_prompt, temperature, ...) sets up a new
         conversation when `conversation_id` is None. With `sources` (passages
         found in the user's libraries) the reply is grounded in them, cites
-        them, and is stored with them."""
+        them, and is stored with them; a function giving them is called when the
+        turn runs (the search then happens on the worker, not the caller's thread)."""
         _require_text(text)
         if conversation_id is None:
             setup = {"system_prompt": self.settings.system_prompt, **(new_conversation or {})}
@@ -166,7 +168,8 @@ class ChatService:
 
     def _reply(self, conversation_id: int, parent_id: int | None, model: ModelRef,
                params: GenerationParams | None, listener: Listener | None,
-               continued: Message | None = None, sources: list[Source] | None = None) -> Job:
+               continued: Message | None = None,
+               sources: list[Source] | Callable[[], list[Source]] | None = None) -> Job:
         conversation = self.history.get_conversation(conversation_id)
         params = params or params_from(self.settings, conversation)
 
@@ -191,9 +194,13 @@ class ChatService:
 
     def _stream_reply(self, ctx: HostContext, conversation: Conversation, parent_id: int | None,
                       model: ModelRef, params: GenerationParams,
-                      continued: Message | None, sources: list[Source] | None = None) -> Iterator[Event]:
+                      continued: Message | None,
+                      sources: list[Source] | Callable[[], list[Source]] | None = None) -> Iterator[Event]:
         yield from ctx.engine_for(model)
         prefill = continued.content if continued else ""
+        if callable(sources):
+            yield Progress(0, 1, "Looking in the libraries")
+            sources = sources()
         if sources is not None:  # as many passages as their share of the context holds
             sources = fitted(sources, ctx.engine.count_text, ctx.engine.n_ctx)
         messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill, sources)

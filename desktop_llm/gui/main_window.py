@@ -27,6 +27,7 @@ from desktop_llm.core.store import MessageStatus
 from desktop_llm.gui.api_server_ui import ApiServerUi
 from desktop_llm.gui.chat.bubble import MessageBubble
 from desktop_llm.gui.chat.input_box import InputBox
+from desktop_llm.gui.chat.library_choice import LibraryChoice
 from desktop_llm.gui.chat.message_actions import BUSY, MessageActions
 from desktop_llm.gui.chat.session import ChatSession
 from desktop_llm.gui.chat.view import ChatView
@@ -109,9 +110,11 @@ class MainWindow(QMainWindow):
         self.input.submitted.connect(self.send)
         self.send_button = button("Send", "Send the message (Enter)", self.send)
         self.stop_button = button("Stop", "Stop the reply (Esc)", self.stop)
+        self.library_choice = LibraryChoice(self.core, lambda: self.conversations.new_setup)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.library_choice)
         buttons.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
@@ -212,6 +215,7 @@ class MainWindow(QMainWindow):
             self.chat_view.render_all_after()
             self._stream_bubble = self.chat_view.bubble_for(session.message_id)
         self.sidebar.select(conversation_id)
+        self.library_choice.show_for(conversation_id)
         self.cancel_edit(keep_text=True)
         if focus_id is None:
             self.input.setFocus()
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
     def new_chat(self) -> None:
         self.conversation_id = None
         self.conversations.new_setup = {}
+        self.library_choice.show_for(None)
         self.chat_view.clear()
         self._stream_bubble = None
         self.sidebar.select(None)
@@ -265,8 +270,9 @@ class MainWindow(QMainWindow):
         if editing is not None:
             started = self.start_turn(lambda: self.session.edit(editing, text, self.require_model()))
         else:
+            sources = self.library_choice.sources_for(text)
             started = self.start_turn(lambda: self.session.send(text, self.require_model(), self.conversation_id,
-                                                            self.conversations.new_setup))
+                                                                self.conversations.new_setup, sources))
         if started:
             self.messages.editing_id = None
             self.edit_banner.setVisible(False)

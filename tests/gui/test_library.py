@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from tests.core.test_library import DOCS
-from tests.gui.helpers import WAIT_MS
+from tests.gui.helpers import WAIT_MS, loaded, send_and_wait
 from tests.gui.test_documents import drop
 
 LONG_WAIT = 120_000
@@ -69,3 +69,28 @@ def test_indexing_pauses_and_goes_on_where_it_stopped(qtbot, make_window, tmp_pa
     library.index_button.click()
     qtbot.waitUntil(lambda: idle(library), timeout=LONG_WAIT)
     assert window.core.libraries.info("Notes").files == 400 and "up to date" in library.message.plain
+
+
+def test_a_conversation_answers_from_the_chosen_library_with_sources_under_the_reply(qtbot, make_window,
+                                                                                     tmp_path):
+    window = loaded(qtbot, make_window())
+    window.core.libraries.add("Policies", [make_folder(tmp_path)])
+    choice = window.library_choice
+    assert choice.text() == "No library"
+    choice.menu().aboutToShow.emit()  # the menu is filled as it opens
+    (policies,) = [a for a in choice.menu().actions() if a.text() == "Policies"]
+    policies.trigger()
+    assert choice.chosen == ["Policies"] and choice.text() == "From: Policies"
+
+    send_and_wait(qtbot, window, "How many days do I have to return an unused item?")
+    conversation = window.core.history.get_conversation(window.conversation_id)
+    assert conversation.library_names == ["Policies"]  # saved with the conversation
+    reply = window.core.history.messages(window.conversation_id)[-1]
+    assert reply.role == "assistant" and "refunds.md" in reply.sources
+    bubble = window.chat_view.bubble_for(reply.id)
+    assert bubble.sources is not None and "refunds.md" in bubble.sources.text()
+
+    window.new_chat()
+    assert choice.text() == "No library"
+    window.open_conversation(conversation.id)
+    assert choice.text() == "From: Policies"

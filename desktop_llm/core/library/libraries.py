@@ -9,6 +9,7 @@ from typing import Callable
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.library.embedder import DEFAULT_EMBEDDER, embedder_for
+from desktop_llm.core.library.grounding import Source, sources_from
 from desktop_llm.core.library.indexer import IndexReport, index_library
 from desktop_llm.core.library.search import Hit, search
 from desktop_llm.core.library.store import LibraryInfo, LibraryStore
@@ -50,6 +51,13 @@ class Libraries:
 
     def remove(self, name: str) -> None:
         self.store.remove(self.store.library_id(name))
+
+    def sources(self, names: list[str], question: str, top: int = 5) -> list[Source]:
+        """The best passages for a question across libraries, numbered for a grounded answer
+        (a library removed since it was chosen is passed over)."""
+        known = set(self.names())
+        hits = [hit for name in names if name in known for hit in self.search(name, question, top)]
+        return sources_from(sorted(hits, key=lambda h: -h.score)[:top])
 
     def search(self, name: str, query: str, top: int = 5, method: str = "hybrid") -> list[Hit]:
         if not query.strip():

@@ -34,12 +34,13 @@ MESSAGE_COLUMNS = (
 )
 CONVERSATION_SELECT = (
     "SELECT c.id, c.title, c.model, c.system_prompt, c.created_at, c.updated_at, c.pinned,"
-    " c.deleted_at, c.temperature, c.top_p, c.max_tokens, c.leaf_id,"
+    " c.deleted_at, c.temperature, c.top_p, c.max_tokens, c.leaf_id, c.libraries,"
     " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id=c.id) AS message_count"
     " FROM conversations c"
 )
 # Fields a caller may change with update_conversation.
-CONVERSATION_FIELDS = ("title", "model", "system_prompt", "pinned", "temperature", "top_p", "max_tokens")
+CONVERSATION_FIELDS = ("title", "model", "system_prompt", "pinned", "temperature", "top_p", "max_tokens",
+                       "libraries")
 SEARCH_LIMIT = 50
 _LEAF = object()  # parent of a new message: the conversation's current leaf
 

@@ -96,6 +96,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN sources TEXT NOT NULL DEFAULT '';
     """,
+    # 6: the libraries a conversation's answers are grounded in (JSON list of names)
+    """
+    ALTER TABLE conversations ADD COLUMN libraries TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

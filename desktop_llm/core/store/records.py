@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -39,7 +40,16 @@ class Conversation:
     top_p: float | None = None
     max_tokens: int | None = None
     leaf_id: int | None = None  # last message of the branch on screen
+    libraries: str = ""  # JSON list of the libraries its answers are grounded in
     message_count: int = 0
+
+    @property
+    def library_names(self) -> list[str]:
+        try:
+            names = json.loads(self.libraries) if self.libraries else []
+        except ValueError:
+            return []
+        return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
     def as_dict(self) -> dict:
         return {

@@ -7,6 +7,10 @@ the bubble only emits `action(name, message_id)` and the window decides.
 
 from __future__ import annotations
 
+import html
+import json
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
@@ -61,6 +65,26 @@ class MessageAction(TextEnum):
     CONTINUE = "continue"
 
 
+def sources_label(sources_json: str) -> QLabel:
+    """A grounded reply's sources, under it: each opens its file; the passage shows on hover."""
+    try:
+        sources = [s for s in json.loads(sources_json) if isinstance(s, dict)]
+    except ValueError:
+        sources = []
+    lines = []
+    for s in sources:
+        where = Path(s.get("file", "")).name + (f", page {s['page']}" if s.get("page") else "") + (
+            f" — {s['heading']}" if s.get("heading") else "")
+        lines.append(f"[{s.get('n')}] <a href='{html.escape(Path(s.get('file', '')).as_uri(), quote=True)}' "
+                     f"title='{html.escape(s.get('text', '')[:400], quote=True)}'>{html.escape(where)}</a>")
+    label = QLabel("<small>Sources:<br>" + "<br>".join(lines) + "</small>" if lines else "")
+    label.setWordWrap(True)
+    label.setOpenExternalLinks(True)
+    label.setAccessibleName("Sources of this reply")
+    label.setToolTip("Each source opens its file")
+    return label
+
+
 class MessageBubble(QFrame):
     action = Signal(str, int)  # a MessageAction, message id
 
@@ -93,6 +117,10 @@ class MessageBubble(QFrame):
         self.set_highlighted(False)
         self.buttons: dict[MessageAction, QToolButton] = {}
         self.version_label: QLabel | None = None
+        self.sources: QLabel | None = None
+        if message is not None and message.sources:
+            self.sources = sources_label(message.sources)
+            layout.addWidget(self.sources)
         if message is not None:
             layout.addLayout(self._build_actions(message, alternatives))
         self._text = text

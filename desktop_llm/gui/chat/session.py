@@ -62,9 +62,11 @@ class ChatSession(QObject):
         return self.job is not None and conversation_id == self.conversation_id
 
     # -- starting a turn ------------------------------------------------------------------
-    def send(self, text: str, model: ModelRef, conversation_id: int | None, new_setup: dict) -> None:
+    def send(self, text: str, model: ModelRef, conversation_id: int | None, new_setup: dict,
+             sources=None) -> None:
+        """A turn; `sources` (a function giving passages) grounds the reply in the chosen libraries."""
         self._start(lambda listener: self.core.chat.send(text, model, conversation_id, listener=listener,
-                                                         new_conversation=new_setup))
+                                                         new_conversation=new_setup, sources=sources))
 
     def edit(self, message_id: int, text: str, model: ModelRef) -> None:
         self._start(lambda listener: self.core.chat.edit(message_id, text, model, listener=listener))

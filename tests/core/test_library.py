@@ -180,3 +180,36 @@ def test_citations_of_passages_that_do_not_exist_are_removed():
     sources = [Source(1, "a.md", None, "", "x"), Source(2, "b.md", 3, "H", "y")]
     assert checked_citations("Yes [1], and [3] says so [2].", sources) == "Yes [1], and  says so [2]."
     assert sources[1].label() == "b.md, page 3, H"
+
+
+def test_killed_while_indexing_then_indexed_again_nothing_twice_nothing_lost(app_home, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(300):
+        (notes / f"note-{i:03d}.md").write_text(f"# Note {i}\n\nThe hedge on row {i} was trimmed in spring.",
+                                                encoding="utf-8")
+    env = dict(os.environ, **{HOME_ENV: str(app_home)})
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_llm", "library", "add", "notes", str(notes),
+                             "--progress", "lines"], stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("Indexing note-050"):
+            break
+    proc.send_signal(signal.SIGKILL)  # no cleanup of any kind
+    proc.wait(10)
+    libraries = Libraries(app_home / "data" / "library.db")
+    try:
+        partial = libraries.info("notes")
+        assert 0 < partial.files < 300
+        again = libraries.index("notes")
+        assert again.read == 300 - partial.files and libraries.info("notes").files == 300
+        assert libraries.info("notes").chunks == 300  # one passage per note: nothing twice
+    finally:
+        libraries.close()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,10 +53,9 @@ def engine_speeds(engine) -> tuple[float, float]:
     return prompt_speed, decode_speed
 
 
-def main() -> None:
-    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-summarize-")
-    from desktop_llm.core.app import AppCore
-    from desktop_llm.core.documents.readers import read_text
+@contextmanager
+def counted_generations():
+    """Every generation's prompt and output tokens while inside, counted (the engine wrapped)."""
     from desktop_llm.core.engine import LlamaCppEngine
     from desktop_llm.core.events import Finished
 
@@ -70,6 +70,19 @@ def main() -> None:
                 counted["calls"] += 1
             yield event
 
+    LlamaCppEngine.stream_chat = counting
+    try:
+        yield counted
+    finally:
+        LlamaCppEngine.stream_chat = original
+
+
+def main() -> None:
+    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-summarize-")
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.core.documents.readers import read_text
+    from desktop_llm.core.events import Finished
+
     core = AppCore()
     core.settings.n_ctx = N_CTX
     core.save_settings()
@@ -83,13 +96,12 @@ def main() -> None:
             yield Finished()
 
         list(core.host.submit(measure).events())
-        LlamaCppEngine.stream_chat = counting
         doc = read_text(report())
-        t0 = time.perf_counter()
-        last = list(core.summarizer.summarize(doc, model, "bullets", "medium").events())[-1]
-        wall = time.perf_counter() - t0
+        with counted_generations() as counted:
+            t0 = time.perf_counter()
+            last = list(core.summarizer.summarize(doc, model, "bullets", "medium").events())[-1]
+            wall = time.perf_counter() - t0
     finally:
-        LlamaCppEngine.stream_chat = original
         core.close()
     summary = last.result
     ideal = counted["prompt"] / speeds["prompt"] + counted["output"] / speeds["decode"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_summarize import engine_speeds  # noqa: E402
+from bench_summarize import counted_generations, engine_speeds  # noqa: E402
 
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
@@ -79,19 +79,7 @@ def main() -> None:
     os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-translate-")
     from desktop_llm.core.app import AppCore
     from desktop_llm.core.documents.readers import read_document
-    from desktop_llm.core.engine import LlamaCppEngine
     from desktop_llm.core.events import Finished
-
-    counted = {"prompt": 0, "output": 0, "calls": 0}
-    original = LlamaCppEngine.stream_chat
-
-    def counting(self, *args, **kwargs):
-        for event in original(self, *args, **kwargs):
-            if isinstance(event, Finished):
-                counted["prompt"] += event.stats.prompt_tokens
-                counted["output"] += event.stats.completion_tokens
-                counted["calls"] += 1
-            yield event
 
     core = AppCore()
     core.settings.n_ctx = N_CTX
@@ -108,19 +96,18 @@ def main() -> None:
             yield Finished()
 
         list(core.host.submit(measure).events())
-        LlamaCppEngine.stream_chat = counting
-        for path in documents(Path(tempfile.mkdtemp(prefix="bench-docs-"))):
-            doc = read_document(path)
-            t0 = time.perf_counter()
-            last = list(core.translator.translate(path, doc, model, "es", "en").events())[-1]
-            wall += time.perf_counter() - t0
-            if not isinstance(last, Finished):
-                results[path.suffix] = {"failed": str(last)}
-                continue
-            results[path.suffix] = {kind: round(100 * out / source, 1) if source else 100.0
-                                    for kind, (source, out) in last.result.structure.items()}
+        with counted_generations() as counted:
+            for path in documents(Path(tempfile.mkdtemp(prefix="bench-docs-"))):
+                doc = read_document(path)
+                t0 = time.perf_counter()
+                last = list(core.translator.translate(path, doc, model, "es", "en").events())[-1]
+                wall += time.perf_counter() - t0
+                if not isinstance(last, Finished):
+                    results[path.suffix] = {"failed": str(last)}
+                    continue
+                results[path.suffix] = {kind: round(100 * out / source, 1) if source else 100.0
+                                        for kind, (source, out) in last.result.structure.items()}
     finally:
-        LlamaCppEngine.stream_chat = original
         core.close()
     ideal = counted["prompt"] / speeds["prompt"] + counted["output"] / speeds["decode"]
     print(json.dumps({

@@ -42,7 +42,14 @@ def cmd_draft(args) -> int:
         values = _fields(args.field)
         if args.topic:
             values["topic"] = args.topic
-        job = core.writer.draft(template, values, core.resolve_model(args.model), args.variants, args.tone or "")
+        sources = None
+        if args.library:
+            libraries = core.libraries
+            for name in args.library:
+                libraries.info(name)  # an unknown library is an error, not an empty draft
+            sources = lambda query: libraries.sources(args.library, query)  # noqa: E731
+        job = core.writer.draft(template, values, core.resolve_model(args.model), args.variants, args.tone or "",
+                                sources=sources)
         draft = follow(job, args.json, show_tokens=False)
         if args.json:
             print_json(draft.as_dict())
@@ -51,6 +58,8 @@ def cmd_draft(args) -> int:
                 if len(draft.variants) > 1:
                     print(f"--- variant {i} ({len(text)} characters)")
                 print(text)
+            for source in draft.sources:
+                print(f"[{source.n}] {source.label()}")
             for note in draft.notes:
                 print(f"[{note}]", file=sys.stderr)
         return 0
@@ -95,6 +104,8 @@ def add_parser(sub, common) -> None:
     p.add_argument("--field", action="append", metavar="KEY=VALUE", help="a template field (repeatable)")
     p.add_argument("--tone", help="tone of voice, e.g. friendly, formal")
     p.add_argument("--variants", type=int, metavar="N", help="how many variants (exactly N)")
+    p.add_argument("--library", action="append", metavar="NAME",
+                   help="write from the facts found in this library, citing them (may be repeated)")
     p.set_defaults(func=cmd_draft)
     p = sub.add_parser("rewrite", parents=[common], help="rewrite a text: shorter, simpler, more formal...")
     p.add_argument("file", nargs="?", default="-", help="text file, or - for stdin (the default)")

@@ -213,3 +213,17 @@ def test_killed_while_indexing_then_indexed_again_nothing_twice_nothing_lost(app
         assert libraries.info("notes").chunks == 300  # one passage per note: nothing twice
     finally:
         libraries.close()
+
+
+def test_a_draft_written_from_a_library_carries_its_sources(app_home, folder):
+    from tests.conftest import set_settings
+
+    set_settings(app_home, max_tokens=60)
+    assert run_cli("library", "add", "shop", str(folder), home=app_home).returncode == 0
+    run = run_cli("draft", "customer-reply", "--field", "message=Can I return a kettle I bought last week?",
+                  "--library", "shop", "--json", home=app_home, timeout=300)
+    assert run.returncode == 0, run.stderr
+    draft = json.loads(run.stdout)
+    assert draft["variants"][0].strip() and "refunds.md" in {Path(s["file"]).name for s in draft["sources"]}
+    missing = run_cli("draft", "customer-reply", "--field", "message=Hello", "--library", "nope", home=app_home)
+    assert missing.returncode == 1 and "no library" in missing.stderr

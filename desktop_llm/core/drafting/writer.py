@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
@@ -19,6 +19,7 @@ from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished, Progress, Steps
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
+from desktop_llm.core.library.grounding import Source, checked_citations, fitted, grounded_system
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
@@ -42,11 +43,14 @@ class Draft:
     variants: list[str]
     notes: list[str] = field(default_factory=list)  # what the app had to do (a cut, a retry)
     data: dict | None = None  # the named parts of a JSON-shaped template
+    sources: list[Source] = field(default_factory=list)  # the library passages it was written from
 
     def as_dict(self) -> dict:
         d: dict = {"template": self.template, "variants": self.variants, "notes": self.notes}
         if self.data is not None:
             d["data"] = self.data
+        if self.sources:
+            d["sources"] = [s.as_dict() for s in self.sources]
         return d
 
 
@@ -164,7 +168,9 @@ class Writer:
 
     # -- drafting --------------------------------------------------------------------
     def draft(self, template: Template, given: dict, model: ModelRef, variants: int | None = None,
-              tone: str = "", listener=None) -> Job:
+              tone: str = "", listener=None, sources: Callable[[str], list[Source]] | None = None) -> Job:
+        """A draft from a template; with `sources` (passages for a query, from the user's libraries)
+        the draft is written from those facts and cites them."""
         if tone:
             template = template.with_tone()
         values = template.values({**given, **({"tone": tone} if tone else {})})
@@ -175,13 +181,24 @@ class Writer:
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
+            grounded, found = template, []
+            if sources is not None:
+                yield Progress(0, 1, "Looking in the libraries")
+                query = " ".join(str(v) for v in values.values() if isinstance(v, str))
+                found = fitted(sources(query), ctx.engine.count_text, ctx.engine.n_ctx)
+                # braces in the passages are text, not the template's {placeholders}
+                facts = grounded_system("", found).replace("{", "{{").replace("}", "}}")
+                grounded = replace(template, system=f"{template.system}\n\n{facts}".strip())
             shape = template.output.shape
             if shape == "json":
-                result = yield from self._draft_parts(ctx, template, values)
+                result = yield from self._draft_parts(ctx, grounded, values)
             elif shape == "variants":
-                result = yield from self._draft_variants(ctx, template, values, count, limit)
+                result = yield from self._draft_variants(ctx, grounded, values, count, limit)
             else:
-                result = yield from self._draft_texts(ctx, template, values, count, limit)
+                result = yield from self._draft_texts(ctx, grounded, values, count, limit)
+            if sources is not None:
+                result = replace(result, variants=[checked_citations(v, found) for v in result.variants],
+                                 sources=found)
             yield Finished(result)
 
         return self.host.submit(job, listener, kind=JobKind.DRAFT, info={"template": template.id})

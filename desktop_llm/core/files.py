@@ -15,12 +15,15 @@ from pathlib import Path
 from desktop_llm.core.errors import ErrorKind, UserError
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so a crash leaves either the old or the new content."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write a file so a crash leaves either the old or the new content. The temporary
+    file is private (0600) unless `mode` gives the permissions the file should have."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -128,7 +131,28 @@ def save_file(path: Path, data: bytes, source: Path | None = None) -> Path:
     if not path.parent.is_dir():
         raise UserError(f"The folder {path.parent} does not exist. Choose another place to save.")
     try:
-        atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data, user_file_mode(path))
     except OSError as exc:
         raise disk_error(exc, path.name) from exc
     return path
+
+
+def user_file_mode(path: Path) -> int:
+    """The permissions a file the user asked for gets: those of the file it replaces, else
+    what the user's umask gives any new file (0644 usually), as other programs would."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -46,7 +46,7 @@ def build_menus(window: MenuHost) -> None:
         a.setShortcut(QKeySequence(shortcut))
         a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         a.setToolTip(f"{text.replace('&', '').rstrip('…')} ({shortcut})")
-        a.triggered.connect(slot)
+        a.triggered.connect(lambda _checked=False: slot())  # never the checked flag as an argument
         window.addAction(a)
         return a
 

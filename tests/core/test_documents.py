@@ -3,8 +3,9 @@ structure kept (kinds of blocks, code, links, tables); bad files refused."""
 
 import pytest
 
+from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_document
-from desktop_llm.core.documents.writers import render
+from desktop_llm.core.documents.writers import render, save_document
 from desktop_llm.core.errors import UserError
 
 CHAPTER = """# Brewing tea
@@ -578,3 +579,23 @@ def test_refill_puts_translated_words_into_the_source_pieces():
         "Antes y después ", "enlace", ""]
     # no word is ever dropped: formatting the source lacks lands in a neighbouring piece
     assert "".join(refill([plain], [Span("uno "), Span("dos", italic=True)])) == "uno dos"
+
+
+def test_saved_documents_get_the_users_normal_permissions(tmp_path):
+    """Files the user asks for are made as other programs make them (umask), not private (0600);
+    a file written over keeps its own permissions."""
+    import os
+    import stat
+
+    doc = Document([Block("paragraph", (Span("Hello"),))])
+    previous = os.umask(0o022)
+    try:
+        fresh = save_document(doc, tmp_path / "fresh.md")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        shared = tmp_path / "shared.md"
+        shared.write_text("old")
+        shared.chmod(0o664)
+        save_document(doc, shared)
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+    finally:
+        os.umask(previous)

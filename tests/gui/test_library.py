@@ -94,3 +94,4 @@ def test_a_conversation_answers_from_the_chosen_library_with_sources_under_the_r
     assert choice.text() == "No library"
     window.open_conversation(conversation.id)
     assert choice.text() == "From: Policies"
+

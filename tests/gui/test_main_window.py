@@ -234,3 +234,11 @@ def test_a_turn_refreshes_the_sidebar_once_and_shows_the_stored_reply(qtbot, mak
         stored = window.core.history.messages(window.conversation_id)[-1]
         bubble = window.chat_view.bubbles()[-1]
         assert bubble.message_id == stored.id and bubble.message == stored and stored.status == "done"
+
+
+def test_the_write_menu_shortcuts_open_their_pages_without_errors(qtbot, make_window):
+    """Ctrl+D used to hand the menu's checked flag (False) to open_documents as the path."""
+    window = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.tools.documents is not None and window.tools.documents.isVisible())
+    assert window.tools.documents.doc is None  # no document was "opened" from a stray argument

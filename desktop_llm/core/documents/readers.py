@@ -1,6 +1,7 @@
 """Reading documents into blocks, with the format's own parser (markdown-it,
-the standard HTML tokenizer, python-docx, odfpy, pypdf) — never regular
-expressions over markup."""
+the standard HTML tokenizer, lxml over Word's and OpenDocument's XML, pypdf)
+— never regular expressions over markup. Word, OpenDocument, Markdown and
+HTML documents come back able to write themselves again in place."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class Libraries:
         self.store.close()
 
     def _embedder(self, library_id: int):
-        name = self.store.info(library_id).embedder
+        name = self.store.embedder_of(library_id)  # not info(): that counts every chunk, on each search
         if name not in self._embedders:
             self._embedders[name] = embedder_for(name)
         return self._embedders[name]

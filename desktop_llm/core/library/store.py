@@ -147,6 +147,10 @@ class LibraryStore:
                             (library_id,))
             self.db.execute("DELETE FROM libraries WHERE id = ?", (library_id,))
 
+    def embedder_of(self, library_id: int) -> str:
+        with self.db.locked():
+            return self.db.execute("SELECT embedder FROM libraries WHERE id = ?", (library_id,)).fetchone()[0]
+
     def info(self, library_id: int) -> LibraryInfo:
         with self.db.locked():
             lib = self.db.execute("SELECT * FROM libraries WHERE id = ?", (library_id,)).fetchone()

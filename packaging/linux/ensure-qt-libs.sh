@@ -35,18 +35,4 @@ if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -1
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Qt needs these system libraries: ${missing[*]}. Install them with your package manager." >&2
-  exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "Qt needs: ${missing[*]}. Run as root: apt-get install -y ${missing[*]}" >&2
-    exit 0
-  fi
-fi
-echo "Installing Qt runtime libraries: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+bash "$(dirname "$0")/apt-install.sh" "Qt" "${missing[@]}"

@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_llm.core.engine import GenerationParams, LlamaCppEngine, physical_cores  # noqa: E402
+from desktop_llm.core.engine import GenerationParams, LlamaCppEngine  # noqa: E402
 from desktop_llm.core.events import Finished  # noqa: E402
 from desktop_llm.core.models import bundled_starter  # noqa: E402
+from desktop_llm.core.models.hardware import physical_cores  # noqa: E402
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
 PROMPT = "Write a detailed blog post about the history of tea, with several sections."

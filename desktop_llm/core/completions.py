@@ -40,10 +40,11 @@ def chat_job(host: ModelHost, model: ModelRef, messages: list[dict], params: Gen
 
 
 def text_job(host: ModelHost, model: ModelRef, prompt: str, params: GenerationParams,
-             listener=None) -> Job:
+             listener=None, suffix: str | None = None) -> Job:
+    """Text carried on from `prompt` (or, with `suffix`, the text between the two)."""
     def job(ctx: HostContext) -> Iterator[Event]:
         yield from ctx.engine_for(model)
-        yield from ctx.engine.stream_text(prompt, params, ctx.cancel)
+        yield from ctx.engine.stream_text(prompt, params, ctx.cancel, suffix)
 
     return host.submit(job, listener, kind=JobKind.API, info={"model": model.name})
 

@@ -9,7 +9,6 @@ even while a long prompt is being read.
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import threading
 import time
@@ -17,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+from desktop_llm.core.constraints import StopFilter, reply_grammar
 from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.logprobs import logprob_entry
+from desktop_llm.core.models.hardware import physical_cores
+from desktop_llm.core.tools import PLAIN, Dialect, ToolUse, dialect_of, native_messages
 
 PROMPT_BATCH = 64  # tokens read between cancel checks while processing a prompt
 
@@ -46,6 +48,7 @@ class GenerationParams:
     grammar: str | None = None  # or to this GBNF grammar
     stop: tuple[str, ...] = ()  # end the reply where one of these would begin
     logprobs: int | None = None  # report each token's log probability, with this many alternatives
+    tools: ToolUse | None = None  # functions the reply may (or must) call; the engine writes them its model's way
 
 
 @dataclass
@@ -98,23 +101,14 @@ class Engine(Protocol):
         prefill: str = "",
     ) -> Iterator[Event]: ...
 
-    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]: ...
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event,
+                    suffix: str | None = None) -> Iterator[Event]: ...
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int: ...
 
     def count_text(self, text: str) -> int: ...  # a text's own tokens, no chat template: to size parts
 
     def close(self) -> None: ...
-
-
-def physical_cores() -> int:
-    try:
-        import psutil
-
-        n = psutil.cpu_count(logical=False)
-    except Exception:
-        n = None
-    return max(1, n or os.cpu_count() or 1)
 
 
 class LlamaCppEngine:
@@ -129,6 +123,8 @@ class LlamaCppEngine:
         self._formatter: Any = None
         self._vocab: Any = None
         self._embedder: Any = None  # a second context of the same model, for embeddings (made on first use)
+        self._template = ""
+        self._dialect: Dialect | None = None  # how the template writes tools (learnt on first use)
 
     # -- loading -------------------------------------------------------------
     def load(self) -> None:
@@ -153,8 +149,10 @@ class LlamaCppEngine:
         llm = self._llm
         model = llm._model
         eos, bos = llm.token_eos(), llm.token_bos()
+        self._template = llm.metadata.get("tokenizer.chat_template") or FALLBACK_CHATML
+        self._dialect = None
         self._formatter = Jinja2ChatFormatter(  # renders in a sandboxed Jinja environment
-            template=llm.metadata.get("tokenizer.chat_template") or FALLBACK_CHATML,
+            template=self._template,
             eos_token=model.token_get_text(eos) if eos != -1 else "",
             bos_token=model.token_get_text(bos) if bos != -1 else "",
             stop_token_ids=[eos],
@@ -201,20 +199,20 @@ class LlamaCppEngine:
             self._llm = None
 
     # -- prompts ---------------------------------------------------------------
-    def render_prompt(self, messages: list[dict]) -> str:
+    def render_prompt(self, messages: list[dict], tools: list[dict] | None = None) -> str:
         try:
-            return self._formatter(messages=messages).prompt
+            return self._formatter(messages=messages, tools=tools).prompt
         except Exception as exc:
             raise UserError(
                 "The model's chat template could not format this conversation.", detail=repr(exc)
             ) from exc
 
-    def tokenize_prompt(self, messages: list[dict], prefill: str = "") -> list[int]:
+    def tokenize_prompt(self, messages: list[dict], prefill: str = "", tools: list[dict] | None = None) -> list[int]:
         """The prompt's tokens; `prefill` is the start of the reply, written
         after the template's assistant header so the model carries on from it."""
         if self._llm is None:
             self.load()
-        prompt = self.render_prompt(messages) + prefill
+        prompt = self.render_prompt(messages, tools) + prefill
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
@@ -260,15 +258,72 @@ class LlamaCppEngine:
         """Yield Started, Progress while reading the prompt, Token per piece of
         text, then Finished(Reply). Errors surface as exceptions."""
         t0 = time.perf_counter()
-        yield from self._generate(self.tokenize_prompt(messages, prefill), params, cancel, t0)
+        listed = None
+        if params.tools is not None:
+            messages, listed, params = self._with_tools(messages, params, params.tools)
+        yield from self._generate(self.tokenize_prompt(messages, prefill, listed), params, cancel, t0)
 
-    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]:
-        """Carry on from raw text, no chat template (an API's /v1/completions)."""
+    def tool_dialect(self) -> Dialect:
+        """How this model's chat template writes tools (see core.tools)."""
+        if self._llm is None:
+            self.load()
+        if self._dialect is None:
+            self._dialect = dialect_of(self._template, self.render_prompt)
+        return self._dialect
+
+    def _with_tools(self, messages: list[dict], params: GenerationParams, use: ToolUse):
+        """The conversation, the tools for the template and the parameters, written the model's
+        own way when its template lists tools, else in the plain form."""
+        dialect = self.tool_dialect()
+        if dialect.native:
+            native = native_messages(messages)
+            try:
+                self.render_prompt(native, use.listed())
+                return native, use.listed(), use.constrained(params, dialect)
+            except UserError:  # e.g. Llama 3.1's template takes one call per turn: the plain form takes any
+                pass
+        return use.messages(messages), None, use.constrained(params, PLAIN)
+
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event,
+                    suffix: str | None = None) -> Iterator[Event]:
+        """Carry on from raw text, no chat template (an API's /v1/completions); with a
+        `suffix`, write what goes between the two (fill-in-the-middle)."""
         t0 = time.perf_counter()
         if self._llm is None:
             self.load()
-        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        if suffix is None:
+            tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        else:
+            tokens = self._infill_tokens(prompt, suffix)
         yield from self._generate(tokens, params, cancel, t0)
+
+    def fim_tokens(self) -> tuple[int, int, int] | None:
+        """The model's fill-in-the-middle tokens (prefix, suffix, middle), or None when it has none."""
+        import llama_cpp
+
+        if self._llm is None:
+            self.load()
+        ids = (llama_cpp.llama_vocab_fim_pre(self._vocab), llama_cpp.llama_vocab_fim_suf(self._vocab),
+               llama_cpp.llama_vocab_fim_mid(self._vocab))
+        return None if -1 in ids else ids
+
+    def _infill_tokens(self, prefix: str, suffix: str) -> list[int]:
+        """[BOS] FIM_PRE prefix FIM_SUF suffix FIM_MID: the layout code models are trained on (and
+        llama.cpp's server uses); the model writes the middle."""
+        import llama_cpp
+
+        fim = self.fim_tokens()
+        if fim is None:
+            raise UserError(f"{self.model_path.name} cannot fill in the middle: it has no fill-in-the-middle "
+                            "tokens. Send the text before the gap as 'prompt' without 'suffix', or use a code "
+                            "model that has them (Qwen2.5-Coder, CodeLlama, StarCoder2 and others).")
+        pre, suf, mid = fim
+
+        def text(value: str) -> list[int]:
+            return self._llm.tokenize(value.encode("utf-8"), add_bos=False, special=False)
+
+        bos = [self._llm.token_bos()] if llama_cpp.llama_vocab_get_add_bos(self._vocab) else []
+        return [*bos, pre, *text(prefix), suf, *text(suffix), mid]
 
     def _generate(self, tokens: list[int], params: GenerationParams, cancel: threading.Event,
                   t0: float) -> Iterator[Event]:
@@ -305,7 +360,7 @@ class LlamaCppEngine:
                 repeat_penalty=params.repeat_penalty,
                 presence_penalty=params.presence_penalty,
                 frequency_penalty=params.frequency_penalty,
-                grammar=_grammar(params),
+                grammar=reply_grammar(params.json_schema, params.grammar),
             ):
                 now = time.perf_counter()
                 if cancel.is_set():
@@ -338,47 +393,3 @@ class LlamaCppEngine:
         stats.timed(t0, t_first, t_last, time.perf_counter())
         logprobs = entries if params.logprobs is not None else None
         yield Finished(Reply("".join(pieces), finish, stats, logprobs), stats)
-
-
-class StopFilter:
-    """Holds back text that may be the start of a stop sequence, and cuts
-    the reply where one begins (so a stop string is never shown)."""
-
-    def __init__(self, stops: tuple[str, ...] = ()):
-        self.stops = [s for s in stops if s]
-        self.buffer = ""
-        self.stopped = False
-
-    def feed(self, text: str) -> str:
-        if not self.stops or self.stopped:
-            return "" if self.stopped else text
-        self.buffer += text
-        found = [self.buffer.find(s) for s in self.stops if s in self.buffer]
-        if found:
-            out, self.buffer, self.stopped = self.buffer[: min(found)], "", True
-            return out
-        hold = next((n for n in range(min(len(self.buffer), max(map(len, self.stops)) - 1), 0, -1)
-                     if any(s.startswith(self.buffer[-n:]) for s in self.stops)), 0)
-        out, self.buffer = self.buffer[: len(self.buffer) - hold], self.buffer[len(self.buffer) - hold:]
-        return out
-
-    def flush(self) -> str:
-        out, self.buffer = self.buffer, ""
-        return out
-
-
-def _compiled_grammar(kind: str, source: str):
-    from llama_cpp import LlamaGrammar
-
-    if kind == "json":
-        return LlamaGrammar.from_json_schema(source, verbose=False)
-    return LlamaGrammar.from_string(source, verbose=False)
-
-
-def _grammar(params: GenerationParams):
-    """The llama.cpp grammar the reply must follow: JSON of a shape, or GBNF."""
-    if params.json_schema is not None:
-        return _compiled_grammar("json", json.dumps(params.json_schema, sort_keys=True))
-    if params.grammar is not None:
-        return _compiled_grammar("gbnf", params.grammar)
-    return None

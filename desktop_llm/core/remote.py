@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -109,7 +109,8 @@ class RemoteEngine:
     def close(self) -> None:
         pass
 
-    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[Event]:
+    def stream_text(self, prompt: str, params: GenerationParams, cancel: threading.Event,
+                    suffix: str | None = None) -> Iterator[Event]:
         raise UserError(f"{self.config.name} is a remote model: it answers chat messages only, not raw text "
                         "completions. Use /v1/chat/completions, or a local model.")
 
@@ -137,6 +138,9 @@ class RemoteEngine:
         import httpx
 
         self.load()
+        if params.tools is not None:  # the plain form; the call's schema when a call is required
+            messages = params.tools.messages(messages)
+            params = replace(params, json_schema=params.tools.json_schema() or params.json_schema, tools=None)
         if prefill:
             messages = messages + [{"role": "assistant", "content": prefill}]
         body = {"model": self.config.model, "messages": messages, "stream": True, "max_tokens": params.max_tokens,

@@ -94,3 +94,23 @@ def test_bad_tool_requests_are_400(client):  # noqa: F811
         client.chat.completions.create(model="default", messages=ASK, tools=[{"type": "function"}])
     with pytest.raises(openai.BadRequestError, match="tool_call_id"):
         client.chat.completions.create(model="default", messages=ASK + [{"role": "tool", "content": "18"}])
+
+
+def test_under_auto_a_response_format_is_the_shape_of_an_answer(client):  # noqa: F811
+    verdict = {"type": "object", "properties": {"liked": {"type": "boolean"}, "stars": {"type": "integer"}},
+               "required": ["liked", "stars"], "additionalProperties": False}
+    kinds = set()
+    for seed in range(4):  # a call, or JSON of the response format: never prose, never another shape
+        reply = client.chat.completions.create(
+            model="default", messages=[{"role": "user", "content": "The tea was lovely. Rate it."}],
+            tools=[WEATHER], tool_choice="auto", max_tokens=80, seed=seed, temperature=1.0,
+            response_format={"type": "json_schema", "json_schema": {"name": "verdict", "schema": verdict}})
+        message = reply.choices[0].message
+        if message.tool_calls:
+            assert all(valid(c.function.name, c.function.arguments) for c in message.tool_calls)
+            kinds.add("call")
+        else:
+            answer = json.loads(message.content)
+            assert set(answer) == {"liked", "stars"} and isinstance(answer["liked"], bool)
+            kinds.add("answer")
+    assert kinds

@@ -90,8 +90,12 @@ def llama_supports_gpu() -> bool:
         return False
 
 
+def physical_cores() -> int:
+    """Cores, not hyper-threads: llama.cpp runs fastest with one thread per core."""
+    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+
+
 def detect() -> Hardware:
     vm = psutil.virtual_memory()
     gpus = nvidia_gpus() or apple_gpus(vm.total, vm.available)
-    cores = psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
-    return Hardware(vm.total, vm.available, gpus, llama_supports_gpu(), cores)
+    return Hardware(vm.total, vm.available, gpus, llama_supports_gpu(), physical_cores())

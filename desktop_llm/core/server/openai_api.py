@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import TERMINAL, Failed, Finished, Token
+from desktop_llm.core.events import TERMINAL, Failed, Finished, Started, Token
 from desktop_llm.core.host import Job
 from desktop_llm.core.logprobs import completion_logprobs
 from desktop_llm.core.server.guard import RequestGuard
@@ -131,11 +131,11 @@ class OpenAIApi:
         req = chat_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
         use = req.tools
-        messages = use.messages(req.messages or []) if use else plain_messages(req.messages or [])
-        params = req.params
-        if use is not None:  # the reply is held to the shape of a call (or a call or text, under auto)
-            params = replace(params, json_schema=use.json_schema() or params.json_schema, grammar=use.grammar())
-        await self._check_length(model, [m["content"] for m in messages])
+        plain = use.messages(req.messages or []) if use else plain_messages(req.messages or [])
+        # with tools, the engine writes the conversation its model's way and holds the reply to a call's shape
+        messages = req.messages or [] if use else plain
+        params = replace(req.params, tools=use)
+        await self._check_length(model, [m["content"] for m in plain])
         return await self._run(request, replace(req, model=model.name), lambda listener: chat_job(
             self.core.host, model, messages, params, listener), chat=True)
 
@@ -143,9 +143,9 @@ class OpenAIApi:
         req = completion_request(await self._body(request), self.core.settings)
         model = self._model(req.model)
         prompt = req.prompt or ""
-        await self._check_length(model, [prompt])
+        await self._check_length(model, [prompt, req.suffix or ""])
         return await self._run(request, replace(req, model=model.name), lambda listener: text_job(
-            self.core.host, model, prompt, req.params, listener), chat=False)
+            self.core.host, model, prompt, req.params, listener, req.suffix), chat=False)
 
     async def embeddings(self, request: HttpRequest):
         body = await self._body(request)
@@ -211,8 +211,11 @@ class OpenAIApi:
                         job.cancel()
 
             jobs.append(submit(deliver))
-            return StreamingResponse(self._stream(request, jobs[0], events, ident, created, req, chat, release),
-                                     media_type="text/event-stream")
+            opening = await _opening(request, jobs[0], events)
+            if isinstance(opening[-1], Failed):  # refused before a word was written: answered with its status
+                raise ApiError.of(opening[-1].error())
+            return StreamingResponse(self._stream(request, jobs[0], events, opening, ident, created, req, chat,
+                                                  release), media_type="text/event-stream")
         try:
             reply = await _result(request, submit(None))
         finally:
@@ -231,7 +234,7 @@ class OpenAIApi:
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
 
-    async def _stream(self, request, job, events, ident, created, req: Request, chat, release):
+    async def _stream(self, request, job, events, opening: list, ident, created, req: Request, chat, release):
         obj = "chat.completion.chunk" if chat else "text_completion"
         head = json.dumps({"id": ident, "object": obj, "created": created, "model": req.model})[:-1]
 
@@ -255,13 +258,15 @@ class OpenAIApi:
             elif req.echo and req.prompt:
                 yield before + json.dumps(req.prompt) + after
             while True:
-                try:
-                    event = await asyncio.wait_for(events.get(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    continue
-                batch = [event]
+                if opening:
+                    batch, opening = opening, []
+                else:
+                    try:
+                        batch = [await asyncio.wait_for(events.get(), timeout=1.0)]
+                    except asyncio.TimeoutError:
+                        if await request.is_disconnected():
+                            return
+                        continue
                 while not events.empty() and not isinstance(batch[-1], TERMINAL):  # whatever else has arrived
                     batch.append(events.get_nowait())
                 out = []
@@ -303,6 +308,21 @@ class OpenAIApi:
         finally:
             job.cancel()  # the client went away (or we are done): stop generating
             release()
+
+
+async def _opening(request: HttpRequest, job: Job, events: asyncio.Queue) -> list:
+    """The events up to the reply's start (the model loading, then Started) or its end: a request
+    refused before any text is answered with a status, not a stream that carries the error."""
+    seen: list = []
+    while True:
+        try:
+            seen.append(await asyncio.wait_for(events.get(), timeout=1.0))
+        except asyncio.TimeoutError:
+            if await request.is_disconnected():
+                job.cancel()
+            continue
+        if isinstance(seen[-1], (Started, Token, *TERMINAL)):
+            return seen
 
 
 async def _result(request: HttpRequest, job: Job):

@@ -52,6 +52,7 @@ class Request:
     echo: bool = False  # completions: the prompt comes back before the text
     messages: list[dict] | None = None  # chat
     prompt: str | None = None  # completions
+    suffix: str | None = None  # completions: the text after the gap (fill-in-the-middle)
     tools: ToolUse | None = None  # chat with tools the model may (or must) call
 
 
@@ -237,10 +238,8 @@ def _tool_use(body: dict) -> ToolUse | None:
                             "\"function\": {\"name\": <one of the tools>}}.", param="tool_choice")
     parallel = body.get("parallel_tool_calls", True)
     use = ToolUse(tuple(parsed), choice, parallel is not False and choice in ("auto", "required"))
-    from llama_cpp.llama_grammar import json_schema_to_gbnf  # the converter the engine uses
-
     try:
-        json_schema_to_gbnf(json.dumps(use.call_schema()))
+        use.grammar()  # the converter the engine uses
     except Exception as exc:
         raise ApiError(400, f"A tool's parameters cannot be followed here: {exc}.", param="tools") from exc
     return use
@@ -253,16 +252,17 @@ def completion_request(body, settings: Settings) -> Request:
         prompt = prompt[0]
     if not isinstance(prompt, str) or not prompt:
         raise ApiError(400, "'prompt' must be a non-empty string.", param="prompt")
-    if body.get("suffix") is not None:
-        raise ApiError(400, "'suffix' (fill-in-the-middle) is not supported: send the text before the gap as "
-                            "'prompt' only.", param="suffix")
+    suffix = body.get("suffix")
+    if suffix is not None and not isinstance(suffix, str):
+        raise ApiError(400, "'suffix' must be text: what comes after the gap the model fills.", param="suffix")
     echo = body.get("echo", False)
     if not isinstance(echo, bool):
         raise ApiError(400, "'echo' must be true or false.", param="echo")
     top = body.get("logprobs")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 5):
         raise ApiError(400, "'logprobs' must be a whole number from 0 to 5.", param="logprobs")
-    return Request(model, replace(params, logprobs=top), stream, _include_usage(body), echo, prompt=prompt)
+    return Request(model, replace(params, logprobs=top), stream, _include_usage(body), echo, prompt=prompt,
+                   suffix=suffix)
 
 
 def _include_usage(body: dict) -> bool:

@@ -13,23 +13,11 @@ from desktop_llm.core.engine import FALLBACK_CHATML
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.tools import Dialect, Tool, ToolUse, dialect_of
 
-QWEN = (Path(__file__).parent.parent / "data" / "qwen2.5-chat-template.jinja").read_text()
+DATA = Path(__file__).parent.parent / "data"
+QWEN = (DATA / "qwen2.5-chat-template.jinja").read_text()
 # Llama 3.1's way with custom tools, in brief: the tools as JSON in the first user turn, asked for and
-# written back as {"name": ..., "parameters": ...} (these lines are the template's own).
-LLAMA31 = """{{- bos_token }}
-{%- if tools is not none %}{{- '<|start_header_id|>user<|end_header_id|>\\n\\n' }}
-{{- 'Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\\n\\n' }}
-{{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
-{%- for t in tools %}{{- t | tojson(indent=4) }}{{- "\\n\\n" }}{%- endfor %}{{- '<|eot_id|>' }}{%- endif %}
-{%- for message in messages %}
-{%- if message.tool_calls is defined and message.tool_calls %}
-{%- if message.tool_calls|length != 1 %}{{- raise_exception("This model only supports single tool-calls at once!") }}{%- endif %}
-{%- set tool_call = message.tool_calls[0].function %}
-{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{{- '{"name": "' + tool_call.name + '", ' }}{{- '"parameters": ' }}{{- tool_call.arguments | tojson }}{{- "}" }}{{- "<|eot_id|>" }}
-{%- elif message.role == "tool" %}{{- "<|start_header_id|>ipython<|end_header_id|>\\n\\n" + message.content + "<|eot_id|>" }}
-{%- else %}{{- '<|start_header_id|>' + message.role + '<|end_header_id|>\\n\\n' + message.content + '<|eot_id|>' }}{%- endif %}
-{%- endfor %}
-{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"""
+# written back as {"name": ..., "parameters": ...} (its tool lines are the template's own).
+LLAMA31 = (DATA / "llama3.1-tools-excerpt.jinja").read_text()
 WEATHER = Tool("get_weather", "", {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
 
 

@@ -1,5 +1,5 @@
 """The clients people point at a local server, against the real server and the real
-starter model: LangChain's ChatOpenAI, instructor and simonw's llm CLI. The small
+starter model: LangChain's ChatOpenAI, instructor, pydantic-ai and simonw's llm CLI. The small
 model's answers are poor; what is tested is that each client's structured output
 and tool calls come back in the shape it asks for."""
 
@@ -99,3 +99,38 @@ def test_log_probabilities_in_chat_and_completions(client):  # noqa: F811
     lp = completion.choices[0].logprobs
     assert "".join(lp.tokens) == completion.choices[0].text and len(lp.token_logprobs) == len(lp.tokens)
     assert all(len(top) == 2 for top in lp.top_logprobs) and lp.text_offset[0] == 0
+
+
+def test_pydantic_ai_output_tool_results_and_streamed_usage(api):  # noqa: F811
+    import asyncio
+
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    model = OpenAIChatModel("default", provider=OpenAIProvider(base_url=api.url, api_key=KEY))
+    settings = {"max_tokens": 120, "temperature": 0, "seed": 1}
+    agent = Agent(model, output_type=Verdict, model_settings=settings)
+
+    @agent.tool_plain
+    def tea_temperature() -> str:
+        """How warm the tea is."""
+        return "65 degrees"
+
+    # structured output, through pydantic-ai's own output tool (tool_choice required)
+    assert isinstance(agent.run_sync(ASK).output, Verdict)
+    # a history with a tool call and its result, as pydantic-ai sends it (content null, then role "tool")
+    history = [ModelRequest(parts=[UserPromptPart(ASK)]),
+               ModelResponse(parts=[ToolCallPart("tea_temperature", {}, tool_call_id="call_1")]),
+               ModelRequest(parts=[ToolReturnPart("tea_temperature", "65 degrees", tool_call_id="call_1")])]
+    result = agent.run_sync("Now rate it.", message_history=history)
+    assert isinstance(result.output, Verdict)
+
+    async def streamed():  # text streamed; the usage chunk gives the counts
+        async with Agent(model, model_settings={"max_tokens": 12}).run_stream("Say hello.") as run:
+            text = await run.get_output()
+            return text, run.usage
+
+    text, usage = asyncio.run(streamed())
+    assert text and usage.input_tokens > 0 and 0 < usage.output_tokens <= 12

@@ -12,12 +12,15 @@ from typing import Iterator
 from desktop_llm.cli.common import print_json, progress_printer
 from desktop_llm.core.library.indexer import IndexReport
 from desktop_llm.core.library.libraries import Libraries
+from desktop_llm.core.models import ModelRegistry
 from desktop_llm.core.paths import AppPaths
 
 
 @contextmanager
 def open_libraries() -> Iterator[Libraries]:
-    libraries = Libraries(AppPaths.from_env().ensure().library_db)
+    paths = AppPaths.from_env().ensure()
+    registry = ModelRegistry(paths)
+    libraries = Libraries(paths.library_db, lambda name: registry.resolve(name).path)
     try:
         yield libraries
     finally:
@@ -52,7 +55,7 @@ def _report(name: str, report: IndexReport, as_json: bool, libraries: Libraries)
 
 def cmd_add(args) -> int:
     with open_libraries() as libraries, stoppable() as cancel:
-        report = libraries.add(args.name, [Path(p) for p in args.paths], progress_printer(), cancel)
+        report = libraries.add(args.name, [Path(p) for p in args.paths], progress_printer(), cancel, args.embedder)
         return _report(args.name, report, args.json, libraries)
 
 
@@ -60,6 +63,20 @@ def cmd_index(args) -> int:
     with open_libraries() as libraries, stoppable() as cancel:
         report = libraries.index(args.name, progress_printer(), cancel)
         return _report(args.name, report, args.json, libraries)
+
+
+def cmd_embedder(args) -> int:
+    with open_libraries() as libraries, stoppable() as cancel:
+        done = libraries.change_embedder(args.name, args.model, progress_printer(), cancel)
+        info = libraries.info(args.name)
+    if args.json:
+        print_json({**info.as_dict(), "stopped": not done})
+    elif done:
+        print(f"{info.name} now finds passages with {info.embedder} ({info.chunks} passages).", file=sys.stderr)
+    else:
+        print(f"Stopped; {info.name} still uses {info.embedder}. Run this again to go on where it stopped.",
+              file=sys.stderr)
+    return 0 if done else 1
 
 
 def cmd_list(args) -> int:
@@ -78,7 +95,8 @@ def cmd_status(args) -> int:
     if args.json:
         print_json(info.as_dict())
     else:
-        print(f"{info.name}: {info.files} files, {info.chunks} passages, from {', '.join(info.sources)}")
+        print(f"{info.name}: {info.files} files, {info.chunks} passages, from {', '.join(info.sources)}; "
+              f"passages found with {info.embedder}")
         for path, reason in info.problems:
             print(f"  not read: {path}: {reason}")
     return 0
@@ -108,7 +126,14 @@ def add_parser(sub, common) -> None:
     p = lsub.add_parser("add", parents=[common], help="add files or folders to a library (made when new), and index")
     p.add_argument("name")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--embedder", metavar="MODEL", help="an installed model to find passages with, for a new "
+                   "library (default: the built-in one)")
     p.set_defaults(func=cmd_add)
+    p = lsub.add_parser("embedder", parents=[common], help="find passages with another model: embeds the "
+                        "library's passages again")
+    p.add_argument("name")
+    p.add_argument("model", help="an installed model's name, or wordllama-256 for the built-in one")
+    p.set_defaults(func=cmd_embedder)
     p = lsub.add_parser("index", parents=[common], help="bring a library's index up to date with its files")
     p.add_argument("name")
     p.set_defaults(func=cmd_index)

@@ -155,8 +155,9 @@ def cmd_catalog(args) -> int:
             print_json([r.as_dict() for r in rows])
         else:
             for r in rows:
-                mark = "installed" if r.installed else ""
-                print(f"{r.entry.id:<16} {r.entry.parameters:>5}  {r.fit.text:<48} {mark}")
+                mark = " ".join(m for m in ("embedding" if r.entry.kind == "embedding" else "",
+                                            "installed" if r.installed else "") if m)
+                print(f"{r.entry.id:<22} {r.entry.parameters:>5}  {r.fit.text:<48} {mark}")
         return 0
 
 

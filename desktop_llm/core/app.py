@@ -41,7 +41,7 @@ class AppCore:
 
     @cached_property
     def libraries(self) -> Libraries:
-        return Libraries(self.paths.library_db)
+        return Libraries(self.paths.library_db, lambda name: self.registry.resolve(name).path)
 
     @cached_property
     def guard(self) -> ModelGuard:

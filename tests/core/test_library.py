@@ -13,6 +13,7 @@ import pytest
 
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.writers import save_document
+from desktop_llm.core.errors import UserError
 from desktop_llm.core.library.libraries import Libraries
 from tests.conftest import run_cli
 
@@ -144,6 +145,11 @@ def test_library_commands(app_home, folder):
     assert Path(hits[0]["file"]).name == "warranty.html"
     listed = json.loads(run_cli("library", "list", "--json", home=app_home).stdout)
     assert [lib["library"] for lib in listed] == ["shop"]
+    switched = run_cli("library", "embedder", "shop", "SmolLM2-135M-Instruct.Q4_1", "--json", home=app_home)
+    assert switched.returncode == 0, switched.stderr
+    assert json.loads(switched.stdout)["embedder"] == "gguf:SmolLM2-135M-Instruct.Q4_1"
+    run = run_cli("library", "search", "shop", "two-year warranty on kettles", "--json", home=app_home)
+    assert run.returncode == 0 and json.loads(run.stdout)
     assert run_cli("library", "remove", "shop", home=app_home).returncode == 0
     missing = run_cli("library", "search", "shop", "anything", home=app_home)
     assert missing.returncode == 1 and "no library" in missing.stderr
@@ -227,3 +233,66 @@ def test_a_draft_written_from_a_library_carries_its_sources(app_home, folder):
     assert draft["variants"][0].strip() and "refunds.md" in {Path(s["file"]).name for s in draft["sources"]}
     missing = run_cli("draft", "customer-reply", "--field", "message=Hello", "--library", "nope", home=app_home)
     assert missing.returncode == 1 and "no library" in missing.stderr
+
+
+def test_the_starter_gguf_as_the_embedder(tmp_path, folder, starter):
+    from desktop_llm.core.errors import NotFound
+
+    def model_path(name: str) -> Path:  # as the model registry finds an installed model
+        if name == starter.name:
+            return starter.path
+        (tmp_path / "broken.gguf").write_bytes(b"GGUF" + bytes(60))
+        if name == "broken":
+            return tmp_path / "broken.gguf"
+        raise NotFound(f"No model named {name} is installed.")
+
+    libraries = Libraries(tmp_path / "gguf.db", model_path)
+    try:
+        report = libraries.add("policies", [folder], embedder=starter.name)
+        assert report.read == 5 and libraries.info("policies").embedder == f"gguf:{starter.name}"
+        ids, matrix = libraries.store.vectors(libraries.store.library_id("policies"))
+        assert matrix.shape == (report.chunks, 576)  # the model's own width, not the built-in 256
+        assert abs(float((matrix ** 2).sum(axis=1).mean()) - 1) < 1e-4  # unit length
+        hits = libraries.search("policies", "When do orders leave the warehouse?", top=3)
+        assert len(hits) == 3 and "shipping.txt" in {Path(h.file).name for h in hits}
+        with pytest.raises(NotFound, match="No model named nope"):
+            libraries.add("other", [folder], embedder="nope")
+        with pytest.raises(UserError, match="broken.gguf cannot be loaded to embed passages"):
+            libraries.add("other", [folder], embedder="broken")
+        assert libraries.names() == ["policies"]  # neither was made
+    finally:
+        libraries.close()
+
+
+def test_a_new_embedder_re_embeds_with_progress_and_a_stop_loses_nothing(tmp_path, folder, starter, monkeypatch):
+    import desktop_llm.core.library.libraries as module
+
+    monkeypatch.setattr(module, "REEMBED_BATCH", 2)
+    libraries = Libraries(tmp_path / "switch.db", lambda name: starter.path)
+    try:
+        chunks = libraries.add("policies", [folder]).chunks
+        library_id = libraries.store.library_id("policies")
+        cancel, seen = threading.Event(), []
+
+        def progress(done: int, total: int, label: str) -> None:
+            seen.append((done, total))
+            if len(seen) == 2:
+                cancel.set()  # Stop after the first batch
+
+        assert libraries.change_embedder("policies", starter.name, progress, cancel) is False
+        assert seen == [(0, chunks), (2, chunks)]
+        assert libraries.info("policies").embedder == "wordllama-256"  # still searching the old way
+        assert libraries.store.vectors(library_id)[1].shape == (chunks, 256)
+        assert libraries.search("policies", "two-year warranty", top=1)
+        seen.clear()
+        assert libraries.change_embedder("policies", starter.name, progress) is True
+        assert seen[0] == (2, chunks) and seen[-1] == (chunks, chunks)  # carried on where it stopped
+        assert libraries.info("policies").embedder == f"gguf:{starter.name}"
+        assert libraries.store.vectors(library_id)[1].shape == (chunks, 576)
+        with libraries.store.db.locked():
+            assert libraries.store.db.execute("SELECT COUNT(*) FROM pending_vectors").fetchone()[0] == 0
+        assert libraries.index("policies").read == 0  # the files themselves were not read again
+        assert libraries.change_embedder("policies", None) is True  # back to the built-in one
+        assert libraries.store.vectors(library_id)[1].shape == (chunks, 256)
+    finally:
+        libraries.close()

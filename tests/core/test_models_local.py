@@ -79,11 +79,18 @@ def test_fit_verdicts_for_cpu_machines():
 
 def test_catalog_entries_are_complete():
     catalog = load_catalog()
-    assert 10 <= len(catalog) <= 15
+    chat = [e for e in catalog if e.kind == "chat"]
+    embedding = [e for e in catalog if e.kind == "embedding"]
+    assert 10 <= len(chat) <= 15 and len(chat) + len(embedding) == len(catalog)
     for e in catalog:
-        assert set(e.files) == {"Q4_K_M", "Q5_K_M", "Q8_0"} and e.default_quant == "Q4_K_M"
         assert e.repo.count("/") == 1 and all(f.endswith(".gguf") for f in e.files.values())
-        assert e.license and e.languages and e.good_for and e.context_length >= 4096
+        assert e.license and e.languages and e.good_for and e.default_quant in e.files
+    for e in chat:
+        assert set(e.files) == {"Q4_K_M", "Q5_K_M", "Q8_0"} and e.default_quant == "Q4_K_M"
+        assert e.context_length >= 4096 and not e.query_prefix
+    # embedding models: an English one, a small one, one for many languages, each with its training's prefixes
+    assert {"nomic-embed-text-v1.5", "bge-small-en-v1.5", "multilingual-e5-small"} == {e.id for e in embedding}
+    assert all(e.query_prefix for e in embedding) and max(len(e.languages) for e in embedding) > 10
 
 
 def test_recommend_scales_with_the_machine():

@@ -54,7 +54,8 @@ def choose_repo(qtbot, models, repo):
 def test_catalog_shows_every_model_with_a_fit_badge_and_a_recommendation(qtbot, make_window, hub):
     window = make_window()
     models = open_models(qtbot, window)
-    assert len(catalog_texts(models, 0)) == 12
+    names = catalog_texts(models, 0)
+    assert len(names) == 15 and sum(t.endswith("For libraries") for t in names) == 3  # the embedding models
     assert all(t.startswith(("Fits", "Too large")) for t in catalog_texts(models, 2))
     [recommended] = [t for t in catalog_texts(models, 0) if "★ Recommended" in t]
     assert models.catalog.selected().name in recommended  # selected first
@@ -176,7 +177,7 @@ def test_offline_mode_turns_search_off_and_the_catalog_still_browses(qtbot, make
     window = make_window()
     models = open_models(qtbot, window)
     assert not models.search.query.isEnabled() and "Offline mode is on" in models.search.message.plain
-    assert len(catalog_texts(models, 0)) == 12
+    assert len(catalog_texts(models, 0)) == 15
     models.catalog.download()
     qtbot.waitUntil(lambda: "Offline mode is on" in models.catalog.message.plain, timeout=WAIT_MS)
     assert hub.state.requests == []

@@ -20,7 +20,7 @@ from desktop_llm.core.documents.model import Document
 from desktop_llm.core.documents.readers import decode_text, read_document, read_text
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.library.chunks import chunk_document
-from desktop_llm.core.library.embedder import WordLlamaEmbedder
+from desktop_llm.core.library.embedder import Embedder, passage
 from desktop_llm.core.library.store import LibraryStore
 
 # Plain-text files people keep beside their documents, read as text.
@@ -68,7 +68,7 @@ def read_any(path: Path) -> Document:
     return doc
 
 
-def index_library(store: LibraryStore, library_id: int, embedder: WordLlamaEmbedder,
+def index_library(store: LibraryStore, library_id: int, embedder: Embedder,
                   progress: Callable[[int, int, str], None] | None = None,
                   cancel: threading.Event | None = None) -> IndexReport:
     t0 = time.perf_counter()
@@ -124,10 +124,11 @@ def _index_file(store, library_id, embedder, path: Path, row, report: IndexRepor
         return
     try:
         chunks = chunk_document(read_any(path))
-        vectors = embedder.embed([f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks])
+        vectors = embedder.embed([passage(c.heading, c.text) for c in chunks])
     except UserError as exc:
         store.put_file(library_id, str(path), stat.st_size, stat.st_mtime, digest, [], None, exc.message)
         return
-    store.put_file(library_id, str(path), stat.st_size, stat.st_mtime, digest, chunks, vectors)
+    store.put_file(library_id, str(path), stat.st_size, stat.st_mtime, digest, chunks, vectors,
+                   embedder=embedder.name)
     report.read += 1
     report.chunks += len(chunks)

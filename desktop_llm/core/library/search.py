@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_llm.core.library.embedder import WordLlamaEmbedder
+from desktop_llm.core.library.embedder import Embedder
 from desktop_llm.core.library.store import LibraryStore
 
 CANDIDATES = 50  # from each method, before fusing
@@ -88,14 +88,14 @@ def fused(rankings: list[list[int]]) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
-def search(store: LibraryStore, library_id: int, embedder: WordLlamaEmbedder, query: str, top: int = 5,
+def search(store: LibraryStore, library_id: int, embedder: Embedder, query: str, top: int = 5,
            method: str = "hybrid") -> list[Hit]:
     """The best passages for `query`: hybrid (both fused), "keyword" or "vector" alone."""
     rankings = []
     if method in ("hybrid", "keyword"):
         rankings.append(keyword_ranking(store, library_id, query))
     if method in ("hybrid", "vector"):
-        rankings.append(vector_ranking(store, library_id, embedder.embed([query])[0]))
+        rankings.append(vector_ranking(store, library_id, embedder.embed_query(query)))
     best = fused(rankings)[:top]
     if not best:
         return []

@@ -42,6 +42,11 @@ MIGRATIONS = [
     """
     CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
     """,
+    # 3: vectors of another embedder, made while the library keeps searching with its own (see re-embedding)
+    """
+    CREATE TABLE pending_vectors (chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+                                  embedder TEXT NOT NULL, vector BLOB NOT NULL);
+    """,
 ]
 
 
@@ -174,10 +179,15 @@ class LibraryStore:
                     for r in self.db.execute("SELECT * FROM files WHERE library_id = ?", (library_id,))}
 
     def put_file(self, library_id: int, path: str, size: int, mtime: float, sha256: str, chunks: list[Chunk],
-                 vectors: np.ndarray | None, error: str = "") -> None:
-        """A file's chunks replace its old ones, with its row, all at once."""
+                 vectors: np.ndarray | None, error: str = "", embedder: str = "") -> None:
+        """A file's chunks replace its old ones, with its row, all at once; `embedder` made the vectors
+        (refused if the library switched to another meanwhile: vectors of two kinds do not compare)."""
         self._forget(library_id)
         with self.db.transaction():
+            current = self.db.execute("SELECT embedder FROM libraries WHERE id = ?", (library_id,)).fetchone()
+            if embedder and current is not None and current[0] != embedder:
+                raise UserError("The library changed how it finds passages while it was being indexed. "
+                                "Index it again.")
             self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "
                             "AND path = ?)", (library_id, path))
             self.db.execute("DELETE FROM files WHERE library_id = ? AND path = ?", (library_id, path))
@@ -202,3 +212,40 @@ class LibraryStore:
                 self.db.execute("DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE library_id = ? "
                                 "AND path = ?)", (library_id, path))
                 self.db.execute("DELETE FROM files WHERE library_id = ? AND path = ?", (library_id, path))
+
+    # -- another embedder -------------------------------------------------------------------------
+    def unembedded(self, library_id: int, embedder: str, limit: int) -> list[tuple[int, str, str]]:
+        """Chunks (id, heading, text) that have no vector from `embedder` yet."""
+        with self.db.locked():
+            return [(r[0], r[1], r[2]) for r in self.db.execute(
+                "SELECT chunks.id, chunks.heading, chunks.text FROM chunks JOIN files ON files.id = chunks.file_id "
+                "LEFT JOIN pending_vectors p ON p.chunk_id = chunks.id AND p.embedder = ? "
+                "WHERE files.library_id = ? AND p.chunk_id IS NULL ORDER BY chunks.id LIMIT ?",
+                (embedder, library_id, limit))]
+
+    def count_unembedded(self, library_id: int, embedder: str) -> tuple[int, int]:
+        """(chunks still to embed with `embedder`, all the library's chunks)."""
+        with self.db.locked():
+            row = self.db.execute(
+                "SELECT COUNT(*), COUNT(p.chunk_id) FROM chunks JOIN files ON files.id = chunks.file_id "
+                "LEFT JOIN pending_vectors p ON p.chunk_id = chunks.id AND p.embedder = ? "
+                "WHERE files.library_id = ?", (embedder, library_id)).fetchone()
+        return row[0] - row[1], row[0]
+
+    def put_pending(self, embedder: str, ids: list[int], vectors: np.ndarray) -> None:
+        """A batch of new vectors, kept aside (a stop or a crash keeps what is done)."""
+        with self.db.transaction():
+            for chunk_id, vector in zip(ids, vectors):
+                self.db.execute("INSERT OR REPLACE INTO pending_vectors (chunk_id, embedder, vector) VALUES (?, ?, ?)",
+                                (chunk_id, embedder, vector.astype(np.float32).tobytes()))
+
+    def switch_embedder(self, library_id: int, embedder: str) -> None:
+        """Every chunk takes its vector from `embedder`, and the library that embedder, at once."""
+        self._forget(library_id)
+        with self.db.transaction():
+            self.db.execute("UPDATE chunks SET vector = (SELECT vector FROM pending_vectors p WHERE "
+                            "p.chunk_id = chunks.id AND p.embedder = ?) WHERE file_id IN (SELECT id FROM files "
+                            "WHERE library_id = ?)", (embedder, library_id))
+            self.db.execute("DELETE FROM pending_vectors WHERE chunk_id IN (SELECT chunks.id FROM chunks JOIN "
+                            "files ON files.id = chunks.file_id WHERE files.library_id = ?)", (library_id,))
+            self.db.execute("UPDATE libraries SET embedder = ? WHERE id = ?", (embedder, library_id))

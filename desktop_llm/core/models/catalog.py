@@ -1,6 +1,7 @@
 """The curated catalog: a short list of good open instruct models for writing
-and translation (resources/catalog.json). Sizes and checksums are not stored
-here; they come from the Hub when a file is chosen."""
+and translation, and embedding models for libraries (resources/catalog.json).
+Sizes and checksums are not stored here; they come from the Hub when a file
+is chosen."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ class CatalogEntry:
     languages: tuple
     good_for: str
     architecture: Architecture
+    kind: str = "chat"  # or "embedding": a model that turns text into vectors for libraries, not one to chat with
+    query_prefix: str = ""  # what an embedding model wants before a question...
+    document_prefix: str = ""  # ...and before a passage (as it was trained)
 
     def file_for(self, quant: str | None = None) -> str:
         quant = (quant or self.default_quant).upper()
@@ -65,7 +69,7 @@ class CatalogEntry:
             "id": self.id, "name": self.name, "repo": self.repo, "files": dict(self.files),
             "default_quant": self.default_quant, "parameters": self.parameters,
             "context_length": self.context_length, "license": self.license,
-            "languages": list(self.languages), "good_for": self.good_for,
+            "languages": list(self.languages), "good_for": self.good_for, "kind": self.kind,
         }
 
 
@@ -90,5 +94,14 @@ def find_entry(key: str, catalog: list[CatalogEntry] | None = None) -> CatalogEn
     key = key.strip().lower()
     for entry in catalog or load_catalog():
         if key in (entry.id.lower(), entry.repo.lower()):
+            return entry
+    return None
+
+
+def embedding_entry(file_name: str) -> CatalogEntry | None:
+    """The catalog's embedding model a GGUF file is (by its file name, or its family's id in it)."""
+    name = file_name.lower()
+    for entry in load_catalog():
+        if entry.kind == "embedding" and (file_name in entry.files.values() or entry.id in name):
             return entry
     return None

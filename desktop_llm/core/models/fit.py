@@ -129,4 +129,5 @@ def recommend(catalog: list[CatalogEntry], hw: Hardware, n_ctx: int = 4096) -> C
         cpu_limit = CPU_PARAMS_LIMIT if hw.cpu_cores >= 4 else SMALL_CPU_PARAMS_LIMIT
         return fit.verdict == "fits" and entry.parameter_count <= cpu_limit
 
-    return max(filter(comfortable, catalog), key=lambda e: e.parameter_count, default=None)
+    chat = [e for e in catalog if e.kind == "chat"]
+    return max(filter(comfortable, chat), key=lambda e: e.parameter_count, default=None)

@@ -90,7 +90,7 @@ class CatalogView(QWidget):
         for row in rows:
             e = row.entry
             marks = (["★ Recommended"] if recommended and e.id == recommended.id else []) + \
-                (["✓ Installed"] if row.installed else [])
+                (["✓ Installed"] if row.installed else []) + (["For libraries"] if e.kind == "embedding" else [])
             item = QTreeWidgetItem([f"{e.name}  {'  '.join(marks)}".strip(),
                                     f"≈ {format_size(e.estimated_size())}", "", e.good_for])
             fit_item_text(item, 2, row.fit)

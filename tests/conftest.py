@@ -23,7 +23,8 @@ from desktop_llm.core.models.gguf import ModelInfoCache  # noqa: E402
 from desktop_llm.core.paths import HOME_ENV  # noqa: E402
 
 TEST_N_CTX = 1024
-TEST_SETTINGS = {"n_ctx": TEST_N_CTX, "max_tokens": 48, "temperature": 0.7}
+TEST_SETTINGS = {"n_ctx": TEST_N_CTX, "max_tokens": 48, "temperature": 0.7,
+                 "library_watch_s": 0}  # a test that watches libraries turns it on
 
 
 @pytest.fixture(autouse=True)

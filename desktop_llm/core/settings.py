@@ -32,6 +32,7 @@ class Settings:
     # Names the API also answers to, for tools that hard-code OpenAI's (e.g. {"gpt-4o-mini": "default",
     # "text-embedding-3-small": "default"}); a value is a model's name, or "default".
     api_model_aliases: dict = field(default_factory=dict)
+    library_watch_s: int = 30  # while the window is open, look for changed files in the libraries this often (0: never)
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")

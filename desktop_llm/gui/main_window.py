@@ -35,6 +35,7 @@ from desktop_llm.gui.common.application import application
 from desktop_llm.gui.common.theme import ThemeKeeper
 from desktop_llm.gui.common.widgets import button
 from desktop_llm.gui.documents.window import document_paths
+from desktop_llm.gui.library.keeper import LibraryKeeper
 from desktop_llm.gui.main_menus import build_menus
 from desktop_llm.gui.model_status import ModelStatus
 from desktop_llm.gui.models.installed import gguf_paths
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self.setAcceptDrops(True)
         core.begin_window_session()
+        self.library_keeper = LibraryKeeper(self)
         self.refresh_conversations()
         self._update_controls(False)
 
@@ -362,6 +364,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.session.shutdown()
+        self.library_keeper.stop()
         self.model_status.bridge.blockSignals(True)
         self.models_ui.close()
         self.api_ui.stop()

@@ -296,3 +296,29 @@ def test_a_new_embedder_re_embeds_with_progress_and_a_stop_loses_nothing(tmp_pat
         assert libraries.store.vectors(library_id)[1].shape == (chunks, 256)
     finally:
         libraries.close()
+
+
+def test_the_watcher_brings_changed_libraries_up_to_date_and_leaves_paused_ones(libraries, folder):
+    import time
+
+    from desktop_llm.core.library.watch import LibraryWatcher, changed
+
+    libraries.add("policies", [folder])
+    seen: list = []
+    watcher = LibraryWatcher(libraries, 0.2, lambda name, report: seen.append((name, report.read, report.dropped)))
+    assert not changed(libraries, "policies") and watcher.check() == []  # nothing new: nothing read
+    (folder / "gift-cards.md").write_text("# Gift cards\n\nGift cards never expire.", encoding="utf-8")
+    (folder / "shipping.txt").unlink()
+    assert changed(libraries, "policies")
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watcher.stop()
+    assert seen == [("policies", 1, 1)]
+    assert Path(libraries.search("policies", "Do gift cards expire?", top=1)[0].file).name == "gift-cards.md"
+    libraries.paused.add("policies")  # the user paused it: left alone until they index it
+    (folder / "more.md").write_text("# More\n\nMore text.", encoding="utf-8")
+    assert watcher.check() == [] and changed(libraries, "policies")

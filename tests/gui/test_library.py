@@ -95,3 +95,42 @@ def test_a_conversation_answers_from_the_chosen_library_with_sources_under_the_r
     window.open_conversation(conversation.id)
     assert choice.text() == "From: Policies"
 
+
+
+def test_the_model_that_finds_passages_is_chosen_on_the_page(qtbot, make_window, tmp_path, starter, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window()
+    library = window.tools.open_library()
+    window.core.libraries.add("Policies", [make_folder(tmp_path)])
+    library.refresh(select="Policies")
+    box = library.embedder
+    assert box.currentData() == "wordllama-256" and box.isEnabled()
+    at = box.findData(f"gguf:{starter.name}")
+    assert at > 0 and "(chat model)" in box.itemText(at)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    box.setCurrentIndex(at)
+    box.activated.emit(at)  # as when the user picks it
+    assert asked and "Embed the" in asked[0] and not box.isEnabled()
+    qtbot.waitUntil(lambda: idle(library), timeout=LONG_WAIT)
+    assert window.core.libraries.info("Policies").embedder == f"gguf:{starter.name}"
+    assert box.currentData() == f"gguf:{starter.name}" and "now finds passages with" in library.message.plain
+    library.query.setText("When do orders leave the warehouse?")
+    qtbot.keyClick(library.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(library.results), timeout=WAIT_MS)
+
+
+def test_while_the_window_is_open_changed_files_are_indexed(qtbot, make_window, tmp_path, app_home):
+    from tests.conftest import set_settings
+
+    set_settings(app_home, library_watch_s=1)
+    folder = make_folder(tmp_path)
+    window = make_window()
+    window.core.libraries.add("Policies", [folder])
+    library = window.tools.open_library()
+    assert "4 files" in library.summary.text()
+    (folder / "gift-cards.md").write_text("# Gift cards\n\nGift cards never expire.", encoding="utf-8")
+    qtbot.waitUntil(lambda: "Library Policies is up to date" in window.statusBar().currentMessage(),
+                    timeout=LONG_WAIT)
+    assert "1 read" in window.statusBar().currentMessage() and "5 files" in library.summary.text()

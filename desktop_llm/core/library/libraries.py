@@ -31,6 +31,8 @@ class Libraries:
         self.store = LibraryStore(path)
         self.model_path = model_path
         self._embedders: dict[str, Embedder] = {}
+        self._working = threading.Lock()  # one indexing or embedding job at a time
+        self.paused: set[str] = set()  # libraries whose indexing the user stopped: left alone until asked again
 
     def close(self) -> None:
         for embedder in self._embedders.values():
@@ -67,9 +69,15 @@ class Libraries:
         self.store.add_sources(library_id, [Path(p).resolve() for p in paths])
         return self.index(name, progress, cancel)
 
+    def busy(self) -> bool:
+        return self._working.locked()
+
     def index(self, name: str, progress=None, cancel: threading.Event | None = None) -> IndexReport:
         library_id = self.store.library_id(name)
-        return index_library(self.store, library_id, self._embedder(library_id), progress, cancel)
+        with self._working:
+            report = index_library(self.store, library_id, self._embedder(library_id), progress, cancel)
+        (self.paused.add if report.stopped else self.paused.discard)(name)
+        return report
 
     def change_embedder(self, name: str, model: str | None, progress: Callable[[int, int, str], None] | None = None,
                         cancel: threading.Event | None = None) -> bool:
@@ -81,6 +89,10 @@ class Libraries:
         if target == self.store.embedder_of(library_id):
             return True
         embedder = self._embedder_named(target)
+        with self._working:
+            return self._reembed(library_id, target, embedder, progress, cancel)
+
+    def _reembed(self, library_id: int, target: str, embedder: Embedder, progress, cancel) -> bool:
         left, total = self.store.count_unembedded(library_id, target)
         started, done = time.perf_counter(), 0
         while batch := self.store.unembedded(library_id, target, REEMBED_BATCH):

@@ -1,7 +1,8 @@
 """The Library page: make a library, add folders and files to it (by dialog or
 by dropping them on the page), watch it index with Pause, see which files could
-not be read and why, search it, remove it. Indexing runs on a thread of its own:
-the chat and the rest of the window keep working meanwhile."""
+not be read and why, choose the model that finds its passages, search it,
+remove it. Indexing and embedding run on a thread of their own: the chat and
+the rest of the window keep working meanwhile."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -28,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.core.app import AppCore
+from desktop_llm.core.library.embedder import DEFAULT_EMBEDDER, GGUF_PREFIX
 from desktop_llm.core.library.indexer import IndexReport
+from desktop_llm.core.models.catalog import embedding_entry
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.widgets import MessageLine
 
@@ -63,6 +67,10 @@ class LibraryWindow(QMainWindow):
         self.remove_button.clicked.connect(self.remove_dialog)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.embedder = QComboBox()
+        self.embedder.setAccessibleName("Find passages with")
+        self.embedder.activated.connect(lambda _index: self.change_embedder())
+        self.unit = "files"  # what the progress counts
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.progress_label = QLabel()
@@ -83,6 +91,12 @@ class LibraryWindow(QMainWindow):
         buttons.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.summary)
+        finder = QHBoxLayout()
+        label = QLabel("Find passages &with:")
+        label.setBuddy(self.embedder)
+        finder.addWidget(label)
+        finder.addWidget(self.embedder, 1)
+        right.addLayout(finder)
         right.addWidget(self.progress)
         right.addWidget(self.progress_label)
         right.addWidget(QLabel("Files that could not be read:"))
@@ -135,6 +149,7 @@ class LibraryWindow(QMainWindow):
             info = self.core.libraries.info(name)
             self.summary.setText(f"<b>{name}</b>: {info.files} files, {info.chunks} passages, from "
                                  + ", ".join(info.sources) if info.sources else f"<b>{name}</b>: empty")
+            self.fill_embedders(info.embedder)
             for path, reason in info.problems:
                 name_of = Path(path).name
                 item = QListWidgetItem(reason if reason.startswith(name_of) else f"{name_of}: {reason}")
@@ -149,6 +164,55 @@ class LibraryWindow(QMainWindow):
             button.setEnabled(idle and chosen)
         self.pause_button.setEnabled(not idle)
         self.query.setEnabled(chosen)
+        self.embedder.setEnabled(idle and chosen)
+
+    # -- the model that finds passages -------------------------------------------------------------
+    def fill_embedders(self, current: str) -> None:
+        """The built-in embedder, then the installed models (embedding models first: they find passages
+        by meaning best; a chat model can embed too, less well)."""
+        self.embedder.clear()
+        self.embedder.addItem("Built-in (WordLlama: quick, English)", DEFAULT_EMBEDDER)
+        models = sorted(self.core.registry.installed(), key=lambda m: embedding_entry(m.path.name) is None)
+        for model in models:
+            kind = "embedding model" if embedding_entry(model.path.name) else "chat model"
+            self.embedder.addItem(f"{model.name} ({kind})", GGUF_PREFIX + model.name)
+        at = self.embedder.findData(current)
+        if at < 0:  # a model no longer installed: shown, so the user sees why search fails
+            self.embedder.addItem(f"{current.removeprefix(GGUF_PREFIX)} (not installed)", current)
+            at = self.embedder.count() - 1
+        self.embedder.setCurrentIndex(at)
+
+    def change_embedder(self) -> None:
+        name, target = self.current(), self.embedder.currentData()
+        if name is None or self.cancel is not None:
+            return
+        info = self.core.libraries.info(name)
+        if target == info.embedder:
+            return
+        answer = QMessageBox.question(
+            self, "Find passages with another model",
+            f"Embed the {info.chunks} passages of {name} again with {self.embedder.currentText()}? "
+            "Search keeps working the old way until it is done; Pause keeps what is done.")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.fill_embedders(info.embedder)
+            return
+        cancel = self.cancel = threading.Event()
+        self.unit = "passages"
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.progress_label.setText("Loading the model…")
+        self.update_controls()
+        self.background.run(lambda: self.core.libraries.change_embedder(name, target, self.progressed.emit, cancel),
+                            lambda done: self._on_embedded(name, done), self._on_failed)
+
+    def _on_embedded(self, name: str, done: bool) -> None:
+        self.cancel = None
+        self.progress.setVisible(False)
+        self.progress_label.setText("")
+        self.refresh(select=name)
+        embedder = self.core.libraries.info(name).embedder
+        self.message.say(f"{name} now finds passages with {embedder.removeprefix(GGUF_PREFIX)}." if done else
+                         "Paused: the passages embedded so far are kept. Choose the model again to go on.")
 
     # -- making and filling libraries -------------------------------------------------------------
     def new_dialog(self) -> None:
@@ -187,6 +251,7 @@ class LibraryWindow(QMainWindow):
         if name is None or self.cancel is not None:
             return
         cancel = self.cancel = threading.Event()
+        self.unit = "files"
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.progress_label.setText("Looking for files…")
@@ -197,12 +262,13 @@ class LibraryWindow(QMainWindow):
     def pause(self) -> None:
         if self.cancel is not None:
             self.cancel.set()
-            self.progress_label.setText("Pausing after the file in hand…")
+            self.progress_label.setText("Pausing after the file in hand…" if self.unit == "files" else
+                                        "Pausing after the passages in hand…")
 
     def _on_progress(self, done: int, total: int, label: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress_label.setText(f"{label} ({done} of {total} files)")
+        self.progress_label.setText(f"{label} ({done} of {total} {self.unit})")
 
     def _on_indexed(self, name: str, report: IndexReport) -> None:
         self.cancel = None

@@ -167,3 +167,17 @@ def test_feedback_dialog_labels_every_row_and_saves_csv(qtbot, make_window, tmp_
     empty.write_text("")
     dialog.load_csv(str(empty))
     assert "empty" in dialog.message.plain
+
+
+def test_a_customer_reply_written_from_a_library_names_its_sources(qtbot, make_window, tmp_path):
+    from tests.gui.test_library import make_folder
+
+    window, ws = workspace(qtbot, make_window)
+    window.core.libraries.add("Policies", [make_folder(tmp_path)])
+    ws.facts.menu().aboutToShow.emit()  # the menu lists the libraries as the user opens it
+    [action] = [a for a in ws.facts.menu().actions() if a.text() == "Policies"]
+    action.trigger()
+    assert ws.facts.text() == "From: Policies"
+    generate(qtbot, ws, "customer-reply", {"message": "Can I return a kettle I bought last week?"}, variants=1)
+    assert ws.variants.texts()[0].strip()
+    assert "Written from: [1] " in ws.status.plain and "refunds.md, Returns and refunds" in ws.status.plain

@@ -8,28 +8,17 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QToolButton
-
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.library.grounding import Source
+from desktop_llm.gui.common.library_picker import LibraryPicker
 
-NONE_TEXT = "No library"
 
-
-class LibraryChoice(QToolButton):
+class LibraryChoice(LibraryPicker):
     def __init__(self, core: AppCore, new_setup: Callable[[], dict], parent=None):
-        super().__init__(parent)
-        self.core = core
+        super().__init__(core, "Answer from your libraries: the reply cites the passages it used", parent)
         self.new_setup = new_setup  # the settings the next new conversation is made with
         self.conversation_id: int | None = None
-        self.chosen: list[str] = []
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.setToolTip("Answer from your libraries: the reply cites the passages it used")
-        self.setAccessibleName("Libraries to answer from")
-        self.setMenu(QMenu(self))
-        self.menu().aboutToShow.connect(self._fill)
-        self._show()
+        self.changed.connect(self._save)
 
     def show_for(self, conversation_id: int | None) -> None:
         """The choice of this conversation (or of the next new one)."""
@@ -47,29 +36,9 @@ class LibraryChoice(QToolButton):
             return None
         return lambda: self.core.libraries.sources(names, question)
 
-    def choose(self, name: str, on: bool) -> None:
-        self.chosen = [n for n in self.chosen if n != name] + ([name] if on else [])
-        value = json.dumps(self.chosen)
+    def _save(self, chosen: list[str]) -> None:
+        value = json.dumps(chosen)
         if self.conversation_id is None:
             self.new_setup()["libraries"] = value
         else:
             self.core.history.update_conversation(self.conversation_id, libraries=value)
-        self._show()
-
-    def _fill(self) -> None:
-        menu = self.menu()
-        menu.clear()
-        names = self.core.libraries.names()
-        if not names:
-            empty = menu.addAction("No library yet: make one in Write → Library…")
-            empty.setEnabled(False)
-            return
-        for name in names:
-            action = QAction(name, menu)
-            action.setCheckable(True)
-            action.setChecked(name in self.chosen)
-            action.toggled.connect(lambda on, n=name: self.choose(n, on))
-            menu.addAction(action)
-
-    def _show(self) -> None:
-        self.setText(("From: " + ", ".join(self.chosen)) if self.chosen else NONE_TEXT)

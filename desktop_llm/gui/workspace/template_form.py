@@ -1,5 +1,5 @@
 """The side panel's template form: pick a template, fill its fields, choose
-how many variants, Generate."""
+the libraries its facts come from and how many variants, Generate."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class TemplateForm(QWidget):
         self.stop_button.setEnabled(False)
         self.edit_button = button("Edit template…", "Change this template or make your own from it",
                                   lambda: self.edit_template_requested.emit(self.template()))
+        self.facts = QHBoxLayout()  # where the window puts its library choice
         row = QHBoxLayout()
         row.addWidget(QLabel("Variants:"))
         row.addWidget(self.variants)
@@ -52,6 +53,7 @@ class TemplateForm(QWidget):
         layout.addWidget(self.choose)
         layout.addWidget(self.description)
         layout.addLayout(self.fields)
+        layout.addLayout(self.facts)
         layout.addLayout(row)
         layout.addWidget(self.edit_button)
         layout.addStretch(1)
@@ -126,6 +128,12 @@ class TemplateForm(QWidget):
                 w.setPlainText(value)
             elif isinstance(w, QLineEdit):
                 w.setText(value)
+
+    def set_facts_picker(self, picker: QWidget) -> None:
+        label = QLabel("&Facts from:")
+        label.setBuddy(picker)
+        self.facts.addWidget(label)
+        self.facts.addWidget(picker, 1)
 
     def set_busy(self, busy: bool) -> None:
         self.generate_button.setEnabled(not busy)

@@ -29,6 +29,7 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import safe_filename, save_file
 from desktop_llm.core.host import Job
 from desktop_llm.gui.common.bridge import JobBridge
+from desktop_llm.gui.common.library_picker import LibraryPicker
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action, named
 from desktop_llm.gui.workspace.rewrite_panel import RewritePanel
 from desktop_llm.gui.workspace.template_editor import TemplateEditor
@@ -85,6 +86,9 @@ class WorkspaceWindow(QMainWindow):
         self.editor.setPlaceholderText("Write here, or choose a template on the right and press Generate.")
         self.editor.textChanged.connect(self._on_edited)
         self.form = TemplateForm(self.core.templates())
+        self.facts = LibraryPicker(self.core, "Write from your libraries: the draft uses, and cites, the passages "
+                                   "found for its fields")
+        self.form.set_facts_picker(self.facts)
         self.form.generate_requested.connect(self.generate)
         self.form.stop_requested.connect(self.stop)
         self.form.edit_template_requested.connect(self.edit_template)
@@ -228,8 +232,10 @@ class WorkspaceWindow(QMainWindow):
             return
         values = with_draft(values, self.editor.toPlainText())
         try:
+            names = list(self.facts.chosen)
+            sources = (lambda query: self.core.libraries.sources(names, query)) if names else None
             self.job = self.core.writer.draft(template, values, self.model_provider(), variants,
-                                              listener=self.draft_bridge.deliver)
+                                              listener=self.draft_bridge.deliver, sources=sources)
         except UserError as exc:
             self.status.say(exc.message, error=True)
             return
@@ -316,7 +322,9 @@ class WorkspaceWindow(QMainWindow):
         self._end_job()
         self.variants.show_texts(result.variants)
         done = f"{len(result.variants)} variant{'s' if len(result.variants) > 1 else ''} ready: press Use this."
-        self.status.say(" ".join([done, *result.notes]))
+        written_from = ["Written from: " + " · ".join(f"[{s.n}] {s.label()}" for s in result.sources)
+                        ] if result.sources else []
+        self.status.say(" ".join([done, *result.notes, *written_from]))
 
     def _on_draft_failed(self, message: str, _detail: str) -> None:
         self._end_job()

@@ -3,6 +3,9 @@
 of full-text search alone, vectors alone and the two fused, on a document set
 and questions written for it — some questions share no words with their answer.
 
+Search is timed with the vectors in memory (numpy, the default up to 512 MB of
+vectors) and searched in SQLite by sqlite-vec (beyond that).
+
 Goals: hybrid recall@5 above both single methods; search p99 <= 50 ms at 100k
 passages; embedding plus storing under a third of indexing time.
 """
@@ -132,16 +135,24 @@ def latency(db: Path, n: int) -> dict:
                        embedder.embed(texts))
     from desktop_llm.core.library.search import search
 
-    search(store, library_id, embedder, "warm up the vectors", 5)
-    samples = []
-    for _ in range(100):
-        query = " ".join(rng.choices(vocabulary, weights, k=6))
-        t = time.perf_counter()
-        search(store, library_id, embedder, query, 5)
-        samples.append((time.perf_counter() - t) * 1000)
+    queries = [" ".join(rng.choices(vocabulary, weights, k=6)) for _ in range(100)]
+    out: dict = {"chunks": n}
+    for path in ("memory", "sqlite-vec"):  # the vectors in memory (numpy), or searched in SQLite
+        if path == "sqlite-vec" and not store.vector_sql.available:
+            out[path] = "sqlite-vec does not load with this Python's SQLite (and sqlean.py is not installed)"
+            continue
+        store.vector_search = path
+        search(store, library_id, embedder, "warm up the vectors", 5)
+        samples = []
+        for query in queries:
+            t = time.perf_counter()
+            search(store, library_id, embedder, query, 5)
+            samples.append((time.perf_counter() - t) * 1000)
+        samples.sort()
+        out[path] = {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(samples[98], 2)}
+    out["sqlite_driver"] = store.vector_sql.driver
     store.close()
-    samples.sort()
-    return {"chunks": n, "p50_ms": round(statistics.median(samples), 2), "p99_ms": round(samples[98], 2)}
+    return out
 
 
 def main() -> None:
@@ -151,8 +162,7 @@ def main() -> None:
     docs.mkdir()
     for name, text in TOPICS.items():
         (docs / name).write_text(text, encoding="utf-8")
-    result = {"bench": "library", "embedder": WordLlamaEmbedder.name, "vector_path": "numpy (BLOBs in SQLite)",
-              "quality": quality(docs)}
+    result = {"bench": "library", "embedder": WordLlamaEmbedder.name, "quality": quality(docs)}
     many = root / "many"
     many.mkdir()
     result["indexing"] = indexing(many, 50)
@@ -160,7 +170,7 @@ def main() -> None:
     result["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
     result["goals"] = {"hybrid_recall@5_beats_both": result["quality"]["hybrid"]["recall@5"] >= max(
         result["quality"]["keyword"]["recall@5"], result["quality"]["vector"]["recall@5"]),
-        "p99_ms_at_100k_le_50": result["search"][-1]["p99_ms"] <= 50,
+        "p99_ms_at_100k_le_50": result["search"][-1]["memory"]["p99_ms"] <= 50,
         "embedding_plus_storing_under_a_third": result["indexing"]["embedding_plus_storing_share"] < 1 / 3}
     print(json.dumps(result, indent=2))
 

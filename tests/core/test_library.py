@@ -322,3 +322,23 @@ def test_the_watcher_brings_changed_libraries_up_to_date_and_leaves_paused_ones(
     libraries.paused.add("policies")  # the user paused it: left alone until they index it
     (folder / "more.md").write_text("# More\n\nMore text.", encoding="utf-8")
     assert watcher.check() == [] and changed(libraries, "policies")
+
+
+@pytest.mark.parametrize("embedder", ["built-in", "starter"])
+def test_both_vector_paths_rank_alike(tmp_path, folder, starter, embedder):
+    """In memory with numpy, and in SQLite with sqlite-vec (through Python's sqlite3 where it loads
+    extensions, else the sqlean.py build the dev set installs)."""
+    libraries = Libraries(tmp_path / "paths.db", lambda name: starter.path)
+    try:
+        libraries.add("policies", [folder], embedder=None if embedder == "built-in" else starter.name)
+        store = libraries.store
+        assert store.vector_sql.available, "sqlite-vec does not load here"
+        assert not store.searches_vectors_in_sql(store.library_id("policies"))  # small: kept in memory
+        rankings = {}
+        for path in ("memory", "sqlite-vec"):
+            store.vector_search = path
+            rankings[path] = [[(Path(h.file).name, h.text) for h in libraries.search("policies", q, 5, "vector")]
+                              for q, _, _ in QUESTIONS]
+        assert rankings["memory"] == rankings["sqlite-vec"] and all(len(r) == 5 for r in rankings["memory"])
+    finally:
+        libraries.close()

@@ -72,6 +72,8 @@ def keyword_ranking(store: LibraryStore, library_id: int, query: str, limit: int
 
 def vector_ranking(store: LibraryStore, library_id: int, query_vector: np.ndarray,
                    limit: int = CANDIDATES) -> list[int]:
+    if store.searches_vectors_in_sql(library_id):
+        return store.vector_sql.nearest(library_id, query_vector, limit)
     ids, matrix = store.vectors(library_id)
     if not len(ids):
         return []

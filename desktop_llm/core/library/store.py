@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.library.vector_sql import VectorSql
 from desktop_llm.core.store.db import Database
 from desktop_llm.core.store.records import now_iso
 
@@ -83,21 +84,51 @@ class Chunk:
     page: int | None  # PDF page, from 1
 
 
+VECTORS_IN_MEMORY_MAX = 512 << 20  # bytes of a library's vectors kept in memory; more are searched in SQLite
+
+
 class LibraryStore:
     def __init__(self, path: Path):
         self.db = Database(path, MIGRATIONS, "the library index")
         self._vectors: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # library -> (chunk ids, matrix)
         self._ids: dict[int, frozenset[int]] = {}
+        self._sql: VectorSql | None = None
+        self.vector_search = "auto"  # "memory" (numpy), "sqlite-vec", or auto: memory unless too large
+        self._in_sql: dict[int, bool] = {}
+
+    @property
+    def vector_sql(self) -> VectorSql:
+        if self._sql is None:
+            self._sql = VectorSql(self.db.path)
+        return self._sql
+
+    def searches_vectors_in_sql(self, library_id: int) -> bool:
+        """Whether a library's vectors are searched with sqlite-vec rather than in memory."""
+        if self.vector_search == "memory" or not self.vector_sql.available:
+            return False
+        if self.vector_search == "sqlite-vec":
+            return True
+        if library_id not in self._in_sql:
+            with self.db.locked():
+                size = self.db.execute("SELECT COALESCE(SUM(length(chunks.vector)), 0) FROM chunks JOIN files ON "
+                                       "files.id = chunks.file_id WHERE files.library_id = ?",
+                                       (library_id,)).fetchone()[0]
+            self._in_sql[library_id] = size > VECTORS_IN_MEMORY_MAX
+        return self._in_sql[library_id]
 
     def chunk_ids(self, library_id: int) -> frozenset[int]:
         """The library's chunks (the index holds every library's)."""
         if library_id not in self._ids:
-            self._ids[library_id] = frozenset(self.vectors(library_id)[0].tolist())
+            with self.db.locked():
+                self._ids[library_id] = frozenset(r[0] for r in self.db.execute(
+                    "SELECT chunks.id FROM chunks JOIN files ON files.id = chunks.file_id WHERE files.library_id = ?",
+                    (library_id,)))
         return self._ids[library_id]
 
     def _forget(self, library_id: int) -> None:
         self._vectors.pop(library_id, None)
         self._ids.pop(library_id, None)
+        self._in_sql.pop(library_id, None)
 
     def vectors(self, library_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk's id and vector, kept in memory after the first search (a change drops them)."""
@@ -113,6 +144,8 @@ class LibraryStore:
         return self._vectors[library_id]
 
     def close(self) -> None:
+        if self._sql is not None:
+            self._sql.close()
         self.db.connection.close()
 
     # -- libraries ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Search is timed with the vectors in memory (numpy, the default up to 512 MB of
 vectors) and searched in SQLite by sqlite-vec (beyond that).
 
 Goals: hybrid recall@5 above both single methods; search p99 <= 50 ms at 100k
-passages; embedding plus storing under a third of indexing time.
+passages; embedding plus storing under a third of indexing time; the Library
+page indexing 5,000 files with the event loop never stalled over 50 ms.
 """
 
 from __future__ import annotations
@@ -155,6 +156,64 @@ def latency(db: Path, n: int) -> dict:
     return out
 
 
+def window_while_indexing(folder: Path, files: int) -> dict:
+    """The Library page indexing a folder of `files` files while a 1 ms heartbeat runs on the GUI
+    thread: the largest and the 99th-percentile gap beyond 1 ms (the event loop's stalls)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_llm.core.app import AppCore
+    from desktop_llm.core.paths import HOME_ENV
+    from desktop_llm.gui.library.window import LibraryWindow
+
+    folder.mkdir()
+    for i in range(files):
+        topic = random.choice(list(TOPICS.values()))
+        (folder / f"note-{i:05d}.txt").write_text(topic[:400] + " " + " ".join(random.choices(WORDS, k=60)),
+                                                  encoding="utf-8")
+    os.environ[HOME_ENV] = str(folder.parent / "home")
+    app = QApplication.instance() or QApplication([])
+    core = AppCore()
+    page = LibraryWindow(core)
+    page.show()
+    page.new_library("Notes")
+    while page.background.busy:  # the page settles (it loads the embedder as it opens), then the folder is added
+        app.processEvents()
+        time.sleep(0.005)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def beat():
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(1)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    t0 = time.perf_counter()
+    page.add_paths([folder])
+    while page.cancel is not None and time.perf_counter() - t0 < 600:
+        app.processEvents()
+        time.sleep(0.0005)
+    wall = time.perf_counter() - t0
+    heartbeat.stop()
+    stalls = sorted(max(0.0, g - 1.0) for g in gaps[5:])
+    indexed = core.libraries.info("Notes").files
+    page.close()
+    core.close()
+    return {"files": files, "indexed": indexed, "seconds": round(wall, 1), "files_per_s": round(indexed / wall, 1),
+            "max_stall_ms": round(stalls[-1], 2) if stalls else 0.0,
+            "p99_stall_ms": round(stalls[int(0.99 * (len(stalls) - 1))], 2) if stalls else 0.0}
+
+
 def main() -> None:
     random.seed(1)
     root = Path(tempfile.mkdtemp(prefix="bench-library-"))
@@ -168,10 +227,12 @@ def main() -> None:
     result["indexing"] = indexing(many, 50)
     result["search"] = [latency(root / f"latency-{n}.db", n) for n in (10_000, 100_000)]
     result["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
+    result["window_while_indexing"] = window_while_indexing(root / "five-thousand", 5000)
     result["goals"] = {"hybrid_recall@5_beats_both": result["quality"]["hybrid"]["recall@5"] >= max(
         result["quality"]["keyword"]["recall@5"], result["quality"]["vector"]["recall@5"]),
         "p99_ms_at_100k_le_50": result["search"][-1]["memory"]["p99_ms"] <= 50,
-        "embedding_plus_storing_under_a_third": result["indexing"]["embedding_plus_storing_share"] < 1 / 3}
+        "embedding_plus_storing_under_a_third": result["indexing"]["embedding_plus_storing_share"] < 1 / 3,
+        "window_never_stalls_over_50_ms": result["window_while_indexing"]["max_stall_ms"] <= 50}
     print(json.dumps(result, indent=2))
 
 

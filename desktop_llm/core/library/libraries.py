@@ -32,6 +32,7 @@ class Libraries:
         self.model_path = model_path
         self._embedders: dict[str, Embedder] = {}
         self._working = threading.Lock()  # one indexing or embedding job at a time
+        self._loading = threading.Lock()  # one embedder loaded at a time (each once)
         self.paused: set[str] = set()  # libraries whose indexing the user stopped: left alone until asked again
 
     def close(self) -> None:
@@ -41,11 +42,17 @@ class Libraries:
         self.store.close()
 
     def _embedder_named(self, name: str) -> Embedder:
-        if name not in self._embedders:
-            embedder = embedder_for(name, self.model_path)
-            embedder.embed_query("ready")  # one that cannot load says so now, not as every file's problem
-            self._embedders[name] = embedder
-        return self._embedders[name]
+        with self._loading:
+            if name not in self._embedders:
+                embedder = embedder_for(name, self.model_path)
+                embedder.embed_query("ready")  # one that cannot load says so now, not as every file's problem
+                self._embedders[name] = embedder
+            return self._embedders[name]
+
+    def warm(self) -> None:
+        """Load the built-in embedder ahead of need (its tokenizer holds Python's lock while it loads:
+        better while a page opens than while the user watches progress)."""
+        self._embedder_named(DEFAULT_EMBEDDER)
 
     def _embedder(self, library_id: int) -> Embedder:
         return self._embedder_named(self.store.embedder_of(library_id))  # not info(): it counts every chunk

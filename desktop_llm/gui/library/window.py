@@ -117,6 +117,7 @@ class LibraryWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.pause)
         self.progressed.connect(self._on_progress)
         self.refresh()
+        self.background.run(core.libraries.warm, lambda _: None, lambda _message: None)  # an error shows on use
 
     # -- the list ------------------------------------------------------------------------------
     def current(self) -> str | None:

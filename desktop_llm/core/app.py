@@ -22,6 +22,7 @@ from desktop_llm.core.models.manager import ModelManager
 from desktop_llm.core.paths import AppPaths
 from desktop_llm.core.remote import RemoteEngine, RemoteModelConfig, RemoteModels, check_url
 from desktop_llm.core.settings import Settings
+from desktop_llm.core.state_cache import StateCache
 from desktop_llm.core.store import History
 from desktop_llm.core.store.drafts import Drafts
 
@@ -49,7 +50,7 @@ class AppCore:
 
     @cached_property
     def host(self) -> ModelHost:
-        host = ModelHost(self.guard, self.engine_config())
+        host = ModelHost(self.guard, self.engine_config(), states=self.state_cache())
         host.remote_engine = self._remote_engine
         return host
 
@@ -108,6 +109,16 @@ class AppCore:
     def templates(self) -> dict[str, Template]:
         """Built-in writing templates and the user's own (which win on the same id)."""
         return load_templates(self.paths.templates_dir)
+
+    def state_cache(self) -> StateCache:
+        """The model's memory of recent prompts: in memory (state_cache_mb; 0: a tenth of the free memory,
+        at most 1 GB) and, for long prompts, on disk (state_cache_disk_mb; 0: none)."""
+        import psutil
+
+        s = self.settings
+        free = psutil.virtual_memory().available
+        memory = s.state_cache_mb << 20 if s.state_cache_mb > 0 else min(1 << 30, free // 10)
+        return StateCache(memory, self.paths.state_cache_dir, max(0, s.state_cache_disk_mb) << 20)
 
     def engine_config(self) -> EngineConfig:
         s = self.settings

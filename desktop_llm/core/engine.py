@@ -16,14 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+import numpy as np
+
 from desktop_llm.core.constraints import StopFilter, reply_grammar
 from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
+from desktop_llm.core.infill import fim_tokens, infill_tokens
+from desktop_llm.core.llama_state import aborting, capture, restore
 from desktop_llm.core.logprobs import logprob_entry
 from desktop_llm.core.models.hardware import physical_cores
+from desktop_llm.core.state_cache import StateCache, shared_start
 from desktop_llm.core.tools import PLAIN, Dialect, ToolUse, dialect_of, native_messages
 
-PROMPT_BATCH = 64  # tokens read between cancel checks while processing a prompt
+PROMPT_BATCH = 512  # tokens read per step of progress (Stop acts within a step: see llama_state.aborting)
 
 # Used only when a GGUF carries no chat template of its own.
 FALLBACK_CHATML = (
@@ -58,6 +63,7 @@ class GenerationStats:
     ttft_s: float = 0.0
     tokens_per_second: float = 0.0
     total_s: float = 0.0
+    reused_tokens: int = 0  # of the prompt, found in the model's memory (not read again)
 
     def as_dict(self) -> dict:
         return {
@@ -66,6 +72,7 @@ class GenerationStats:
             "ttft_s": round(self.ttft_s, 4),
             "tokens_per_second": round(self.tokens_per_second, 2),
             "total_s": round(self.total_s, 4),
+            "reused_tokens": self.reused_tokens,
         }
 
     def timed(self, t0: float, t_first: float | None, t_last: float | None, end: float) -> None:
@@ -113,7 +120,7 @@ class Engine(Protocol):
 
 class LlamaCppEngine:
     def __init__(self, model_path: str | os.PathLike, n_ctx: int = 4096, n_threads: int = 0,
-                 n_gpu_layers: int = 0):
+                 n_gpu_layers: int = 0, states: StateCache | None = None):
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
@@ -124,6 +131,9 @@ class LlamaCppEngine:
         self._vocab: Any = None
         self._embedder: Any = None  # a second context of the same model, for embeddings (made on first use)
         self._template = ""
+        self.states = states  # the model's memory of recent prompts (None: each prompt read afresh)
+        self._identity = ""  # which model configuration a saved state belongs to
+        self.reused_tokens = 0  # of the last prompt, found in the model's memory
         self._dialect: Dialect | None = None  # how the template writes tools (learnt on first use)
 
     # -- loading -------------------------------------------------------------
@@ -158,6 +168,9 @@ class LlamaCppEngine:
             stop_token_ids=[eos],
         )
         self._vocab = model.vocab
+        stat = self.model_path.stat()
+        self._identity = (f"{self.model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|ctx={llm.n_ctx()}|"
+                          f"gpu={self.n_gpu_layers}|llama_cpp={llama_cpp.__version__}")
 
     @property
     def device_summary(self) -> str:
@@ -170,25 +183,15 @@ class LlamaCppEngine:
         on_gpu = total if self.n_gpu_layers < 0 else min(self.n_gpu_layers, total)
         return f"GPU: {on_gpu}/{total} layers"
 
-    EMBED_CTX = 2048
-
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
-        """One vector per text (mean of the token embeddings) and the tokens read."""
+        """One unit-length vector per text (the model's own pooling, else the mean of its token
+        embeddings), from a context of its own, and the tokens read."""
         if self._embedder is None:
-            import llama_cpp
+            from desktop_llm.core.library.embedder import GgufEmbedder
 
-            try:
-                self._embedder = llama_cpp.Llama(
-                    model_path=str(self.model_path), embedding=True, n_ctx=min(self.n_ctx, self.EMBED_CTX),
-                    n_batch=min(self.n_ctx, self.EMBED_CTX), n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers,
-                    pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False)
-            except (ValueError, RuntimeError) as exc:
-                raise UserError(f"{self.model_path.name} cannot compute embeddings here: {exc}.") from exc
-        for text in texts:
-            if len(self._embedder.tokenize(text.encode("utf-8"))) > self._embedder.n_ctx():
-                raise UserError(f"A text to embed is longer than {self._embedder.n_ctx()} tokens. Split it.")
-        result = self._embedder.create_embedding(texts)
-        return [d["embedding"] for d in result["data"]], result["usage"]["prompt_tokens"]
+            self._embedder = GgufEmbedder(self.model_path.stem, self.model_path, n_gpu_layers=self.n_gpu_layers)
+        vectors, tokens = self._embedder.measured(texts)
+        return vectors.tolist(), tokens
 
     def close(self) -> None:
         if self._embedder is not None:
@@ -235,20 +238,30 @@ class LlamaCppEngine:
         generate() then finds the prefix cached and evaluates only the rest.
         """
         llm = self._llm
-        cached = llm.input_ids[: llm.n_tokens]
-        prefix = 0
-        for a, b in zip(cached, tokens[:-1]):
-            if a != b:
-                break
-            prefix += 1
+        wanted = np.asarray(tokens[:-1], dtype=np.int32)
+        prefix = shared_start(np.asarray(llm.input_ids[: llm.n_tokens], dtype=np.int32), wanted)
+        if self.states is not None:  # a saved state that holds more of this prompt than the live one
+            found = self.states.find(self._identity, tokens[:-1])
+            if found is not None and found[1] > prefix:
+                if restore(llm, found[0]):
+                    prefix = found[1]
+                else:  # llama.cpp refused it (a file from another build): not offered again
+                    self.states.forget_on_disk(found[0].identity, found[0].key)
+        self.reused_tokens = prefix
         llm.n_tokens = prefix
         todo = tokens[prefix:-1]
-        for start in range(0, len(todo), PROMPT_BATCH):
-            if cancel.is_set():
-                return
-            llm.eval(todo[start : start + PROMPT_BATCH])
-            if len(todo) > PROMPT_BATCH:
-                yield Progress(min(start + PROMPT_BATCH, len(todo)), len(todo), "Reading the prompt")
+        with aborting(llm, cancel):
+            for start in range(0, len(todo), PROMPT_BATCH):
+                if cancel.is_set():
+                    return
+                try:
+                    llm.eval(todo[start : start + PROMPT_BATCH])
+                except RuntimeError:
+                    if cancel.is_set():  # Stop, within the batch: what was read before it is kept
+                        return
+                    raise
+                if len(todo) > PROMPT_BATCH:
+                    yield Progress(min(start + PROMPT_BATCH, len(todo)), len(todo), "Reading the prompt")
 
     # -- generation ----------------------------------------------------------
     def stream_chat(
@@ -298,32 +311,14 @@ class LlamaCppEngine:
         yield from self._generate(tokens, params, cancel, t0)
 
     def fim_tokens(self) -> tuple[int, int, int] | None:
-        """The model's fill-in-the-middle tokens (prefix, suffix, middle), or None when it has none."""
-        import llama_cpp
-
         if self._llm is None:
             self.load()
-        ids = (llama_cpp.llama_vocab_fim_pre(self._vocab), llama_cpp.llama_vocab_fim_suf(self._vocab),
-               llama_cpp.llama_vocab_fim_mid(self._vocab))
-        return None if -1 in ids else ids
+        return fim_tokens(self._vocab)
 
     def _infill_tokens(self, prefix: str, suffix: str) -> list[int]:
-        """[BOS] FIM_PRE prefix FIM_SUF suffix FIM_MID: the layout code models are trained on (and
-        llama.cpp's server uses); the model writes the middle."""
-        import llama_cpp
-
-        fim = self.fim_tokens()
-        if fim is None:
-            raise UserError(f"{self.model_path.name} cannot fill in the middle: it has no fill-in-the-middle "
-                            "tokens. Send the text before the gap as 'prompt' without 'suffix', or use a code "
-                            "model that has them (Qwen2.5-Coder, CodeLlama, StarCoder2 and others).")
-        pre, suf, mid = fim
-
-        def text(value: str) -> list[int]:
-            return self._llm.tokenize(value.encode("utf-8"), add_bos=False, special=False)
-
-        bos = [self._llm.token_bos()] if llama_cpp.llama_vocab_get_add_bos(self._vocab) else []
-        return [*bos, pre, *text(prefix), suf, *text(suffix), mid]
+        if self._llm is None:
+            self.load()
+        return infill_tokens(self._llm, self._vocab, self.model_path.name, prefix, suffix)
 
     def _generate(self, tokens: list[int], params: GenerationParams, cancel: threading.Event,
                   t0: float) -> Iterator[Event]:
@@ -392,4 +387,9 @@ class LlamaCppEngine:
             yield Token(tail, tuple(entries[sent:]))
         stats.timed(t0, t_first, t_last, time.perf_counter())
         logprobs = entries if params.logprobs is not None else None
+        stats.reused_tokens = self.reused_tokens
+        if self.states is not None:  # every token is out: what the next turn begins with is kept
+            state = capture(llm, self._identity)
+            if state is not None:
+                self.states.put(state)
         yield Finished(Reply("".join(pieces), finish, stats, logprobs), stats)

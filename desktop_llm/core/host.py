@@ -22,6 +22,7 @@ from desktop_llm.core.models import ModelRef, ServerModel, fit, hardware
 from desktop_llm.core.models.gguf import ModelInfo
 from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.remote import RemoteEngine, remote_info
+from desktop_llm.core.state_cache import StateCache
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,10 @@ class Job:
 
 class ModelHost:
     def __init__(self, guard: ModelGuard, config: EngineConfig = EngineConfig(),
-                 engine_factory: Callable[..., Engine] | None = None):
+                 engine_factory: Callable[..., Engine] | None = None, states: StateCache | None = None):
         self.guard = guard
         self.config = config
+        self.states = states  # the model's memory of recent prompts, kept across jobs (and model loads)
         self._engine_factory: Callable[..., Engine] = engine_factory or LlamaCppEngine
         self.remote_engine: Callable[[ServerModel], RemoteEngine] | None = None  # set by the app
         self._engine: Engine | None = None
@@ -216,6 +218,7 @@ class ModelHost:
         plan, gpu_name, self._notice = plan_for(info, n_ctx, self.config)
         engine = self._engine_factory(
             model.path, n_ctx=n_ctx, n_threads=self.config.n_threads, n_gpu_layers=plan.n_gpu_layers,
+            states=self.states,
         )
         engine.load()
         self._device = engine.device_summary + (f" on {gpu_name}" if plan.n_gpu_layers and gpu_name else "")

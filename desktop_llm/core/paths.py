@@ -57,6 +57,11 @@ class AppPaths:
         return self.data_dir / "imported-models.json"
 
     @property
+    def state_cache_dir(self) -> Path:
+        """Saved model states (a cache: deleting it only makes the next reply read its prompt again)."""
+        return self.data_dir / "cache" / "model-states"
+
+    @property
     def templates_dir(self) -> Path:
         """The user's own writing templates (TOML), next to the built-in ones."""
         return self.data_dir / "templates"

@@ -32,6 +32,8 @@ class Settings:
     # Names the API also answers to, for tools that hard-code OpenAI's (e.g. {"gpt-4o-mini": "default",
     # "text-embedding-3-small": "default"}); a value is a model's name, or "default".
     api_model_aliases: dict = field(default_factory=dict)
+    state_cache_mb: int = 0  # the model's memory of recent prompts, in memory (0: a tenth of the free memory, ≤ 1 GB)
+    state_cache_disk_mb: int = 2048  # ...and of long ones on disk, so they resume after a restart (0: none)
     library_watch_s: int = 30  # while the window is open, look for changed files in the libraries this often (0: never)
 
     THEMES = ("system", "light", "dark")

@@ -121,3 +121,21 @@ def test_device_summary_on_this_build(engine, starter):
             assert offloading.device_summary == "CPU"
     finally:
         offloading.close()
+
+
+def test_stop_acts_inside_a_batch_of_the_prompt(engine, cancel):
+    """llama.cpp's abort callback: Stop does not wait for the batch in hand to be read."""
+    import threading
+
+    long_text = "Each chapter of the handbook explains a policy, its reasons and its exceptions. " * 40
+    messages = [{"role": "user", "content": long_text + "\nSummarize."}]
+    assert len(engine.tokenize_prompt(messages)) > 520  # one batch is 512 tokens
+    events = []
+    for event in engine.stream_chat(messages, GenerationParams(max_tokens=20), cancel):
+        events.append(event)
+        if isinstance(event, Started):
+            threading.Timer(0.02, cancel.set).start()  # while the first batch is being read (~2 s here)
+    assert not any(isinstance(e, (Progress, Token)) for e in events)  # the first batch never finished
+    assert events[-1].result.finish_reason == "cancelled" and engine._llm.n_tokens < 512
+    cancel.clear()
+    assert collect(engine.stream_chat(HELLO, GenerationParams(max_tokens=4), cancel))[-1].result.stats.completion_tokens

@@ -74,9 +74,11 @@ class GgufEmbedder:
     """A GGUF model as an embedder: the model's own pooling when it names one (embedding models
     do), else the mean of its token embeddings; the prefixes its training used (from the catalog)."""
 
-    def __init__(self, name: str, path: Path, query_prefix: str = "", document_prefix: str = ""):
+    def __init__(self, name: str, path: Path, query_prefix: str = "", document_prefix: str = "",
+                 n_gpu_layers: int = 0):
         self.name = name
         self.path = Path(path)
+        self.n_gpu_layers = n_gpu_layers
         self.query_prefix, self.document_prefix = query_prefix, document_prefix
         self._llm = None
         self._lock = threading.Lock()  # one llama.cpp context: one caller at a time
@@ -85,9 +87,18 @@ class GgufEmbedder:
         if self._llm is None:
             import llama_cpp
 
+            from desktop_llm.core.models.gguf import read_model_info
+
+            try:
+                trained = read_model_info(self.path).context_length  # BERT-like models know 512 positions only
+            except UserError as exc:
+                raise UserError(f"{self.path.name} cannot be loaded to embed passages: {exc.message}") from exc
+            n_ctx = min(GGUF_CTX, trained) if trained else GGUF_CTX
+
             def load(pooling: int):
-                return llama_cpp.Llama(model_path=str(self.path), embedding=True, n_ctx=GGUF_CTX, n_batch=GGUF_CTX,
-                                       n_ubatch=GGUF_CTX, pooling_type=pooling, verbose=False)
+                return llama_cpp.Llama(model_path=str(self.path), embedding=True, n_ctx=n_ctx, n_batch=n_ctx,
+                                       n_ubatch=n_ctx, n_gpu_layers=self.n_gpu_layers, pooling_type=pooling,
+                                       verbose=False)
             try:
                 llm = load(llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
                 if llm.pooling_type() == llama_cpp.LLAMA_POOLING_TYPE_NONE:
@@ -109,6 +120,17 @@ class GgufEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return self._embed([self.document_prefix + t for t in texts])
+
+    def measured(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Unit-length vectors of texts as given (no prefixes) and the tokens read; a text longer than
+        the context is refused rather than cut (the API's embeddings)."""
+        with self._lock:
+            llm = self._loaded()
+            counts = [len(llm.tokenize(t.encode("utf-8"))) for t in texts]
+            if max(counts, default=0) > llm.n_ctx():
+                raise UserError(f"A text to embed is longer than {llm.n_ctx()} tokens. Split it.")
+            vectors = llm.embed(texts, normalize=False, truncate=False)
+        return _unit(np.asarray(vectors, dtype=np.float32)), sum(counts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([self.query_prefix + text])[0]

@@ -36,6 +36,7 @@ bench: setup
 	$(PY) bench/bench_summarize.py
 	$(PY) bench/bench_translate.py
 	$(PY) bench/bench_library.py
+	$(PY) bench/bench_state.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

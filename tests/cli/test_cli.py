@@ -40,7 +40,7 @@ def test_chat_json_and_continue(app_home):
     out = json.loads(r.stdout)
     assert set(out) == {"conversation_id", "message_id", "model", "text", "finish_reason",
                         "left_out_messages", "prompt_tokens", "completion_tokens",
-                        "ttft_s", "tokens_per_second"}
+                        "ttft_s", "tokens_per_second", "reused_tokens"}
     assert out["model"] == "SmolLM2-135M-Instruct.Q4_1"
     assert out["prompt_tokens"] > 0 and out["completion_tokens"] > 0
     assert out["ttft_s"] > 0 and out["tokens_per_second"] > 0

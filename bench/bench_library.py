@@ -162,7 +162,7 @@ def window_while_indexing(folder: Path, files: int) -> dict:
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from heartbeat import Heartbeat
     from PySide6.QtWidgets import QApplication
 
     from desktop_llm.core.app import AppCore
@@ -183,20 +183,7 @@ def window_while_indexing(folder: Path, files: int) -> dict:
     while page.background.busy:  # the page settles (it loads the embedder as it opens), then the folder is added
         app.processEvents()
         time.sleep(0.005)
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def beat():
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(1)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     heartbeat.start()
     t0 = time.perf_counter()
     page.add_paths([folder])
@@ -204,8 +191,7 @@ def window_while_indexing(folder: Path, files: int) -> dict:
         app.processEvents()
         time.sleep(0.0005)
     wall = time.perf_counter() - t0
-    heartbeat.stop()
-    stalls = sorted(max(0.0, g - 1.0) for g in gaps[5:])
+    stalls = heartbeat.stop()
     indexed = core.libraries.info("Notes").files
     page.close()
     core.close()

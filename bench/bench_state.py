@@ -93,11 +93,16 @@ def main() -> None:
     states = StateCache(1 << 30, folder, 4 << 30)
     engine = LlamaCppEngine(starter.path, n_ctx=N_CTX, states=states)
     engine.load()
-    new_chat = statistics.median(turn(engine, [{"role": "user", "content": q}])[1] for q in QUESTIONS)
     talk, ttfts = conversation(engine, 20, "tea")
-    conversation(engine, 1, "rivers")  # one turn elsewhere takes the live context
-    talk.append({"role": "user", "content": "Thank you. One more thing about tea?"})
-    back = turn(engine, talk)[1]
+    backs, news = [], []
+    for i in range(3):  # each after a turn elsewhere, which takes the live context; each question new
+        ask = {"role": "user", "content": f"Thank you. One more thing about tea, number {i}?"}
+        conversation(engine, 1, "rivers")
+        backs.append(turn(engine, talk + [ask])[1])
+        conversation(engine, 1, "rivers")
+        fresh = {"role": "user", "content": f"Thank you. One more thing about tea, item {i}?"}
+        news.append(turn(engine, talk[:1] + [fresh])[1])  # a new chat: the same system prompt, as long a question
+    back, new_chat = statistics.median(backs), statistics.median(news)
     # a long conversation, reopened after a restart
     long_talk = [{"role": "user", "content": "Here are my notes on the history of tea trade routes. " * 330},
                  {"role": "assistant", "content": "Thank you, I have read your notes."},

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
+from heartbeat import Heartbeat  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop_llm.core.app import AppCore  # noqa: E402
@@ -93,20 +93,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure_stream(app: QApplication, window, tokens: int) -> dict:
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def beat():
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(1)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     window.core.settings.max_tokens = tokens
     window.input.setPlainText("Write a long answer, please.")
     heartbeat.start()
@@ -115,9 +102,8 @@ def measure_stream(app: QApplication, window, tokens: int) -> dict:
     while window.session.job is not None and time.perf_counter() - t0 < 120:
         app.processEvents()
         time.sleep(0.0005)
-    heartbeat.stop()
+    stalls = heartbeat.stop()
     elapsed = time.perf_counter() - t0
-    stalls = [max(0.0, g - 1.0) for g in gaps[5:]]  # skip the first beats (start-up)
     shown = window.chat_view.bubbles()[-1].text
     return {
         "tokens": tokens,

@@ -197,12 +197,7 @@ class LibraryWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             self.fill_embedders(info.embedder)
             return
-        cancel = self.cancel = threading.Event()
-        self.unit = "passages"
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
-        self.progress_label.setText("Loading the model…")
-        self.update_controls()
+        cancel = self._start("passages", "Loading the model…")
         self.background.run(lambda: self.core.libraries.change_embedder(name, target, self.progressed.emit, cancel),
                             lambda done: self._on_embedded(name, done), self._on_failed)
 
@@ -251,14 +246,19 @@ class LibraryWindow(QMainWindow):
     def index(self, name: str | None) -> None:
         if name is None or self.cancel is not None:
             return
-        cancel = self.cancel = threading.Event()
-        self.unit = "files"
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
-        self.progress_label.setText("Looking for files…")
-        self.update_controls()
+        cancel = self._start("files", "Looking for files…")
         self.background.run(lambda: self.core.libraries.index(name, self.progressed.emit, cancel),
                             lambda report: self._on_indexed(name, report), self._on_failed)
+
+    def _start(self, unit: str, label: str) -> threading.Event:
+        """A job begins: progress shown (counting `unit`), the controls that would disturb it off."""
+        cancel = self.cancel = threading.Event()
+        self.unit = unit
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.progress_label.setText(label)
+        self.update_controls()
+        return cancel
 
     def pause(self) -> None:
         if self.cancel is not None:

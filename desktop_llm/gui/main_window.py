@@ -7,7 +7,7 @@ and turns the session's signals into what the chat view shows.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.sidebar.settings_requested.connect(self.conversations.edit_settings)
         self.conversation_list = self.sidebar.list
 
-        main = QWidget()
+        main = self.chat_column = QWidget()
         col = QVBoxLayout(main)
         col.setContentsMargins(0, 6, 6, 6)
         self.chat_view = ChatView()
@@ -113,6 +113,8 @@ class MainWindow(QMainWindow):
         self.send_button = button("Send", "Send the message (Enter)", self.send)
         self.stop_button = button("Stop", "Stop the reply (Esc)", self.stop)
         self.library_choice = LibraryChoice(self.core, lambda: self.conversations.new_setup)
+        self.library_choice.said.connect(lambda text, failed: self.statusBar().showMessage(text, 15000 if failed
+                                                                                           else 8000))
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
@@ -183,7 +185,8 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    # -- a .gguf dropped on the window is imported; a document opens in Documents ----------
+    # -- a .gguf dropped on the window is imported; a document opens in Documents, or, dropped
+    # on the conversation, is what it answers from ---------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if gguf_paths(event) or document_paths(event):
             event.acceptProposedAction()
@@ -193,9 +196,16 @@ class MainWindow(QMainWindow):
         if paths:
             self.models_ui.open(INSTALLED).import_files(paths)
             event.acceptProposedAction()
+        elif len(documents) == 1 and self._over_chat(event):  # into the conversation: answers come from it
+            self.library_choice.answer_from_file(documents[0])
+            event.acceptProposedAction()
         elif documents:
             self.tools.open_documents(documents[0])
             event.acceptProposedAction()
+
+    def _over_chat(self, event: QDropEvent) -> bool:
+        column = self.chat_column
+        return QRect(column.mapTo(self, QPoint(0, 0)), column.size()).contains(event.position().toPoint())
 
     # -- conversations ---------------------------------------------------------------
     def refresh_conversations(self) -> None:

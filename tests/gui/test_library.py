@@ -134,3 +134,28 @@ def test_while_the_window_is_open_changed_files_are_indexed(qtbot, make_window, 
     qtbot.waitUntil(lambda: "Library Policies is up to date" in window.statusBar().currentMessage(),
                     timeout=LONG_WAIT)
     assert "1 read" in window.statusBar().currentMessage() and "5 files" in library.summary.text()
+
+
+def test_a_file_dropped_into_the_conversation_is_what_it_answers_from(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    def drop_on_chat(window, path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        where = QPointF(window.chat_column.mapTo(window, QPoint(60, 60)))
+        window.dropEvent(QDropEvent(where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
+
+    window = make_window()
+    folder = make_folder(tmp_path)
+    drop_on_chat(window, folder / "refunds.md")
+    qtbot.waitUntil(lambda: "now answers from refunds.md" in window.statusBar().currentMessage(), timeout=LONG_WAIT)
+    assert window.library_choice.chosen == ["File: refunds.md"] and window.library_choice.text() == \
+        "From: File: refunds.md"
+    assert window.core.libraries.info("File: refunds.md").chunks >= 2
+    assert window.tools.documents is None  # not opened in Documents: it went into the conversation
+    drop_on_chat(window, folder / "scan.pdf")  # a file that cannot be read says so, and is not ticked
+    qtbot.waitUntil(lambda: "scan.pdf could not be read" in window.statusBar().currentMessage(), timeout=LONG_WAIT)
+    assert window.library_choice.chosen == ["File: refunds.md"]
+    assert "File: scan.pdf" not in window.core.libraries.names()  # no empty library left behind

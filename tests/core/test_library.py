@@ -342,3 +342,29 @@ def test_both_vector_paths_rank_alike(tmp_path, folder, starter, embedder):
         assert rankings["memory"] == rankings["sqlite-vec"] and all(len(r) == 5 for r in rankings["memory"])
     finally:
         libraries.close()
+
+
+def test_a_full_disk_stops_indexing_with_a_clear_message_and_the_index_still_opens(tmp_path, folder):
+    """SQLite's own "database or disk is full", made real by capping the file's pages where it stands."""
+    db = tmp_path / "full.db"
+    libraries = Libraries(db)
+    try:
+        libraries.add("policies", [folder / "refunds.md"])
+        connection = libraries.store.db.connection
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")
+        for i in range(30):  # more than the few pages left can hold
+            (folder / f"more-{i}.md").write_text(f"# More {i}\n\n" + "A new paragraph of policy text. " * 200,
+                                                 encoding="utf-8")
+        libraries.store.add_sources(libraries.store.library_id("policies"), [folder])
+        with pytest.raises(UserError, match=r"The disk is full, so the library index .* could not be saved\. Free"):
+            libraries.index("policies")
+    finally:
+        libraries.close()
+    reopened = Libraries(db)
+    try:  # what was committed before is all there, and searchable
+        assert reopened.info("policies").files >= 1
+        assert Path(reopened.search("policies", "refund window", top=1)[0].file).name == "refunds.md"
+        assert reopened.index("policies").files == 5 + 30  # with room again, indexing goes on
+    finally:
+        reopened.close()

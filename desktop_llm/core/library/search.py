@@ -6,6 +6,7 @@ question that shares no words with its answer is still found by meaning."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from desktop_llm.core.library.embedder import Embedder
 from desktop_llm.core.library.store import LibraryStore
 
 CANDIDATES = 50  # from each method, before fusing
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="library-vectors")
 RRF_K = 60  # reciprocal rank fusion's constant (the usual one)
 
 
@@ -47,11 +49,8 @@ def _fts_query(store: LibraryStore, text: str) -> str:
     words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))
     words = [w for w in words if w not in STOP_WORDS] or words
     if len(words) > KEEP_RAREST:
-        with store.db.locked():
-            total = store.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            counts = dict(store.db.execute(
-                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(words))})", words).fetchall()
-            ) if total >= SMALL_INDEX else {}
+        total = store.chunk_total()
+        counts = store.term_docs(words) if total >= SMALL_INDEX else {}
         if counts:
             by_rarity = sorted(words, key=lambda w: counts.get(w, 0))
             words = by_rarity[:KEEP_RAREST] + [w for w in by_rarity[KEEP_RAREST:]
@@ -94,10 +93,13 @@ def search(store: LibraryStore, library_id: int, embedder: Embedder, query: str,
            method: str = "hybrid") -> list[Hit]:
     """The best passages for `query`: hybrid (both fused), "keyword" or "vector" alone."""
     rankings = []
+    vectors = None
+    if method in ("hybrid", "vector"):  # alongside the full-text search: both wait in C, not in Python
+        vectors = _pool.submit(lambda: vector_ranking(store, library_id, embedder.embed_query(query)))
     if method in ("hybrid", "keyword"):
         rankings.append(keyword_ranking(store, library_id, query))
-    if method in ("hybrid", "vector"):
-        rankings.append(vector_ranking(store, library_id, embedder.embed_query(query)))
+    if vectors is not None:
+        rankings.append(vectors.result())
     best = fused(rankings)[:top]
     if not best:
         return []

@@ -95,6 +95,8 @@ class LibraryStore:
         self._sql: VectorSql | None = None
         self.vector_search = "auto"  # "memory" (numpy), "sqlite-vec", or auto: memory unless too large
         self._in_sql: dict[int, bool] = {}
+        self._total: int | None = None  # chunks in the index (cached; a change forgets it)
+        self._term_docs: dict[str, int] = {}  # chunks holding a word (cached; a change forgets them)
 
     @property
     def vector_sql(self) -> VectorSql:
@@ -129,6 +131,26 @@ class LibraryStore:
         self._vectors.pop(library_id, None)
         self._ids.pop(library_id, None)
         self._in_sql.pop(library_id, None)
+        self._total = None
+        self._term_docs.clear()
+
+    def chunk_total(self) -> int:
+        """All the index's chunks (every library's), counted once until the next change."""
+        if self._total is None:
+            with self.db.locked():
+                self._total = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self._total
+
+    def term_docs(self, words: list[str]) -> dict[str, int]:
+        """How many chunks hold each word (remembered until the next change)."""
+        unknown = [w for w in words if w not in self._term_docs]
+        if unknown:
+            with self.db.locked():
+                found = dict(self.db.execute(
+                    f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(unknown))})",
+                    unknown).fetchall())
+            self._term_docs.update({w: found.get(w, 0) for w in unknown})
+        return {w: self._term_docs[w] for w in words}
 
     def vectors(self, library_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk's id and vector, kept in memory after the first search (a change drops them)."""

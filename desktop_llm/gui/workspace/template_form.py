@@ -133,7 +133,8 @@ class TemplateForm(QWidget):
         label = QLabel("&Facts from:")
         label.setBuddy(picker)
         self.facts.addWidget(label)
-        self.facts.addWidget(picker, 1)
+        self.facts.addWidget(picker)
+        self.facts.addStretch(1)
 
     def set_busy(self, busy: bool) -> None:
         self.generate_button.setEnabled(not busy)

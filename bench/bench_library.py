@@ -14,6 +14,7 @@ page indexing 5,000 files with the event loop never stalled over 50 ms.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
@@ -167,8 +168,6 @@ def latency(db: Path, n: int) -> dict:
 def window_while_indexing(folder: Path, files: int) -> dict:
     """The Library page indexing a folder of `files` files while a 1 ms heartbeat runs on the GUI
     thread: the largest and the 99th-percentile gap beyond 1 ms (the event loop's stalls)."""
-    import os
-
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from heartbeat import Heartbeat
     from PySide6.QtWidgets import QApplication
@@ -231,7 +230,8 @@ def main() -> None:
         "embedding_plus_storing_under_a_third": result["indexing_word_html_markdown"][
             "embedding_plus_storing_share"] < 1 / 3,
         "window_never_stalls_over_50_ms": result["window_while_indexing"]["max_stall_ms"] <= 50}
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2), flush=True)
+    os._exit(0)  # skip interpreter teardown of Qt objects (the window bench made some)
 
 
 

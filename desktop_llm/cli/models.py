@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from desktop_llm.cli.common import open_core, print_json
+from desktop_llm.cli.common import follow, open_core, print_json
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import outcome
 from desktop_llm.core.models import hardware, hub_token
@@ -161,6 +161,26 @@ def cmd_catalog(args) -> int:
         return 0
 
 
+def cmd_bench(args) -> int:
+    """What this computer does with a model: load, prompt reading, first token, writing."""
+    from desktop_llm.core.speed_check import speed_job
+
+    with open_core() as core:
+        model = core.resolve_model(args.model)
+        report = follow(speed_job(core.host, model), args.json, show_tokens=False)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    rows = [("Model", f"{report.model} ({report.device})"),
+            ("Load", f"{report.load_s:.2f} s"),
+            ("Prompt reading", f"{report.prompt_tokens_per_s:.0f} tokens/s ({report.prompt_tokens} tokens)"),
+            ("First token", f"{report.first_token_s:.2f} s"),
+            ("Writing", f"{report.decode_tokens_per_s:.0f} tokens/s ({report.decode_tokens} tokens)")]
+    for name, value in rows:
+        print(f"{name:<15} {value}")
+    return 0
+
+
 def cmd_token(args) -> int:
     """Keep a Hugging Face token (for gated or private models) in the system keyring."""
     if args.forget:
@@ -210,6 +230,9 @@ def add_parser(sub, common) -> None:
     p.set_defaults(func=cmd_default)
     p = msub.add_parser("recommend", parents=[common], help="the best catalog model for this computer")
     p.set_defaults(func=cmd_recommend)
+    p = sub.add_parser("bench", parents=[common], help="measure a model on this computer: load time, prompt "
+                       "reading, first token, writing speed")
+    p.set_defaults(func=cmd_bench)
     p = msub.add_parser("token", parents=[common], help="store a Hugging Face token (read from the terminal "
                         "or stdin) in the system keyring, for gated models")
     p.add_argument("--forget", action="store_true", help="delete the stored token")

@@ -41,6 +41,7 @@ class JobKind(TextEnum):
     ANALYZE = "analyze"
     SUMMARIZE = "summarize"
     TRANSLATE = "translate"
+    MEASURE = "measure"  # a speed check of the model
 
 
 @dataclass(frozen=True)

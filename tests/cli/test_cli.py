@@ -195,3 +195,14 @@ def test_killed_mid_reply_keeps_the_flushed_text_as_interrupted(app_home):
 
     db = sqlite3.connect(app_home / "data" / "history.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_bench_measures_the_model_on_this_computer(app_home):
+    r = run_cli("bench", "--json", home=app_home)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["model"] == "SmolLM2-135M-Instruct.Q4_1" and report["device"] == "CPU"
+    assert report["load_s"] > 0 and report["prompt_tokens"] > 300 and report["decode_tokens"] > 0
+    assert report["prompt_tokens_per_s"] > 0 and report["decode_tokens_per_s"] > 0 and report["first_token_s"] > 0
+    table = run_cli("bench", home=app_home).stdout
+    assert "Prompt reading" in table and "tokens/s" in table

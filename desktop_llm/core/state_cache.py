@@ -66,7 +66,9 @@ class StateCache:
         self._memory: OrderedDict[str, SavedState] = OrderedDict()
         self._used = 0
         self._lock = threading.Lock()
-        self._disk_index: dict[str, dict[str, np.ndarray]] = {}  # identity -> key -> tokens (read once)
+        # identity -> (its folder's time when read, key -> tokens): read again when another process
+        # (the command line beside the window) has saved states there since
+        self._disk_index: dict[str, tuple[int, dict[str, np.ndarray]]] = {}
         self._writes: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
 
@@ -133,19 +135,23 @@ class StateCache:
         return self.folder / hashlib.sha1(identity.encode()).hexdigest()[:16]
 
     def _disk_tokens(self, identity: str) -> dict[str, np.ndarray]:
-        """The token lists of the states on disk for this identity (read once; the caller holds the lock)."""
+        """The token lists of the states on disk for this identity (the caller holds the lock)."""
         if self.folder is None:
             return {}
-        if identity not in self._disk_index:
+        folder = self._folder_for(identity)
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        if self._disk_index.get(identity, (None, None))[0] != stamp:
             index: dict[str, np.ndarray] = {}
-            folder = self._folder_for(identity)
-            for path in folder.glob("*.tokens") if folder.is_dir() else ():
+            for path in folder.glob("*.tokens") if stamp else ():
                 try:
                     index[path.stem] = np.fromfile(path, dtype=np.int32)
                 except OSError:
                     continue
-            self._disk_index[identity] = index
-        return self._disk_index[identity]
+            self._disk_index[identity] = (stamp, index)
+        return self._disk_index[identity][1]
 
     def _read(self, identity: str, key: str) -> SavedState | None:
         folder = self._folder_for(identity)
@@ -211,7 +217,7 @@ class StateCache:
                 break
             total -= kv.stat().st_size
             with self._lock:
-                for index in self._disk_index.values():
+                for _stamp, index in self._disk_index.values():
                     index.pop(kv.stem, None)
             kv.with_suffix(".tokens").unlink(missing_ok=True)
             kv.unlink(missing_ok=True)

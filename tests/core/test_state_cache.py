@@ -56,6 +56,11 @@ def test_disk_copies_are_bounded_and_read_back(tmp_path):
     fresh = StateCache(memory_bytes=1 << 20, folder=tmp_path, disk_bytes=2500)  # the app started again
     found = fresh.find("m", [2] * 300 + [9])
     assert found is not None and found[1] == 300 and fresh.find("m", [0] * 300) is None
+    beside = StateCache(memory_bytes=1 << 20, folder=tmp_path, disk_bytes=2500)  # e.g. the command line
+    assert beside.find("m", [5] * 300) is None
+    fresh.put(state("m", [5] * 300))
+    fresh.flush()
+    assert beside.find("m", [5] * 300)[1] == 300  # what another process saved since is found
     (kept[0].parent / "stray.kv.part").write_bytes(b"x")  # a write cut short by a crash
     fresh.put(state("m", [4] * 300))
     fresh.flush()

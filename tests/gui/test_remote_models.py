@@ -137,3 +137,24 @@ def test_removing_the_loaded_local_model_loads_another(qtbot, make_window, app_h
     assert not window.model_status.ready  # loading again, with the default model
     qtbot.waitUntil(lambda: window.model_status.ready, timeout=WAIT_MS)
     assert window.model.name == starter.name
+
+
+def test_remote_models_remove_is_never_the_default_and_needs_a_choice(qtbot, make_window):
+    from PySide6.QtCore import Qt
+
+    from desktop_llm.gui.models.remote_dialog import RemoteModelsDialog
+
+    window = make_window()
+    dialog = RemoteModelsDialog(window.core.remote_models, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.list.count() == 0 and not dialog.remove_button.isEnabled()
+    assert dialog.add_button.isDefault() and not dialog.remove_button.autoDefault()
+    dialog.name.setText("Local Ollama")
+    dialog.url.setText("http://127.0.0.1:11434/v1")
+    dialog.model.setText("llama3.2")
+    qtbot.keyClick(dialog.model, Qt.Key.Key_Return)  # Enter in the form adds
+    assert dialog.list.count() == 1 and "Added Local Ollama" in dialog.message.plain
+    assert not dialog.remove_button.isEnabled()
+    dialog.list.setCurrentRow(0)
+    assert dialog.remove_button.isEnabled()

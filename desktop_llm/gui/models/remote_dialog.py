@@ -46,10 +46,17 @@ class RemoteModelsDialog(QDialog):
         form.addRow("&Context:", self.context)
         self.message = MessageLine()
         buttons = QHBoxLayout()
-        buttons.addWidget(button("&Remove", "Remove the selected remote model and its key", self.remove))
+        self.remove_button = button("&Remove", "Remove the selected remote model and its key", self.remove)
+        self.remove_button.setAutoDefault(False)  # Enter never removes: it adds what the form holds
+        self.add_button = button("&Add", "Add (or update) this remote model", self.add)
+        self.add_button.setDefault(True)
+        close = button("Close", "Close this window", self.accept)
+        close.setAutoDefault(False)
+        buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
-        buttons.addWidget(button("&Add", "Add (or update) this remote model", self.add))
-        buttons.addWidget(button("Close", "Close this window", self.accept))
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(close)
+        self.list.currentRowChanged.connect(lambda row: self.remove_button.setEnabled(row >= 0))
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.list)
@@ -63,6 +70,7 @@ class RemoteModelsDialog(QDialog):
         self.list.clear()
         for c in self.remote_models.list():
             self.list.addItem(f"☁ {c.name} — {c.model} at {c.base_url}")
+        self.remove_button.setEnabled(self.list.currentRow() >= 0)  # nothing chosen: nothing to remove
 
     def add(self) -> None:
         try:

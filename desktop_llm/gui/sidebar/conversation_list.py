@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from functools import lru_cache
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -23,11 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_llm.core.paths import resources_dir
 from desktop_llm.core.store import Conversation, SearchHit
 from desktop_llm.core.store.records import HIT_END, HIT_START, date_group
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@lru_cache(maxsize=1)
+def pin_icon() -> QIcon:
+    return QIcon(str(resources_dir() / "pin.svg"))
 SEARCH_DELAY_MS = 200
 
 
@@ -117,10 +124,13 @@ class ConversationSidebar(QWidget):
             if heading != group:
                 group = heading
                 self.list.addItem(self._heading(heading))
-            item = QListWidgetItem(("📌 " if c.pinned else "") + (c.title or "Untitled"))
+            item = QListWidgetItem(c.title or "Untitled")
+            if c.pinned:  # an icon, not an emoji: it shows without an emoji font
+                item.setIcon(pin_icon())
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Pinned: {c.title or 'Untitled'}")
             item.setData(ID_ROLE, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(f"{c.title}\n{c.message_count} messages · "
+            item.setToolTip(("Pinned · " if c.pinned else "") + f"{c.title}\n{c.message_count} messages · "
                             f"{c.updated_at[:16].replace('T', ' ')}")
             self.list.addItem(item)
             if c.id == current:

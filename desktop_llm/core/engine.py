@@ -289,10 +289,10 @@ class LlamaCppEngine:
         own way when its template lists tools, else in the plain form."""
         dialect = self.tool_dialect()
         if dialect.native:
-            native = native_messages(messages)
+            native, listed = native_messages(messages), use.listed()
             try:
-                self.render_prompt(native, use.listed())
-                return native, use.listed(), use.constrained(params, dialect)
+                self.render_prompt(native, listed)
+                return native, listed, use.constrained(params, dialect)
             except UserError:  # e.g. Llama 3.1's template takes one call per turn: the plain form takes any
                 pass
         return use.messages(messages), None, use.constrained(params, PLAIN)

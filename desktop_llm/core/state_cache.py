@@ -58,6 +58,11 @@ def shared_start(a: np.ndarray, b: np.ndarray) -> int:
     return int(differ[0]) if len(differ) else n
 
 
+def begins(start: np.ndarray, tokens: np.ndarray) -> bool:
+    """Whether `tokens` begins with all of `start` (its state then holds the other's too)."""
+    return len(start) <= len(tokens) and shared_start(start, tokens) == len(start)
+
+
 class StateCache:
     def __init__(self, memory_bytes: int, folder: Path | None = None, disk_bytes: int = 0):
         self.memory_bytes = memory_bytes
@@ -109,8 +114,7 @@ class StateCache:
     def _remember(self, state: SavedState) -> None:
         with self._lock:
             for key, old in list(self._memory.items()):
-                if old.identity == state.identity and len(old.tokens) <= len(state.tokens) and \
-                        shared_start(old.tokens, state.tokens) == len(old.tokens):
+                if old.identity == state.identity and begins(old.tokens, state.tokens):
                     self._drop(key)
             if state.key in self._memory:
                 self._drop(state.key)
@@ -197,7 +201,7 @@ class StateCache:
         with self._lock:
             index = self._disk_tokens(state.identity)
             for old_key, old in list(index.items()):  # a state this one begins with is no longer needed
-                if old_key != key and len(old) <= len(state.tokens) and shared_start(old, state.tokens) == len(old):
+                if old_key != key and begins(old, state.tokens):
                     index.pop(old_key)
                     for suffix in (".tokens", ".kv"):
                         (folder / f"{old_key}{suffix}").unlink(missing_ok=True)

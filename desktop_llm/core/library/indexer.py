@@ -68,6 +68,11 @@ def read_any(path: Path) -> Document:
     return doc
 
 
+def under_missing(path: str, missing: list[str]) -> bool:
+    """Whether a file lies under a source that is missing (an unplugged drive): its passages are kept."""
+    return any(path.startswith(m) for m in missing)
+
+
 def index_library(store: LibraryStore, library_id: int, embedder: Embedder,
                   progress: Callable[[int, int, str], None] | None = None,
                   cancel: threading.Event | None = None) -> IndexReport:
@@ -79,7 +84,7 @@ def index_library(store: LibraryStore, library_id: int, embedder: Embedder,
     found = list(dict.fromkeys(library_files([s for s in sources if s not in missing])))
     found_names = {str(p) for p in found}
     # A source folder that is gone (an unplugged drive) keeps its files' chunks: they come back with it.
-    gone = [p for p in known if p not in found_names and not any(p.startswith(m) for m in missing)]
+    gone = [p for p in known if p not in found_names and not under_missing(p, missing)]
     store.drop_files(library_id, gone)
     report.dropped = len(gone)
     report.skipped += [(m, "This folder or file is missing (moved, deleted, or on a drive that is not "

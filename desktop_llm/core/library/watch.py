@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.library.indexer import IndexReport, library_files
+from desktop_llm.core.library.indexer import IndexReport, library_files, under_missing
 from desktop_llm.core.library.libraries import Libraries
 
 
@@ -34,7 +34,7 @@ def changed(libraries: Libraries, name: str) -> bool:
         seen += 1
     missing = [s for s in store.sources(library_id) if not Path(s).exists()]
     # files under a missing source keep their passages (an unplugged drive): not a change
-    return seen < sum(1 for p in known if not any(p.startswith(m) for m in missing))
+    return seen < sum(1 for p in known if not under_missing(p, missing))
 
 
 class LibraryWatcher:

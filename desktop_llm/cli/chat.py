@@ -6,8 +6,8 @@ import sys
 
 from desktop_llm.cli.common import follow, open_core, print_json
 from desktop_llm.cli.library import open_libraries
+from desktop_llm.core.chat import Grounding
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.library.grounding import Source
 from desktop_llm.core.store.records import MessageStatus
 
 SOURCES = 5  # passages a grounded answer draws on
@@ -16,11 +16,11 @@ SOURCES = 5  # passages a grounded answer draws on
 def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool, libraries=()):
     """Stream one reply to stdout; Ctrl+C stops it and keeps the partial reply. With libraries,
     the reply is grounded in the passages found for the question, and they are listed under it."""
-    sources = _sources(libraries, text) if libraries else None
-    result = follow(core.chat.send(text, model, conversation_id, sources=sources), as_json)
+    grounding = _grounding(libraries, text) if libraries else None
+    result = follow(core.chat.send(text, model, conversation_id, sources=grounding), as_json)
     if not as_json:
         sys.stdout.write("\n")
-        for source in sources or ():
+        for source in result.sources if result is not None else ():
             sys.stdout.write(f"[{source.n}] {source.label()}\n")
         if result is not None and result.status == MessageStatus.STOPPED:
             sys.stderr.write("[stopped — the partial reply was saved]\n")
@@ -30,12 +30,13 @@ def _run_turn(core, model, text: str, conversation_id: int | None, as_json: bool
     return result
 
 
-def _sources(names: list[str], question: str) -> list[Source]:
-    """The best passages for the question across the libraries, numbered."""
+def _grounding(names: list[str], question: str) -> Grounding:
+    """The best passages for the question across the libraries, numbered (or the one file whose
+    summary it asks for)."""
     with open_libraries() as libraries:
         for name in names:
             libraries.info(name)  # an unknown name is an error, not an empty answer
-        return libraries.sources(names, question, SOURCES)
+        return libraries.grounding(names, question, SOURCES)
 
 
 def _chat_model(core, args):

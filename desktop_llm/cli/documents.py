@@ -8,7 +8,7 @@ from pathlib import Path
 from desktop_llm.cli.common import follow, open_core, print_json
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document, read_text
-from desktop_llm.core.documents.summarize import LENGTHS, STYLES
+from desktop_llm.core.documents.summary_steps import LENGTHS, STYLES
 from desktop_llm.core.documents.translate import read_glossary
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import refuse_source, save_file

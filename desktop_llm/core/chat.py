@@ -11,19 +11,29 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 from desktop_llm.core.context import fit_to_context, reply_reserve
+from desktop_llm.core.documents.summary_steps import summary_prompt
 from desktop_llm.core.engine import GenerationParams, GenerationStats, Reply
-from desktop_llm.core.errors import UserError
+from desktop_llm.core.errors import Cancelled, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.host import HostContext, Job, JobKind, Listener, ModelHost
-from desktop_llm.core.library.grounding import Source, checked_citations, fitted, grounded_system
+from desktop_llm.core.library.grounding import (
+    Source,
+    WholeDocument,
+    checked_citations,
+    fitted,
+    grounded_system,
+)
+from desktop_llm.core.library.indexer import read_any
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation, History, Message, MessageStatus
 
 FLUSH_S = 0.5
+Grounding = list[Source] | WholeDocument  # what a reply is answered from, found in the user's libraries
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,11 @@ class TurnResult:
     @property
     def finish_reason(self) -> str:
         return self.message.finish_reason
+
+    @property
+    def sources(self) -> list[Source]:
+        """The passages (or the file) a grounded reply was answered from."""
+        return [Source(**s) for s in json.loads(self.message.sources)] if self.message.sources else []
 
     def as_dict(self) -> dict:
         return {
@@ -118,14 +133,15 @@ class ChatService:
     def send(self, text: str, model: ModelRef, conversation_id: int | None = None,
              params: GenerationParams | None = None, listener: Listener | None = None,
              new_conversation: dict | None = None,
-             sources: list[Source] | Callable[[], list[Source]] | None = None) -> Job:
+             sources: Grounding | Callable[[], Grounding] | None = None) -> Job:
         """Store the user's message now; return the job that streams the reply.
 
         `new_conversation` (system_prompt, temperature, ...) sets up a new
         conversation when `conversation_id` is None. With `sources` (passages
         found in the user's libraries) the reply is grounded in them, cites
         them, and is stored with them; a function giving them is called when the
-        turn runs (the search then happens on the worker, not the caller's thread)."""
+        turn runs (the search then happens on the worker, not the caller's thread).
+        A WholeDocument instead is summarized, all of it, as the reply."""
         _require_text(text)
         if conversation_id is None:
             setup = {"system_prompt": self.settings.system_prompt, **(new_conversation or {})}
@@ -169,7 +185,7 @@ class ChatService:
     def _reply(self, conversation_id: int, parent_id: int | None, model: ModelRef,
                params: GenerationParams | None, listener: Listener | None,
                continued: Message | None = None,
-               sources: list[Source] | Callable[[], list[Source]] | None = None) -> Job:
+               sources: Grounding | Callable[[], Grounding] | None = None) -> Job:
         conversation = self.history.get_conversation(conversation_id)
         params = params or params_from(self.settings, conversation)
 
@@ -195,15 +211,22 @@ class ChatService:
     def _stream_reply(self, ctx: HostContext, conversation: Conversation, parent_id: int | None,
                       model: ModelRef, params: GenerationParams,
                       continued: Message | None,
-                      sources: list[Source] | Callable[[], list[Source]] | None = None) -> Iterator[Event]:
+                      sources: Grounding | Callable[[], Grounding] | None = None) -> Iterator[Event]:
         yield from ctx.engine_for(model)
         prefill = continued.content if continued else ""
         if callable(sources):
             yield Progress(0, 1, "Looking in the libraries")
             sources = sources()
-        if sources is not None:  # as many passages as their share of the context holds
-            sources = fitted(sources, ctx.engine.count_text, ctx.engine.n_ctx)
-        messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill, sources)
+        if isinstance(sources, WholeDocument):
+            whole, doc = sources, read_any(Path(sources.path))
+            sources = [whole.source(len(doc.text.split()))]
+            messages: list[dict] = []
+            left_out = 0
+        else:
+            whole = None
+            if sources is not None:  # as many passages as their share of the context holds
+                sources = fitted(sources, ctx.engine.count_text, ctx.engine.n_ctx)
+            messages, left_out = self._prompt(ctx.engine, conversation, parent_id, params, prefill, sources)
         if continued:
             message_id = continued.id
             self.history.update_message(message_id, prefill, MessageStatus.STREAMING)
@@ -216,8 +239,12 @@ class ChatService:
         pieces: list[str] = [prefill]
         last_flush = time.monotonic()
         finished = None
+        if whole is not None:
+            stream = self._summary_stream(ctx, doc, params, whole.style)
+        else:
+            stream = ctx.engine.stream_chat(messages, params, ctx.cancel, prefill)
         try:
-            for event in ctx.engine.stream_chat(messages, params, ctx.cancel, prefill):
+            for event in stream:
                 if isinstance(event, Token):
                     pieces.append(event.text)
                     now = time.monotonic()
@@ -233,14 +260,14 @@ class ChatService:
                     status = MessageStatus.STOPPED if reply.finish_reason == "cancelled" else MessageStatus.DONE
                     cited = None
                     if sources is not None:  # citations of passages that do not exist are dropped
-                        text = checked_citations(text, sources)
+                        text = text if whole else checked_citations(text, sources)
                         cited = json.dumps([s.as_dict() for s in sources], ensure_ascii=False)
                     self.history.update_message(message_id, text, status, reply.stats.as_dict(),
                                                 finish_reason=reply.finish_reason, sources=cited)
                     finished = Finished(TurnResult(self.history.get_message(message_id), reply.stats, left_out),
                                         reply.stats)
                     break
-        except GeneratorExit:  # the consumer went away: keep what we have
+        except (GeneratorExit, Cancelled):  # the consumer went away, or Stop between parts: keep what we have
             self.history.update_message(message_id, "".join(pieces), MessageStatus.STOPPED)
             raise
         except BaseException as exc:
@@ -249,6 +276,12 @@ class ChatService:
             raise
         if finished is not None:
             yield finished
+
+    @staticmethod
+    def _summary_stream(ctx: HostContext, doc, params: GenerationParams, style: str) -> Iterator[Event]:
+        """A whole document's summary as a reply: its parts summarized first, then the summary streams."""
+        prompt = yield from summary_prompt(ctx, doc, params, style)
+        yield from ctx.engine.stream_chat(prompt.messages, prompt.params, ctx.cancel)
 
 
 def _require_text(text: str) -> None:

@@ -188,6 +188,48 @@ def test_citations_of_passages_that_do_not_exist_are_removed():
     assert sources[1].label() == "b.md, page 3, H"
 
 
+def test_a_request_for_a_whole_files_summary_is_told_from_a_question():
+    from desktop_llm.core.library.grounding import whole_document_asked
+
+    files = ["/docs/refunds.md", "/docs/shipping_rates.txt", "/docs/warranty.html"]
+    assert whole_document_asked("Summarize this document", ["/docs/refunds.md"]).path == "/docs/refunds.md"
+    assert whole_document_asked("Summarize this document", files) is None  # which one? the search decides
+    assert whole_document_asked("Give me a summary of the shipping rates file", files).path == files[1]
+    assert whole_document_asked("Summarise warranty.html in one paragraph", files).style == "paragraph"
+    assert whole_document_asked("TL;DR of refunds please", files).style == "tldr"
+    assert whole_document_asked("How long is the refund window?", ["/docs/refunds.md"]) is None
+
+
+def test_summarize_on_a_library_file_goes_to_the_summarizer_with_the_whole_file(app_home, folder):
+    assert run_cli("library", "add", "shop", str(folder), home=app_home).returncode == 0
+    run = run_cli("chat", "--library", "shop", "Summarize the warranty document", "--json", home=app_home,
+                  timeout=300)
+    assert run.returncode == 0, run.stderr
+    reply = json.loads(run.stdout)
+    (source,) = reply["sources"]  # the file itself, not the passages a search finds
+    assert Path(source["file"]).name == "warranty.html" and source["text"].startswith("The whole document")
+    assert reply["text"].strip() and reply["finish_reason"] in ("stop", "length")
+
+
+def test_a_passage_is_shown_where_it_stands_in_its_file(libraries, folder):
+    from desktop_llm.core.library.passages import in_context
+
+    libraries.add("shop", [folder])
+    (hit,) = [h for h in libraries.search("shop", "never immerse the kettle base", top=5)
+              if Path(h.file).name == "care.docx"]
+    shown = in_context(hit.file, hit.text)
+    assert shown.found and "Never immerse the kettle base in water." in shown.passage
+    assert "Wipe the toaster" in shown.before + shown.passage
+    (refund,) = [h for h in libraries.search("shop", "unused item 30 days", top=5) if h.heading.endswith("window")]
+    shown = in_context(refund.file, refund.text)
+    assert shown.found and "Returns and refunds" in shown.before and "Damaged parcels" in shown.after
+    Path(refund.file).write_text("# Returns\n\nAll new text.", encoding="utf-8")
+    assert not in_context(refund.file, refund.text).found  # changed since: shown as it was
+    Path(refund.file).unlink()
+    with pytest.raises(UserError, match="no longer in"):
+        in_context(refund.file, refund.text)
+
+
 def test_killed_while_indexing_then_indexed_again_nothing_twice_nothing_lost(app_home, tmp_path):
     import os
     import signal

@@ -4,10 +4,12 @@ with its reason), searched, paused mid-way and brought up to date."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from desktop_llm.gui.chat.source_view import SourceDialog
 from tests.core.test_library import DOCS
 from tests.gui.helpers import WAIT_MS, loaded, send_and_wait
 from tests.gui.test_documents import drop
@@ -89,6 +91,13 @@ def test_a_conversation_answers_from_the_chosen_library_with_sources_under_the_r
     assert reply.role == "assistant" and "refunds.md" in reply.sources
     bubble = window.chat_view.bubble_for(reply.id)
     assert bubble.sources is not None and "refunds.md" in bubble.sources.text()
+    bubble.sources.linkActivated.emit("source:0")  # as a click on the first source does
+    dialog = next(w for w in bubble.sources.window().findChildren(SourceDialog))
+    qtbot.waitUntil(lambda: "highlighted" in dialog.note.text(), timeout=WAIT_MS)
+    shown = dialog.text.toPlainText()
+    assert "refunds.md" in dialog.windowTitle() and "30 days of delivery" in shown
+    assert shown.index("Returns and refunds") < shown.index("30 days") < shown.index("Damaged parcels")  # in context
+    dialog.close()
 
     window.new_chat()
     assert choice.text() == "No library"
@@ -147,7 +156,7 @@ def test_a_file_dropped_into_the_conversation_is_what_it_answers_from(qtbot, mak
         window.dropEvent(QDropEvent(where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                     Qt.KeyboardModifier.NoModifier))
 
-    window = make_window()
+    window = loaded(qtbot, make_window())
     folder = make_folder(tmp_path)
     drop_on_chat(window, folder / "refunds.md")
     qtbot.waitUntil(lambda: "now answers from refunds.md" in window.statusBar().currentMessage(), timeout=LONG_WAIT)
@@ -159,3 +168,9 @@ def test_a_file_dropped_into_the_conversation_is_what_it_answers_from(qtbot, mak
     qtbot.waitUntil(lambda: "scan.pdf could not be read" in window.statusBar().currentMessage(), timeout=LONG_WAIT)
     assert window.library_choice.chosen == ["File: refunds.md"]
     assert "File: scan.pdf" not in window.core.libraries.names()  # no empty library left behind
+
+    send_and_wait(qtbot, window, "Summarize this document")  # the whole file, by the summarizer
+    reply = window.core.history.messages(window.conversation_id)[-1]
+    assert reply.status == "done" and reply.content.strip()
+    (source,) = json.loads(reply.sources)
+    assert Path(source["file"]).name == "refunds.md" and source["text"].startswith("The whole document")

@@ -17,7 +17,7 @@ from desktop_llm.core.library.embedder import (
     embedder_for,
     passage,
 )
-from desktop_llm.core.library.grounding import Source, sources_from
+from desktop_llm.core.library.grounding import Source, WholeDocument, sources_from, whole_document_asked
 from desktop_llm.core.library.indexer import IndexReport, index_library
 from desktop_llm.core.library.search import Hit, search
 from desktop_llm.core.library.store import LibraryInfo, LibraryStore
@@ -132,6 +132,14 @@ class Libraries:
         known = set(self.names())
         hits = [hit for name in names if name in known for hit in self.search(name, question, top)]
         return sources_from(sorted(hits, key=lambda h: -h.score)[:top])
+
+    def grounding(self, names: list[str], question: str, top: int = 5) -> list[Source] | WholeDocument:
+        """What a question is answered from: one whole file when it asks for that file's summary, else
+        the best passages found for it."""
+        known = set(self.names())
+        files = [path for name in names if name in known
+                 for path, row in self.store.files(self.store.library_id(name)).items() if not row.error]
+        return whole_document_asked(question, files) or self.sources(names, question, top)
 
     def search(self, name: str, query: str, top: int = 5, method: str = "hybrid") -> list[Hit]:
         if not query.strip():

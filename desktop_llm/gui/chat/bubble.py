@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_llm.core import markdown
 from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.store import Message
+from desktop_llm.gui.chat.source_view import SourceDialog, source_title
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "notice": "Notice"}
 STATUS_NOTES = {
@@ -66,22 +66,20 @@ class MessageAction(TextEnum):
 
 
 def sources_label(sources_json: str) -> QLabel:
-    """A grounded reply's sources, under it: each opens its file; the passage shows on hover."""
+    """A grounded reply's sources, under it: each shows its passage where it stands in its file
+    (and opens the file from there); the passage also shows on hover."""
     try:
         sources = [s for s in json.loads(sources_json) if isinstance(s, dict)]
     except ValueError:
         sources = []
-    lines = []
-    for s in sources:
-        where = Path(s.get("file", "")).name + (f", page {s['page']}" if s.get("page") else "") + (
-            f" — {s['heading']}" if s.get("heading") else "")
-        lines.append(f"[{s.get('n')}] <a href='{html.escape(Path(s.get('file', '')).as_uri(), quote=True)}' "
-                     f"title='{html.escape(s.get('text', '')[:400], quote=True)}'>{html.escape(where)}</a>")
+    lines = [f"[{s.get('n')}] <a href='source:{i}' title='{html.escape(s.get('text', '')[:400], quote=True)}'>"
+             f"{html.escape(source_title(s))}</a>" for i, s in enumerate(sources)]
     label = QLabel("<small>Sources:<br>" + "<br>".join(lines) + "</small>" if lines else "")
     label.setWordWrap(True)
-    label.setOpenExternalLinks(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    label.linkActivated.connect(lambda link: SourceDialog(sources[int(link.split(":")[1])], label.window()).open())
     label.setAccessibleName("Sources of this reply")
-    label.setToolTip("Each source opens its file")
+    label.setToolTip("Each source shows its passage where it stands in its file")
     return label
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 from PySide6.QtCore import Signal
 
 from desktop_llm.core.app import AppCore
-from desktop_llm.core.library.grounding import Source
+from desktop_llm.core.chat import Grounding
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.library_picker import LibraryPicker
 
@@ -58,12 +58,13 @@ class LibraryChoice(LibraryPicker):
             self.chosen = self.core.history.get_conversation(conversation_id).library_names
         self._show()
 
-    def sources_for(self, question: str) -> Callable[[], list[Source]] | None:
-        """The passages a question is answered from, found when the turn runs; None without libraries."""
+    def sources_for(self, question: str) -> Callable[[], Grounding] | None:
+        """The passages a question is answered from (or the file whose summary it asks for), found when
+        the turn runs; None without libraries."""
         names = list(self.chosen)
         if not names:
             return None
-        return lambda: self.core.libraries.sources(names, question)
+        return lambda: self.core.libraries.grounding(names, question)
 
     def _save(self, chosen: list[str]) -> None:
         value = json.dumps(chosen)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop_llm.core.documents.language import LANGUAGES
-from desktop_llm.core.documents.summarize import LENGTHS, STYLES
+from desktop_llm.core.documents.summary_steps import LENGTHS, STYLES
 from desktop_llm.gui.common.widgets import button, named
 from desktop_llm.gui.documents.review import TranslationReview
 

@@ -37,24 +37,24 @@ into is it its me my no not of on or our should so than that the their them then
 was we were what when where which who why will with would you your""".split())
 
 
-COMMON_SHARE = 0.1  # a word in more than this share of the chunks says little about which one answers
-KEEP_RAREST = 2  # ...but the rarest words of a question are always searched for
+COMMON_SHARE = 0.05  # a word in more of the chunks than this says little about which one answers (BM25
+# weighs it near nothing) and costs the most: every chunk holding it is scored
 SMALL_INDEX = 2000  # chunks: below this every word is searched for (it is fast anyway)
 
 
 def _fts_query(store: LibraryStore, text: str) -> str:
     """Any of the question's telling words (BM25 ranks the chunks with more, and rarer, of them
-    higher). Stop words and words nearly every chunk holds are left out: they would make every
-    chunk a candidate and the search slow, and hardly change the order."""
+    higher). Stop words and words many chunks hold are left out (the rarest word stays, whatever
+    its count): they would make most chunks candidates and the search slow, and hardly change the
+    order."""
     words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))
     words = [w for w in words if w not in STOP_WORDS] or words
-    if len(words) > KEEP_RAREST:
+    if len(words) > 1:
         total = store.chunk_total()
         counts = store.term_docs(words) if total >= SMALL_INDEX else {}
         if counts:
             by_rarity = sorted(words, key=lambda w: counts.get(w, 0))
-            words = by_rarity[:KEEP_RAREST] + [w for w in by_rarity[KEEP_RAREST:]
-                                               if counts.get(w, 0) <= COMMON_SHARE * total]
+            words = [w for w in by_rarity if counts.get(w, 0) <= COMMON_SHARE * total] or by_rarity[:1]
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 

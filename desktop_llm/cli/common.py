@@ -42,7 +42,9 @@ def progress_printer():
     last_label = [""]
 
     def show(done: int, total: int, label: str) -> None:
-        if mode == "bar":
+        if not total and mode in ("bar", "lines"):  # a wait for the model, not a step
+            sys.stderr.write(f"{label}\n")
+        elif mode == "bar":
             sys.stderr.write(f"\r{label} {done}/{total}\x1b[K")
             if done >= total:
                 sys.stderr.write("\r\x1b[K")

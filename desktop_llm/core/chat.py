@@ -193,7 +193,7 @@ class ChatService:
             yield from self._stream_reply(ctx, conversation, parent_id, model, params, continued, sources)
 
         return self.host.submit(turn, listener, kind=JobKind.CHAT,
-                                info={"conversation_id": conversation_id})
+                                info={"conversation_id": conversation_id, "model": model.name})
 
     def _prompt(self, engine, conversation: Conversation, parent_id: int | None,
                 params: GenerationParams, prefill: str,

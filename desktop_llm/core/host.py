@@ -43,6 +43,23 @@ class JobKind(TextEnum):
     TRANSLATE = "translate"
     MEASURE = "measure"  # a speed check of the model
 
+    @property
+    def interactive(self) -> bool:
+        """Someone waits for its first words: it runs between the parts of a long job."""
+        return self in (JobKind.CHAT, JobKind.API)
+
+    @property
+    def doing(self) -> str:
+        return _DOING.get(self, "working")
+
+
+_DOING = {JobKind.LOAD: "loading a model", JobKind.CHAT: "writing a chat reply",
+          JobKind.API: "answering an API request", JobKind.DRAFT: "writing a draft",
+          JobKind.REWRITE: "rewriting text", JobKind.ANALYZE: "reading feedback",
+          JobKind.SUMMARIZE: "summarizing a document", JobKind.TRANSLATE: "translating a document",
+          JobKind.MEASURE: "measuring its speed"}
+GIVES_WAY = (JobKind.TRANSLATE, JobKind.SUMMARIZE, JobKind.ANALYZE, JobKind.DRAFT)  # long jobs made of parts
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -68,10 +85,22 @@ class HostContext:
     def __init__(self, host: "ModelHost", cancel: threading.Event):
         self._host = host
         self.cancel = cancel
+        self._model: ModelRef | None = None
 
     def engine_for(self, model: ModelRef) -> Iterator[Event]:
         """Make `model` the loaded one (yields progress); then use `.engine`."""
+        self._model = model
         yield from self._host._ensure_loaded(model)
+
+    def give_way(self) -> Iterator[Event]:
+        """Between two parts of a long job: the chat turns and API requests waiting for this model
+        run now, then the job carries on where it was (its model loaded again if one of them
+        changed it)."""
+        waiting = self._host._take_interactive()
+        for job in waiting:
+            self._host._run_nested(job)
+        if waiting and self._model is not None:
+            yield from self._host._ensure_loaded(self._model)
 
     @property
     def engine(self) -> Engine:
@@ -148,7 +177,7 @@ class ModelHost:
         self._device = "CPU"
         self._notice = ""
         self._jobs: queue.Queue[Job | None] = queue.Queue()
-        self._current: Job | None = None
+        self._running: list[Job] = []  # the job running now last; before it, long jobs that gave way to it
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="model-host", daemon=True)
         self._thread.start()
@@ -157,14 +186,38 @@ class ModelHost:
     def submit(self, fn: JobFn, listener: Listener | None = None, kind: JobKind = JobKind.NONE,
                info: dict | None = None) -> Job:
         job = Job(fn, listener, kind, info)
-        self._jobs.put(job)
+        with self._lock:
+            running = self._running[-1] if self._running else None
+            if running is not None:  # say what it waits for (a Progress of no total: a wait, not a step)
+                job.emit(Progress(0, 0, self._waiting_label(running, job)))
+            self._jobs.put(job)
         return job
+
+    def _waiting_label(self, running: Job, job: Job) -> str:
+        if job.kind.interactive and running.kind in GIVES_WAY and self._same_model(job):
+            return (f"Waiting: the model is {running.kind.doing}; this goes first, as soon as the part "
+                    "in hand is done")
+        return f"Waiting: the model is {running.kind.doing}; this goes next"
+
+    def _same_model(self, job: Job) -> bool:
+        """Whether a job asks for the model loaded now (a job that names none is taken to)."""
+        wanted = job.info.get("model")
+        return wanted is None or (self._model is not None and wanted == self._model.name)
 
     @property
     def current_kind(self) -> JobKind:
         """What the host is doing now (JobKind.NONE when nothing)."""
-        job = self._current
-        return job.kind if job is not None else JobKind.NONE
+        running = self._running
+        return running[-1].kind if running else JobKind.NONE
+
+    def queued_kinds(self) -> list[JobKind]:
+        """What waits for the model, in order."""
+        with self._jobs.mutex:
+            return [job.kind for job in self._jobs.queue if job is not None]
+
+    @property
+    def _current(self) -> Job | None:
+        return self._running[-1] if self._running else None
 
     def load(self, model: ModelRef, listener: Listener | None = None) -> Job:
         def load_job(ctx: HostContext) -> Iterator[Event]:
@@ -179,8 +232,8 @@ class ModelHost:
     def cancel_all(self) -> None:
         """Cancel the running job and every queued one."""
         with self._lock:
-            if self._current is not None:
-                self._current.cancel()
+            for running in self._running:
+                running.cancel()
         for job in list(self._jobs.queue):
             if job is not None:
                 job.cancel()
@@ -245,15 +298,29 @@ class ModelHost:
             job = self._jobs.get()
             if job is None:
                 break
-            with self._lock:
-                self._current = job
-            try:
-                self._run_job(job)
-            finally:
-                with self._lock:
-                    self._current = None
+            self._run_nested(job)
         if self._engine is not None:
             self._engine.close()
+
+    def _run_nested(self, job: Job) -> None:
+        with self._lock:
+            self._running.append(job)
+        try:
+            self._run_job(job)
+        finally:
+            with self._lock:
+                self._running.remove(job)
+
+    def _take_interactive(self) -> list[Job]:
+        """The chat turns and API requests queued for the model loaded now, out of the queue (in order)."""
+        with self._jobs.mutex:
+            jobs = self._jobs.queue
+            if None in jobs:  # shutting down: nothing jumps ahead
+                return []
+            taken = [j for j in jobs if j is not None and j.kind.interactive and self._same_model(j)]
+            for job in taken:
+                jobs.remove(job)
+        return taken
 
     def _run_job(self, job: Job) -> None:
         ended = False

@@ -53,8 +53,11 @@ class ApiServerUi(QObject):
 
     def _show_activity(self) -> None:
         if self.server is not None:
-            busy = self.core.host.current_kind == JobKind.API
-            self.label.setText(f"API :{self.server.port} — generating…" if busy else f"API :{self.server.port}")
+            host = self.core.host
+            busy = host.current_kind == JobKind.API
+            waits = not busy and JobKind.API in host.queued_kinds()
+            self.label.setText(f"API :{self.server.port}" + (" — generating…" if busy else
+                                                              " — a request waits" if waits else ""))
 
     def stop(self) -> None:
         self.timer.stop()

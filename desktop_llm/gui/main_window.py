@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         self.session.reply_started.connect(self._on_started)
         self.session.text_arrived.connect(self._on_text)
         self.session.progress.connect(self.show_progress)
+        self.session.reply_started.connect(self._waited)
+        self.session.reply_failed.connect(self._waited)
         self.session.reply_finished.connect(self._on_finished)
         self.session.reply_failed.connect(self._on_failed)
         self.session.busy_changed.connect(self._update_controls)
@@ -154,10 +156,18 @@ class MainWindow(QMainWindow):
         self.input.setFocus()
 
     def show_progress(self, done: int, total: int, label: str) -> None:
-        self.progress_bar.setVisible(done < total)
-        self.progress_bar.setMaximum(max(total, 1))
+        """A step of the model's work; with no total, a wait for the model (shown until the work starts)."""
+        waiting = total == 0
+        self.progress_bar.setVisible(done < total or waiting)
+        self.progress_bar.setMaximum(total)  # 0: a busy bar
         self.progress_bar.setValue(done)
-        self.statusBar().showMessage(label, 3000)
+        self.statusBar().showMessage(label, 0 if waiting else 3000)
+
+    def _waited(self, *_) -> None:
+        """The reply began: a message that it waited goes."""
+        if self.statusBar().currentMessage().startswith("Waiting"):
+            self.statusBar().clearMessage()
+            self.progress_bar.setVisible(False)
 
     # -- the model, settings and the tool windows (their own modules do the work) ------------
     @property

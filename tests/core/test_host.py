@@ -1,10 +1,11 @@
 """The model host: one thread, queued jobs, failures contained."""
 
 import threading
+import time
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Failed, Finished, Progress
-from desktop_llm.core.host import ModelHost
+from desktop_llm.core.host import JobKind, ModelHost
 from desktop_llm.core.models.guard import ModelGuard
 from desktop_llm.core.paths import AppPaths
 
@@ -102,4 +103,66 @@ def test_loading_a_bad_model_fails_clearly(tmp_path):
     assert isinstance(events[-1], Failed)
     assert "not a GGUF model file" in events[-1].user_message
     assert host.loaded_model is None
+    host.shutdown()
+
+
+def test_a_chat_turn_goes_between_the_blocks_of_a_translation(core, tmp_path):
+    """Interactive first: a chat turn sent while a document is translated waits (and says for what)
+    only for the block in hand, then the translation carries on and ends whole."""
+    from desktop_llm.core.documents.readers import read_markdown
+    from desktop_llm.core.events import Partial, Token
+
+    source = tmp_path / "notes.md"
+    source.write_text("\n\n".join(f"Paragraph {i}: the garden needs water every morning." for i in range(8)),
+                      encoding="utf-8")
+    order: list[str] = []
+    seen, ended = threading.Event(), []
+
+    def on_translation(event):
+        if isinstance(event, Partial):
+            order.append("block")
+            seen.set()
+        elif isinstance(event, Finished | Failed):
+            order.append("translation ended")
+            ended.append(event)
+
+    model = core.resolve_model()
+    core.translator.translate(source, read_markdown(source.read_text()), model, "es", listener=on_translation)
+    assert seen.wait(120)  # the first block is done: the translation is under way
+    turn = core.chat.send("Say hello.", model)
+    events = list(turn.events())
+    order.append("chat ended")
+    waiting = [e for e in events if isinstance(e, Progress) and e.total == 0]
+    assert waiting and "translating a document" in waiting[0].label and "goes first" in waiting[0].label
+    assert any(isinstance(e, Token) for e in events) and isinstance(events[-1], Finished)
+    deadline = time.monotonic() + 300
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert isinstance(ended[0], Finished), ended
+    assert order.index("chat ended") < order.index("translation ended")
+    assert 0 < order.index("chat ended") < order.count("block") + 1  # it went in between the blocks
+    assert ended[0].result.translated_blocks == 8 and order.count("block") == 8
+
+
+def test_a_request_for_another_model_waits_for_the_long_job_and_says_so(tmp_path):
+    host = make_host(tmp_path)
+    release, running = threading.Event(), threading.Event()
+
+    def long_job(ctx):
+        running.set()
+        for part in range(3):
+            release.wait(10)
+            yield Progress(part, 3, "part")
+            yield from ctx.give_way()
+        yield Finished("long")
+
+    order = []
+    long = host.submit(long_job, lambda e: isinstance(e, Finished) and order.append("long"), kind=JobKind.TRANSLATE)
+    assert running.wait(10)
+    other = host.submit(lambda ctx: iter([Finished("other")]), kind=JobKind.API, info={"model": "another-model"})
+    release.set()
+    events = list(other.events())
+    order.append("other")
+    assert "goes next" in events[0].label and order == ["long", "other"]
+    assert long.kind == JobKind.TRANSLATE and host.current_kind == JobKind.NONE
     host.shutdown()

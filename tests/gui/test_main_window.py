@@ -242,3 +242,27 @@ def test_the_write_menu_shortcuts_open_their_pages_without_errors(qtbot, make_wi
     qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.tools.documents is not None and window.tools.documents.isVisible())
     assert window.tools.documents.doc is None  # no document was "opened" from a stray argument
+
+
+def test_a_message_sent_while_the_model_is_busy_says_what_it_waits_for(qtbot, make_window):
+    import threading
+
+    from desktop_llm.core.events import Finished
+    from desktop_llm.core.host import JobKind
+
+    window = loaded(qtbot, make_window())
+    release, running = threading.Event(), threading.Event()
+
+    def summary_part(ctx):  # a long job's part in hand, as the Documents page runs one
+        running.set()
+        release.wait(30)
+        yield Finished("summary")
+
+    window.core.host.submit(summary_part, kind=JobKind.SUMMARIZE)
+    assert running.wait(10)
+    type_and_send(qtbot, window, "Hello")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Waiting"), timeout=WAIT_MS)
+    assert "summarizing a document" in window.statusBar().currentMessage() and window.progress_bar.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    assert not window.statusBar().currentMessage().startswith("Waiting")  # gone once the reply began

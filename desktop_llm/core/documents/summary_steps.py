@@ -76,6 +76,7 @@ def summary_prompt(ctx: HostContext, doc: Document, base: GenerationParams, styl
             params = replace(base, max_tokens=PART_TOKENS, temperature=min(base.temperature, 0.3))
             summary = yield from complete(ctx, _messages(text, part_instruction), params, progress=False)
             summaries.append(summary)
+            yield from ctx.give_way()
         parts_done += len(chunks)
         # Each part's summary says where in the document it comes from, so the next round
         # (and the final summary) can cover the beginning as well as the end.

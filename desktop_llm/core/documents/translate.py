@@ -286,6 +286,7 @@ class Translator:
                     block_out = block
                 out_blocks.append(block_out)
                 yield Partial(TranslatedBlock(i, block_out))
+                yield from ctx.give_way()
             result = Document(out_blocks, doc.format, doc.source) if doc.format in WRITABLE else Document(
                 out_blocks, "md")
             save_document(result, output, source)

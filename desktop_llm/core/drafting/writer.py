@@ -207,6 +207,8 @@ class Writer:
         texts: list[str] = []
         notes: list[str] = []
         for i in range(count):
+            if i:
+                yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
             text = yield from complete(ctx, template.messages(values), params, stream=count == 1)
@@ -236,6 +238,8 @@ class Writer:
         params = replace(self.params, grammar=prose_grammar(limit), max_tokens=json_token_budget(limit))
         variants: list[str] = []
         for i in range(count):
+            if i:
+                yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             avoid = "".join(f"\n- {v[:AVOID_CHARS]}" for v in variants)  # their openings are enough
             messages[-1] = {**messages[-1], "content": ask + (
@@ -286,6 +290,8 @@ class Writer:
             yield from ctx.engine_for(model)
             labelled: list[Labelled] = []
             for start in range(0, len(rows), ROWS_PER_REQUEST):
+                if start:
+                    yield from ctx.give_way()
                 yield Progress(start, len(rows), f"Labelling {start + 1}–{min(start + ROWS_PER_REQUEST, len(rows))} "
                                                  f"of {len(rows)}")
                 labelled += yield from self._label(ctx, rows[start:start + ROWS_PER_REQUEST])

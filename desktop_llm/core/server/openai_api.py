@@ -8,6 +8,7 @@ import asyncio
 import base64
 import hmac
 import json
+import logging
 import struct
 import threading
 import time
@@ -23,7 +24,7 @@ from starlette.routing import Route
 
 from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import TERMINAL, Failed, Finished, Started, Token
+from desktop_llm.core.events import TERMINAL, Failed, Finished, Progress, Started, Token
 from desktop_llm.core.host import Job
 from desktop_llm.core.logprobs import completion_logprobs
 from desktop_llm.core.server.guard import RequestGuard
@@ -38,6 +39,8 @@ from desktop_llm.core.server.requests import (
 from desktop_llm.core.tools import CALL_START, ToolCall, plain_messages
 
 RETRY_AFTER_S = 2
+
+log = logging.getLogger(__name__)
 
 
 def _error(exc: ApiError) -> JSONResponse:
@@ -321,13 +324,20 @@ async def _opening(request: HttpRequest, job: Job, events: asyncio.Queue) -> lis
             if await request.is_disconnected():
                 job.cancel()
             continue
+        _note_wait(seen[-1])
         if isinstance(seen[-1], (Started, Token, *TERMINAL)):
             return seen
 
 
+def _note_wait(event) -> None:
+    """A request that waits for the model says so, and for what, in the server's log."""
+    if isinstance(event, Progress) and event.total == 0:
+        log.warning("An API request waits. %s", event.label)
+
+
 async def _result(request: HttpRequest, job: Job):
     """Wait for a job's result; a client that goes away cancels it."""
-    waiter = asyncio.ensure_future(asyncio.to_thread(job.result))
+    waiter = asyncio.ensure_future(asyncio.to_thread(job.result, _note_wait))
     try:
         while True:
             done, _ = await asyncio.wait({waiter}, timeout=1.0)

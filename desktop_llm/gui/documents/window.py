@@ -294,9 +294,9 @@ class DocumentsWindow(QMainWindow):
             self._pending_tokens = ""
 
     def _on_progress(self, done: int, total: int, label: str) -> None:
-        self.progress.setRange(0, max(1, total))
+        self.progress.setRange(0, total)  # no total: waiting for the model (a busy bar)
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done} / {total}")
+        self.progress.setFormat(f"{done} / {total}" if total else "")
         self.message.say(label)
 
     def _on_partial(self, piece) -> None:

@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/bench_translate.py
 	$(PY) bench/bench_library.py
 	$(PY) bench/bench_state.py
+	$(PY) bench/bench_interactive.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -216,6 +216,18 @@ def test_the_starter_cannot_be_removed_and_can_be_chosen(qtbot, make_window):
     assert not models.installed.remove_button.isEnabled() and models.installed.use_button.isEnabled()
 
 
+def test_measure_speed_reports_what_this_computer_does_with_the_model(qtbot, make_window):
+    window = make_window()
+    installed = open_models(qtbot, window, INSTALLED).installed
+    assert installed.measure_button.isEnabled() and installed.measure_button.text() == "Measure &speed"
+    qtbot.mouseClick(installed.measure_button, Qt.MouseButton.LeftButton)
+    assert installed.measure_button.text() == "Stop &measuring"
+    qtbot.waitUntil(lambda: "tokens/s" in installed.message.plain, timeout=WAIT_MS)
+    said = installed.message.plain
+    assert "SmolLM2" in said and "reads a prompt at" in said and "first word after" in said and "writes" in said
+    assert installed.measure_button.text() == "Measure &speed"
+
+
 def test_dropping_a_gguf_on_the_main_window_imports_it(qtbot, make_window, tmp_path, starter):
     window = make_window()
     good = tmp_path / "dropped.gguf"

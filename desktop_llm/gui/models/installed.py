@@ -10,10 +10,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from desktop_llm.core.host import ModelHost
 from desktop_llm.core.models.manager import InstalledRow
 from desktop_llm.core.units import format_size
 from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.widgets import MessageLine, button, tree
+from desktop_llm.gui.models.speed import SpeedCheck
 
 ROLE = Qt.ItemDataRole.UserRole
 SOURCES = {"bundled": "Starter (comes with the app)", "downloaded": "Downloaded",
@@ -32,7 +34,7 @@ class InstalledView(QWidget):
     use_requested = Signal(str)  # a model's name: make it the default and load it
     changed = Signal()  # models were imported or removed
 
-    def __init__(self, manager, background: Background, parent=None):
+    def __init__(self, manager, background: Background, host: ModelHost | None = None, parent=None):
         super().__init__(parent)
         self.manager = manager
         self.background = background
@@ -52,8 +54,16 @@ class InstalledView(QWidget):
         self.import_button = button("&Import file…", "Add a .gguf file from this computer (or drop it here)",
                                     self.import_dialog)
         self.message = MessageLine()
+        self.speed = SpeedCheck(host, self) if host is not None else None
+        self.measure_button = button("Measure &speed", "What this computer does with the chosen model: "
+                                     "load time, prompt reading, first word, writing speed", self.measure_selected)
+        self.measure_button.setVisible(self.speed is not None)
+        if self.speed is not None:
+            self.speed.said.connect(self.message.say)
+            self.speed.running_changed.connect(self._measuring)
         row = QHBoxLayout()
         row.addWidget(self.import_button)
+        row.addWidget(self.measure_button)
         row.addStretch(1)
         row.addWidget(self.remove_button)
         row.addWidget(self.use_button)
@@ -115,6 +125,8 @@ class InstalledView(QWidget):
     def _update_buttons(self) -> None:
         row = self.selected()
         self.use_button.setEnabled(row is not None and row.info is not None)
+        measuring = self.speed is not None and self.speed.job is not None
+        self.measure_button.setEnabled(measuring or (row is not None and row.info is not None))
         self.remove_button.setEnabled(row is not None and row.model.source in ("downloaded", "imported"))
 
     def _show_details(self, *_) -> None:
@@ -140,6 +152,21 @@ class InstalledView(QWidget):
         if row is not None and row.info is not None:
             self.use_requested.emit(row.model.name)
             self.message.say(f"{row.model.name} is now the default model; it is loading.")
+
+    def measure_selected(self) -> None:
+        """Measure the chosen model (or stop measuring)."""
+        if self.speed is None:
+            return
+        if self.speed.job is not None:
+            self.speed.stop()
+            return
+        row = self.selected()
+        if row is not None and row.info is not None:
+            self.speed.start(row.model)
+
+    def _measuring(self, running: bool) -> None:
+        self.measure_button.setText("Stop &measuring" if running else "Measure &speed")
+        self._update_buttons()
 
     def remove_selected(self) -> None:
         row = self.selected()

@@ -49,7 +49,7 @@ class ModelsWindow(QDialog):
         manager = core.models
         self.catalog = CatalogView()
         self.search = SearchView(manager, self.background)
-        self.installed = InstalledView(manager, self.background)
+        self.installed = InstalledView(manager, self.background, core.host)
         self.downloads = DownloadsView(core.downloads)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Model views")

@@ -29,15 +29,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 bench: setup
-	$(PY) bench/bench_decode.py
-	$(PY) bench/bench_ui.py
-	$(PY) bench/bench_download.py
-	$(PY) bench/bench_api.py
-	$(PY) bench/bench_summarize.py
-	$(PY) bench/bench_translate.py
-	$(PY) bench/bench_library.py
-	$(PY) bench/bench_state.py
-	$(PY) bench/bench_interactive.py
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

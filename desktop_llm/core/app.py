@@ -122,7 +122,7 @@ class AppCore:
 
     def engine_config(self) -> EngineConfig:
         s = self.settings
-        return EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers, s.gpu_mode)
+        return EngineConfig(s.n_ctx, s.n_threads, s.n_gpu_layers, s.gpu_mode, s.engine_options())
 
     def save_settings(self) -> None:
         """Store the settings (atomically) and let the next job use them."""

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Protocol
 import numpy as np
 
 from desktop_llm.core.constraints import StopFilter, reply_grammar
+from desktop_llm.core.engine_options import EngineOptions
 from desktop_llm.core.errors import ContextTooLong, ModelFileError, UserError
 from desktop_llm.core.events import Event, Finished, Progress, Started, Token
 from desktop_llm.core.infill import fim_tokens, infill_tokens
@@ -120,8 +121,9 @@ class Engine(Protocol):
 
 class LlamaCppEngine:
     def __init__(self, model_path: str | os.PathLike, n_ctx: int = 4096, n_threads: int = 0,
-                 n_gpu_layers: int = 0, states: StateCache | None = None):
+                 n_gpu_layers: int = 0, states: StateCache | None = None, options: EngineOptions = EngineOptions()):
         self.model_path = Path(model_path)
+        self.options = options
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.n_gpu_layers = n_gpu_layers
@@ -149,6 +151,7 @@ class LlamaCppEngine:
                 n_threads_batch=self.n_threads,
                 n_gpu_layers=self.n_gpu_layers,
                 verbose=False,
+                **self.options.llama_kwargs(),
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelFileError(
@@ -170,7 +173,7 @@ class LlamaCppEngine:
         self._vocab = model.vocab
         stat = self.model_path.stat()
         self._identity = (f"{self.model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|ctx={llm.n_ctx()}|"
-                          f"gpu={self.n_gpu_layers}|llama_cpp={llama_cpp.__version__}")
+                          f"gpu={self.n_gpu_layers}|{self.options.identity()}|llama_cpp={llama_cpp.__version__}")
 
     @property
     def device_summary(self) -> str:

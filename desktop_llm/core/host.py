@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from desktop_llm.core.engine import Engine, LlamaCppEngine
+from desktop_llm.core.engine_options import EngineOptions
 from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.errors import ErrorKind, ModelFileError, UserError
 from desktop_llm.core.events import TERMINAL, Event, Failed, Finished, Progress, outcome
@@ -77,6 +78,7 @@ class EngineConfig:
     n_threads: int = 0
     n_gpu_layers: int = 0  # used when gpu_mode is "manual"
     gpu_mode: str = "auto"
+    options: EngineOptions = EngineOptions()
 
 
 class HostContext:
@@ -272,7 +274,7 @@ class ModelHost:
         plan, gpu_name, self._notice = plan_for(info, n_ctx, self.config)
         engine = self._engine_factory(
             model.path, n_ctx=n_ctx, n_threads=self.config.n_threads, n_gpu_layers=plan.n_gpu_layers,
-            states=self.states,
+            states=self.states, options=self.config.options,
         )
         engine.load()
         self._device = engine.device_summary + (f" on {gpu_name}" if plan.n_gpu_layers and gpu_name else "")
@@ -354,8 +356,9 @@ def plan_for(info: ModelInfo, n_ctx: int, config: EngineConfig) -> tuple[fit.Off
     that cannot fit in memory at all instead of letting the system swap or die."""
     hw = hardware.detect()
     arch = info.architecture_facts
-    plan = fit.plan_offload(info.file_size, arch, n_ctx, hw, config.gpu_mode, config.n_gpu_layers)
-    on_cpu = fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only())
+    kv_bytes = config.options.kv_bytes_per_value
+    plan = fit.plan_offload(info.file_size, arch, n_ctx, hw, config.gpu_mode, config.n_gpu_layers, kv_bytes)
+    on_cpu = fit.estimate(info.file_size, arch, n_ctx, hw.cpu_only(), kv_bytes)
     if plan.n_gpu_layers == 0 and on_cpu.verdict == "too_large":
         raise ModelFileError(
             f"{info.name} needs about {on_cpu.needed_bytes / fit.GiB:.1f} GB of memory, more than this computer has "

@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from desktop_llm.core.engine_options import KV_TYPES, EngineOptions
 from desktop_llm.core.files import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,19 @@ class Settings:
     api_model_aliases: dict = field(default_factory=dict)
     state_cache_mb: int = 0  # the model's memory of recent prompts, in memory (0: a tenth of the free memory, ≤ 1 GB)
     state_cache_disk_mb: int = 2048  # ...and of long ones on disk, so they resume after a restart (0: none)
+    flash_attn: bool = False  # llama.cpp's flash attention (a quantized KV cache turns it on)
+    kv_cache_type: str = "f16"  # the KV cache's numbers: f16, q8_0 or q4_0 (a long context in less memory)
+    n_batch: int = 512  # prompt tokens llama.cpp reads at once
     library_watch_s: int = 30  # while the window is open, look for changed files in the libraries this often (0: never)
 
     THEMES = ("system", "light", "dark")
     GPU_MODES = ("auto", "cpu", "manual")
     # Settings the loaded model is made with: a change means loading it again.
-    MODEL_FIELDS = ("default_model", "n_ctx", "n_threads", "gpu_mode", "n_gpu_layers")
+    MODEL_FIELDS = ("default_model", "n_ctx", "n_threads", "gpu_mode", "n_gpu_layers", "flash_attn",
+                    "kv_cache_type", "n_batch")
+
+    def engine_options(self) -> EngineOptions:
+        return EngineOptions(self.flash_attn, self.kv_cache_type, self.n_batch)
 
     def model_changes(self, other: "Settings") -> bool:
         """Whether `other` needs the model loaded again."""
@@ -72,6 +80,9 @@ class Settings:
             settings.theme = "system"
         if settings.gpu_mode not in cls.GPU_MODES:
             settings.gpu_mode = "auto"
+        if settings.kv_cache_type not in KV_TYPES:
+            settings.kv_cache_type = "f16"
+        settings.n_batch = min(max(settings.n_batch, 32), 4096)
         return settings
 
     def save(self, path: Path) -> None:

@@ -152,6 +152,28 @@ class SettingsDialog(QDialog):
         row.addWidget(self.gpu_mode, 1)
         row.addWidget(self.gpu_layers)
         form.addRow(_label("&GPU offload:", self.gpu_mode), row)
+        self.kv_cache = named(QComboBox(), "KV cache type", "The numbers the model keeps the conversation in: "
+                              "8-bit or 4-bit hold a long context in about half or a quarter of the memory, "
+                              "at a little quality (they use flash attention)")
+        for value, label in (("f16", "16-bit (best quality)"), ("q8_0", "8-bit (half the memory)"),
+                             ("q4_0", "4-bit (a quarter of the memory)")):
+            self.kv_cache.addItem(label, value)
+        self.kv_cache.setCurrentIndex(max(0, self.kv_cache.findData(settings.kv_cache_type)))
+        self.flash_attn = named(QCheckBox("Flash attention"), "Flash attention",
+                                "llama.cpp's flash attention: faster on most GPUs, and needed by an 8-bit or "
+                                "4-bit KV cache")
+        self.flash_attn.setChecked(settings.flash_attn)
+        self.n_batch = named(QSpinBox(), "Prompt batch size", "Prompt tokens read at once: larger reads long "
+                             "prompts faster on a GPU, at more memory")
+        self.n_batch.setRange(32, 4096)
+        self.n_batch.setSingleStep(128)
+        self.n_batch.setValue(settings.n_batch)
+        engine = QHBoxLayout()
+        engine.addWidget(self.kv_cache, 1)
+        engine.addWidget(self.flash_attn)
+        engine.addWidget(QLabel("Batch:"))
+        engine.addWidget(self.n_batch)
+        form.addRow(_label("&KV cache:", self.kv_cache), engine)
 
     def _on_gpu_mode(self) -> None:
         self.gpu_layers.setEnabled(self.gpu_mode.currentData() == "manual")
@@ -220,6 +242,9 @@ class SettingsDialog(QDialog):
             font_size=self.font_size.value(),
             gpu_mode=self.gpu_mode.currentData(),
             n_gpu_layers=self.gpu_layers.value(),
+            kv_cache_type=self.kv_cache.currentData(),
+            flash_attn=self.flash_attn.isChecked(),
+            n_batch=self.n_batch.value(),
             offline=self.offline.isChecked(),
             api_server=self.api_server.isChecked(),
             api_port=self.api_port.value(),

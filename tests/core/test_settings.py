@@ -39,6 +39,19 @@ def test_bad_settings_fall_back_to_defaults(tmp_path):
     assert loaded.temperature == 1.0 and isinstance(loaded.temperature, float)
     assert loaded.max_tokens == 99
     assert Settings.load(tmp_path / "missing.json") == Settings()
+    f.write_text(json.dumps({"kv_cache_type": "q3_weird", "n_batch": 100000, "flash_attn": True}))
+    engine = Settings.load(f)
+    assert engine.kv_cache_type == "f16" and engine.n_batch == 4096 and engine.flash_attn
+
+
+def test_a_quantized_kv_cache_is_counted_in_the_fit_estimate():
+    from desktop_llm.core.engine_options import EngineOptions
+    from desktop_llm.core.models.catalog import Architecture
+
+    arch = Architecture(layers=32, kv_heads=8, head_dim=128)
+    f16, q4 = (arch.kv_cache_bytes(32768, EngineOptions(kv_cache_type=t).kv_bytes_per_value) for t in ("f16", "q4_0"))
+    assert f16 == 4 << 30 and q4 == int(f16 * 18 / 64)  # 4 GiB at 16 bits; 4.5 bits a value at q4_0
+    assert EngineOptions(kv_cache_type="q8_0").uses_flash_attn and not EngineOptions().uses_flash_attn
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):

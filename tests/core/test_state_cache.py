@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from desktop_llm.core.engine import GenerationParams, LlamaCppEngine
+from desktop_llm.core.engine_options import EngineOptions
 from desktop_llm.core.events import Finished
 from desktop_llm.core.state_cache import SavedState, StateCache
 
@@ -104,6 +105,13 @@ def test_a_state_is_never_given_to_another_model_configuration(starter, tmp_path
         assert reply(other_context, A)[1] == 0
     finally:
         other_context.close()
+    quantized_cache = LlamaCppEngine(starter.path, n_ctx=1024, states=cache,
+                                     options=EngineOptions(kv_cache_type="q8_0"))  # another KV cache type
+    try:
+        text, reused = reply(quantized_cache, A)
+        assert reused == 0 and text.strip()  # and the model runs with an 8-bit cache (flash attention on)
+    finally:
+        quantized_cache.close()
     copy = tmp_path / "copy.gguf"
     shutil.copy(starter.path, copy)
     os.utime(copy, (1, 1))

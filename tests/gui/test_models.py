@@ -288,6 +288,8 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     assert dialog.gpu_layers.isEnabled()
     dialog.gpu_layers.setValue(12)
     dialog.offline.setChecked(True)
+    dialog.kv_cache.setCurrentIndex(dialog.kv_cache.findData("q8_0"))
+    dialog.n_batch.setValue(256)
     dialog.token.setText("hf_secret")
     window.settings_ui.apply(dialog.result_settings())
     seen = []
@@ -295,6 +297,8 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     window.settings_ui.apply_token(dialog.token_change())
     settings_file = window.core.paths.settings_file.read_text()
     assert '"offline": true' in settings_file and '"gpu_mode": "manual"' in settings_file
+    assert '"kv_cache_type": "q8_0"' in settings_file and '"n_batch": 256' in settings_file
+    assert window.core.engine_config().options.uses_flash_attn  # the model loads with it next time
     assert "hf_secret" not in settings_file  # never in plain settings
     assert seen and "kept only until you quit" in seen[0]  # no keyring in tests: said so
     assert hub_token.get_token() == "hf_secret"

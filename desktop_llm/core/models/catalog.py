@@ -31,9 +31,9 @@ class Architecture:
     kv_heads: int
     head_dim: int
 
-    def kv_cache_bytes(self, n_ctx: int, bytes_per_value: int = 2) -> int:
-        """Keys and values, f16, for every layer and context position."""
-        return 2 * self.layers * self.kv_heads * self.head_dim * n_ctx * bytes_per_value
+    def kv_cache_bytes(self, n_ctx: int, bytes_per_value: float = 2.0) -> int:
+        """Keys and values (f16 unless told) for every layer and context position."""
+        return int(2 * self.layers * self.kv_heads * self.head_dim * n_ctx * bytes_per_value)
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,9 @@ class Fit:
                 "gpu_layers": self.gpu_layers, "total_layers": self.total_layers}
 
 
-def estimate(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware) -> Fit:
-    kv = arch.kv_cache_bytes(n_ctx)
+def estimate(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware, kv_bytes: float = 2.0) -> Fit:
+    """`kv_bytes`: bytes per value of the KV cache type chosen in the settings."""
+    kv = arch.kv_cache_bytes(n_ctx, kv_bytes)
     need = file_size + kv + COMPUTE_OVERHEAD
     layers = max(1, arch.layers)
     gpu = hw.gpu if hw.gpu_offload_supported else None
@@ -70,9 +71,10 @@ def estimate(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware) -> Fi
     return Fit("too_large", need, 0, layers)
 
 
-def estimate_entry(entry: CatalogEntry, n_ctx: int, hw: Hardware, quant: str | None = None) -> Fit:
+def estimate_entry(entry: CatalogEntry, n_ctx: int, hw: Hardware, quant: str | None = None,
+                   kv_bytes: float = 2.0) -> Fit:
     """The fit of a catalog model in one of its quantizations (the default one if none)."""
-    return estimate(entry.estimated_size(quant), entry.architecture, n_ctx, hw)
+    return estimate(entry.estimated_size(quant), entry.architecture, n_ctx, hw, kv_bytes)
 
 
 # Before a search result is downloaded its shape is unknown: assume a KV cache
@@ -103,7 +105,7 @@ class OffloadPlan:
 
 
 def plan_offload(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware,
-                 mode: str = "auto", manual_layers: int = 0) -> OffloadPlan:
+                 mode: str = "auto", manual_layers: int = 0, kv_bytes: float = 2.0) -> OffloadPlan:
     """The n_gpu_layers to load with. mode: auto, cpu or manual."""
     layers = arch.layers
     if mode == "cpu":
@@ -115,15 +117,16 @@ def plan_offload(file_size: int, arch: Architecture, n_ctx: int, hw: Hardware,
     gpu = hw.gpu
     if gpu is None:
         return OffloadPlan(0, layers, "no GPU found")
-    n = gpu_layers_that_fit(file_size, arch.kv_cache_bytes(n_ctx), layers, gpu.free_vram)
+    n = gpu_layers_that_fit(file_size, arch.kv_cache_bytes(n_ctx, kv_bytes), layers, gpu.free_vram)
     return OffloadPlan(n, layers, f"{gpu.free_vram / GiB:.1f} GB free on {gpu.name}")
 
 
-def recommend(catalog: list[CatalogEntry], hw: Hardware, n_ctx: int = 4096) -> CatalogEntry | None:
+def recommend(catalog: list[CatalogEntry], hw: Hardware, n_ctx: int = 4096,
+              kv_bytes: float = 2.0) -> CatalogEntry | None:
     """The largest catalog model that runs comfortably: entirely on the GPU
     when there is one, else one small enough for the CPU to answer briskly."""
     def comfortable(entry: CatalogEntry) -> bool:
-        fit = estimate_entry(entry, n_ctx, hw)
+        fit = estimate_entry(entry, n_ctx, hw, kv_bytes=kv_bytes)
         if fit.gpu_layers:
             return fit.gpu_layers == fit.total_layers
         cpu_limit = CPU_PARAMS_LIMIT if hw.cpu_cores >= 4 else SMALL_CPU_PARAMS_LIMIT

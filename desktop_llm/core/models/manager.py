@@ -111,17 +111,20 @@ class ModelManager:
         hw = hw or hardware.detect()
         n_ctx = n_ctx or self.settings.n_ctx
         names = {m.path.name for m in self.registry.installed()}
-        return [CatalogRow(e, fit.estimate_entry(e, n_ctx, hw),
+        kv = self.settings.engine_options().kv_bytes_per_value
+        return [CatalogRow(e, fit.estimate_entry(e, n_ctx, hw, kv_bytes=kv),
                            any(f in names for f in e.files.values()))
                 for e in load_catalog()]
 
     def recommend(self, hw: hardware.Hardware | None = None) -> CatalogEntry | None:
-        return fit.recommend(load_catalog(), hw or hardware.detect(), self.settings.n_ctx)
+        return fit.recommend(load_catalog(), hw or hardware.detect(), self.settings.n_ctx,
+                             self.settings.engine_options().kv_bytes_per_value)
 
     def recommendation(self, hw: hardware.Hardware) -> tuple[CatalogEntry | None, fit.Fit | None]:
         """The recommended catalog model and how it fits (None, None when none fits comfortably)."""
         entry = self.recommend(hw)
-        return entry, fit.estimate_entry(entry, self.settings.n_ctx, hw) if entry else None
+        kv = self.settings.engine_options().kv_bytes_per_value
+        return entry, fit.estimate_entry(entry, self.settings.n_ctx, hw, kv_bytes=kv) if entry else None
 
     # -- downloads --------------------------------------------------------------------
     def download(self, remote: RemoteModel, control: DownloadControl | None = None) -> Iterator:

@@ -54,6 +54,7 @@ class CatalogView(QWidget):
         self.rows: list[CatalogRow] = []
         self.hardware: Hardware | None = None
         self.n_ctx = 4096
+        self.kv_bytes = 2.0  # bytes per value of the KV cache type in the settings
         self.computer = QLabel("Checking this computer…")
         self.computer.setWordWrap(True)
         self.list = tree("Catalog", "Open models chosen for writing and translation",
@@ -83,8 +84,8 @@ class CatalogView(QWidget):
         self.download_button.setEnabled(False)
 
     def set_rows(self, rows: list[CatalogRow], recommended: CatalogEntry | None, hw: Hardware,
-                 n_ctx: int) -> None:
-        self.rows, self.hardware, self.n_ctx = rows, hw, n_ctx
+                 n_ctx: int, kv_bytes: float = 2.0) -> None:
+        self.rows, self.hardware, self.n_ctx, self.kv_bytes = rows, hw, n_ctx, kv_bytes
         self.computer.setText(describe_computer(hw))
         self.list.clear()
         for row in rows:
@@ -120,7 +121,7 @@ class CatalogView(QWidget):
     def fit_of(self, entry: CatalogEntry, quant: str) -> fit.Fit:
         if self.hardware is None:  # entries are listed by set_rows(), which gives the hardware
             raise RuntimeError("the catalog has no rows yet")
-        return fit.estimate_entry(entry, self.n_ctx, self.hardware, quant)
+        return fit.estimate_entry(entry, self.n_ctx, self.hardware, quant, self.kv_bytes)
 
     def _show_details(self, *_) -> None:
         entry = self.selected()

@@ -81,7 +81,7 @@ class ModelsWindow(QDialog):
 
         def show(result) -> None:
             hw, rows, recommended = result
-            self.catalog.set_rows(rows, recommended, hw, n_ctx)
+            self.catalog.set_rows(rows, recommended, hw, n_ctx, settings.engine_options().kv_bytes_per_value)
             self.search.hardware, self.search.n_ctx = hw, n_ctx
 
         self.background.run(survey, show, lambda m: self.catalog.message.say(m, error=True))

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["decode", "ui", "download", "api", "summarize", "translate", "library", "state", "interactive"]
+BENCHES = ["decode", "ui", "download", "api", "summarize", "translate", "library", "state", "interactive",
+           "engine_options"]
 GOALS = [  # (bench, what is measured, where in its JSON, "<=" or ">=", goal)
     ("decode", "decode tokens/s, app / raw llama-cpp-python", "ratio", ">=", 1.0),
     ("api", "API streaming tokens/s / in-process", "ratio", ">=", 0.97),

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"desktop-llm {__version__}")
     parser.add_argument("--offline", action="store_true", help="never touch the network")
+    parser.add_argument("--self-test", action="store_true", help="check this installation (resources, history, "
+                        "the starter model, the window); one JSON line, exit 0 when it works")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (chat, history, remote, serve, models, writing, documents, library):
         group.add_parser(sub, common)
@@ -47,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     OPTIONS["offline"] = args.offline
     OPTIONS["progress"] = getattr(args, "progress", "auto")
+    if args.self_test:
+        from desktop_llm.cli.self_test import run_self_test
+
+        return run_self_test()
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

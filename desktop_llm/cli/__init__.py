@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from desktop_llm import __version__
@@ -41,10 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
+    if not argv or all(Path(arg).is_file() for arg in argv):  # `desktop-llm [FILE...]`: the window
         from desktop_llm.gui.app import main as gui_main  # Qt only when the window is wanted
 
-        return gui_main([])
+        return gui_main([], files=argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     OPTIONS["offline"] = args.offline

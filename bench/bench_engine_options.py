@@ -62,7 +62,7 @@ def main() -> None:
         results[name] = measure(starter.path, options)
         results[name]["kv_cache_mb"] = round(arch.kv_cache_bytes(N_CTX, options.kv_bytes_per_value) / 2**20, 1)
     base = results["default"]
-    for name, figures in results.items():
+    for figures in results.values():
         figures["prompt_vs_default"] = round(figures["prompt_tokens_per_s"] / base["prompt_tokens_per_s"], 3)
         figures["decode_vs_default"] = round(figures["decode_tokens_per_s"] / base["decode_tokens_per_s"], 3)
     print(json.dumps({"bench": "engine_options", "model": starter.name, "n_ctx": N_CTX, "options": results,

@@ -8,9 +8,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop_llm import APP_NAME, __version__
 from desktop_llm.core.app import AppCore
+from desktop_llm.core.diagnostics import start_logging
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.paths import resources_dir
 from desktop_llm.core.store.recovery import DamagedHistory, recover
+from desktop_llm.gui.about import install_crash_dialog
 from desktop_llm.gui.common.application import application
 from desktop_llm.gui.instance import InstanceServer, bring_to_front, hand_over, instance_name, open_files
 from desktop_llm.gui.main_window import MainWindow
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None, files: list[str] | None = None) -> int:
         return 0
     if not open_history(core):
         return 1
+    start_logging(core.paths.data_dir)
     window = MainWindow(core)
+    install_crash_dialog(core, window)
     instance = InstanceServer(name, window)
     instance.opened.connect(lambda paths: bring_to_front(window, paths))
     window.show()

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar
 
+from desktop_llm.core.app import AppCore
+from desktop_llm.gui.about import AboutDialog, copy_report
 from desktop_llm.gui.chat.bubble import MessageAction
 from desktop_llm.gui.chat.message_actions import MessageActions
 from desktop_llm.gui.models.ui import ModelsUi
@@ -30,6 +32,7 @@ class MenuHost(Shell, Protocol):
     files: ConversationFiles
     settings_ui: SettingsUi
     sidebar: ConversationSidebar
+    core: AppCore
 
     def stop(self) -> None: ...
 
@@ -43,9 +46,10 @@ class MenuHost(Shell, Protocol):
 def build_menus(window: MenuHost) -> None:
     def action(text: str, shortcut: str, slot: Callable) -> QAction:
         a = QAction(text, window.window())
-        a.setShortcut(QKeySequence(shortcut))
-        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        a.setToolTip(f"{text.replace('&', '').rstrip('…')} ({shortcut})")
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        a.setToolTip(f"{text.replace('&', '').rstrip('…')}" + (f" ({shortcut})" if shortcut else ""))
         a.triggered.connect(lambda _checked=False: slot())  # never the checked flag as an argument
         window.addAction(a)
         return a
@@ -94,6 +98,10 @@ def build_menus(window: MenuHost) -> None:
             action("Import model &file…", "Ctrl+Shift+O", models.import_dialog),
             action("&Downloads…", "Ctrl+J", lambda: models.open(DOWNLOADS)),
             action("&Remote models…", "Ctrl+Shift+K", window.settings_ui.open_remote_models),
+        ],
+        "&Help": [
+            action("Copy &diagnostic report", "", lambda: copy_report(window.core)),
+            action("&About desktop-llm…", "", lambda: AboutDialog(window.core, window.window()).exec()),
         ],
     }
     for title, actions in menus.items():

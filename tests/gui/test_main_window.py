@@ -290,3 +290,43 @@ def test_a_second_start_hands_its_file_to_the_running_window(qtbot, make_window,
                     timeout=WAIT_MS)
     assert second.wait(30) == 0  # it handed the file over and quit; no second window
     assert "notes.md" in window.tools.documents.windowTitle()
+
+
+def test_help_has_about_and_a_diagnostic_report_without_what_the_user_wrote(qtbot, make_window, monkeypatch):
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_llm.core.diagnostics import log_file, start_logging
+    from desktop_llm.gui.about import AboutDialog, install_crash_dialog
+    from tests.gui.helpers import answer_message_box
+
+    window = make_window()
+    window.core.history.create_conversation(title="Plans", first_message="my secret plan zebra-42")
+    (help_menu,) = [m for m in window.menuBar().actions() if m.text() == "&Help"]
+    names = [a.text() for a in help_menu.menu().actions()]
+    assert names == ["Copy &diagnostic report", "&About desktop-llm…"]
+    help_menu.menu().actions()[0].trigger()
+    report = QApplication.clipboard().text()
+    assert report.startswith("desktop-llm ") and "Engine: llama-cpp-python" in report and "Qt: " in report
+    assert "CPU cores:" in report and str(window.core.paths.data_dir) in report and "zebra-42" not in report
+    about = AboutDialog(window.core, window)
+    qtbot.addWidget(about)
+    assert "llama.cpp" in about.text.text() and "LGPL-3.0" in about.text.text()
+
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # the log file's handler goes after the test
+    monkeypatch.setattr(root, "level", root.level)
+    start_logging(window.core.paths.data_dir)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    install_crash_dialog(window.core, window)
+    seen: list = []
+    answer_message_box(qtbot, seen)
+    try:
+        raise RuntimeError("a slot broke")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    assert seen and "a slot broke" in seen[0] and "What you wrote is saved" in seen[0]
+    assert "a slot broke" in log_file(window.core.paths.data_dir).read_text()

@@ -3,9 +3,9 @@ local Hub server: catalog, search, downloads, installed models, welcome."""
 
 import shutil
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from desktop_llm.core.models import hub_token
 from desktop_llm.core.models.download_queue import DownloadState as S
@@ -243,22 +243,17 @@ def test_dropping_a_gguf_on_the_main_window_imports_it(qtbot, make_window, tmp_p
     assert [m.name for m in window.core.registry.installed() if m.source == "imported"] == ["dropped"]
 
 
-def press_in_modal(qtbot, find_button):
-    """Press a button of the next modal dialog (the welcome runs exec())."""
-    def press():
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QDialog):
-            find_button(dialog).click()
-        else:
-            QTimer.singleShot(20, press)
-    QTimer.singleShot(20, press)
-
-
 def test_first_run_welcome_offers_the_recommended_model_once(qtbot, make_window, hub, app_home):
     window = make_window()
-    press_in_modal(qtbot, lambda d: d.not_now)
+    window.input.setFocus()
     window.models_ui.maybe_welcome()
-    assert window.models_ui.welcome.result() == QDialog.DialogCode.Rejected
+    welcome = window.models_ui.welcome
+    assert welcome.isVisible() and not welcome.isModal()
+    qtbot.keyClicks(window.input, "hello")  # typed at once: it reaches the message box
+    assert window.input.toPlainText() == "hello" and window.models_ui.models_window is None
+    qtbot.keyClick(welcome, Qt.Key.Key_Return)  # Enter in the Welcome is "Not now", never the download
+    assert welcome.result() == QDialog.DialogCode.Rejected and not welcome.isVisible()
+    assert window.models_ui.models_window is None
     assert window.core.settings.welcome_shown
     assert '"welcome_shown": true' in (app_home / "config" / "settings.json").read_text()
     window.models_ui.welcome = None
@@ -268,8 +263,8 @@ def test_first_run_welcome_offers_the_recommended_model_once(qtbot, make_window,
 
 def test_welcome_download_starts_the_recommended_model(qtbot, make_window, hub, app_home):
     window = make_window()
-    press_in_modal(qtbot, lambda d: d.download)
     window.models_ui.maybe_welcome()
+    qtbot.mouseClick(window.models_ui.welcome.download, Qt.MouseButton.LeftButton)
     models = window.models_ui.models_window
     qtbot.waitUntil(lambda: models.tabs.currentIndex() == DOWNLOADS or models.catalog.message.plain.startswith(
         "No model repository"), timeout=WAIT_MS)

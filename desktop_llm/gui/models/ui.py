@@ -92,7 +92,10 @@ class ModelsUi(QObject):
             pass  # shown again next time; nothing lost
         entry, verdict = self.core.models.recommendation(hardware.detect())
         self.welcome = WelcomeDialog(entry, verdict, self.window)
-        choice = self.welcome.exec()
+        self.welcome.finished.connect(lambda choice: self._welcomed(choice, entry, verdict))
+        self.welcome.show()  # beside the window, which keeps the keyboard: the user may type at once
+
+    def _welcomed(self, choice: int, entry, verdict) -> None:
         if choice == WELCOME_DOWNLOAD:
             models = self.open(CATALOG)
             models.catalog.select(entry.id)

@@ -1,5 +1,7 @@
 """First run, only the starter model installed: say it works offline now and
-offer the download that suits this computer best (skippable)."""
+offer the download that suits this computer best (skippable). It never takes
+the keyboard: it is not modal, shows without taking focus, and only a click on
+Download downloads (Enter is "Not now")."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ NOT_NOW, DOWNLOAD, BROWSE = 0, 1, 2
 class WelcomeDialog(QDialog):
     def __init__(self, entry: CatalogEntry | None, fit: Fit | None, parent=None):
         super().__init__(parent)
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setWindowTitle("Welcome to desktop-llm")
         self.setAccessibleName("Welcome")
         intro = ("<h3>Welcome</h3><p>A small starter model is installed and works offline: you can "
@@ -35,11 +39,12 @@ class WelcomeDialog(QDialog):
         buttons.addWidget(button("&Browse models…", "Open the Models window", lambda: self.done(BROWSE)))
         buttons.addStretch(1)
         self.not_now = button("&Not now", "Keep the starter model; you can download later (Esc)", self.reject)
+        self.not_now.setDefault(True)
         buttons.addWidget(self.not_now)
         if entry is not None:
-            self.download = button(f"&Download {entry.name}", "Start the download; you can chat meanwhile",
+            self.download = button(f"Download {entry.name}", "Start the download; you can chat meanwhile",
                                    lambda: self.done(DOWNLOAD))
-            self.download.setDefault(True)
+            self.download.setAutoDefault(False)
             buttons.addWidget(self.download)
         layout = QVBoxLayout(self)
         layout.addWidget(text)

@@ -80,8 +80,11 @@ def test_delete_then_undo(qtbot, make_window):
     assert [c.id for c in h.list_conversations()] == [keep]
     assert window.conversation_id is None
     assert window.undo_button.isVisible() and "Ctrl+Z" in window.statusBar().currentMessage()
-    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    window.input.setFocus()  # where the focus usually is: the message box has its own undo
+    qtbot.keyClicks(window.input, "a draft")
+    qtbot.keyClick(window.input, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert sorted(c.id for c in h.list_conversations()) == [keep, doomed]
+    assert window.input.toPlainText() == "a draft"  # the delete was undone, not the typing
     assert window.conversation_id == doomed and not window.undo_button.isVisible()
     # Deleting again and closing the window deletes for good.
     window.conversations.delete(doomed)

@@ -3,8 +3,9 @@ rename, pin, delete with a short-lived Undo, and its own settings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from desktop_llm.core.errors import UserError
 from desktop_llm.gui.common.widgets import button
@@ -26,6 +27,19 @@ class ConversationActions(QObject):
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
         self._undo_timer.timeout.connect(self._forget_undo)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """While a delete can be undone, Ctrl+Z undoes it wherever the focus is in the window (the
+        message box's own undo would take the key otherwise), as the status bar promises."""
+        if (self.trashed is not None and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Undo) and isinstance(watched, QWidget)
+                and watched.window() is self.window.window()):
+            self.undo_delete()
+            return True
+        return False
 
     def _say(self, text: str, ms: int = 4000) -> None:
         self.window.statusBar().showMessage(text, ms)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenuBar
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenuBar, QPlainTextEdit, QTextEdit, QWidget
 
 from desktop_llm.core.app import AppCore
 from desktop_llm.gui.about import AboutDialog, copy_report
@@ -43,7 +43,8 @@ class MenuHost(Shell, Protocol):
     def menuBar(self) -> QMenuBar: ...
 
 
-def build_menus(window: MenuHost) -> None:
+def build_menus(window: MenuHost) -> "MenuKeys":
+    """The menus; what is returned keeps their shortcuts working in the window's text fields."""
     def action(text: str, shortcut: str, slot: Callable) -> QAction:
         a = QAction(text, window.window())
         if shortcut:
@@ -108,3 +109,31 @@ def build_menus(window: MenuHost) -> None:
         menu = window.menuBar().addMenu(title)
         for a in actions:
             menu.addSeparator() if a is None else menu.addAction(a)
+    keys = {a.shortcut().toString() for actions in menus.values() for a in actions if a is not None}
+    return MenuKeys(window.window(), keys - {""})
+
+
+EDITING_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.Cut,
+                QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Paste, QKeySequence.StandardKey.SelectAll,
+                QKeySequence.StandardKey.Delete)
+
+
+class MenuKeys(QObject):
+    """The menus' shortcuts work wherever the focus is in the window: a text field that would take the same
+    keys for itself (with the GNOME and KDE key bindings a line edit takes Ctrl+E as "end of line") lets them
+    go, except the keys of editing itself."""
+
+    def __init__(self, window: QWidget, keys: set[str]):
+        super().__init__(window)
+        self.window, self.keys = window, keys
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and isinstance(watched, (QLineEdit, QTextEdit, QPlainTextEdit)) and watched.window() is self.window
+                and QKeySequence(event.keyCombination()).toString() in self.keys
+                and not any(event.matches(key) for key in EDITING_KEYS)):
+            return True  # not taken by the field: the window's shortcut runs
+        return False

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.messages = MessageActions(self)
         self._build_widgets()
         self.model_status = ModelStatus(self)
-        build_menus(self)
+        self.menu_keys = build_menus(self)
         self.setAcceptDrops(True)
         core.begin_window_session()
         self.library_keeper = LibraryKeeper(self)
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.sidebar = ConversationSidebar()
         self.sidebar.new_chat_requested.connect(self.new_chat)
-        self.sidebar.conversation_chosen.connect(self.open_conversation)
+        self.sidebar.conversation_chosen.connect(lambda cid: self.open_conversation(cid, take_focus=False))
         self.sidebar.hit_chosen.connect(self.open_hit)
         self.sidebar.search_changed.connect(self.search)
         self.sidebar.rename_requested.connect(self.conversations.rename)
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         banner.addWidget(button("Cancel edit", "Stop editing and keep the message as it was (Esc)",
                                 self.cancel_edit))
         self.edit_banner.setVisible(False)
-        self.input = InputBox()
+        self.input = self.sidebar.type_into = InputBox()
         self.input.submitted.connect(self.send)
         self.send_button = button("Send", "Send the message (Enter)", self.send)
         self.stop_button = button("Stop", "Stop the reply (Esc)", self.stop)
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
     def refresh_conversations(self) -> None:
         self.sidebar.set_conversations(self.core.history.list_conversations(), self.conversation_id)
 
-    def open_conversation(self, conversation_id: int, focus_id: int | None = None) -> None:
+    def open_conversation(self, conversation_id: int, focus_id: int | None = None, take_focus: bool = True) -> None:
         session = self.session
         session.flush()
         self.conversation_id = conversation_id
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.sidebar.select(conversation_id)
         self.library_choice.show_for(conversation_id)
         self.cancel_edit(keep_text=True)
-        if focus_id is None:
+        if focus_id is None and take_focus:
             self.input.setFocus()
 
     def open_hit(self, conversation_id: int, message_id: int) -> None:

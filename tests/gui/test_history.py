@@ -158,3 +158,35 @@ def test_a_thousand_messages_open_lazily_and_grow_on_scroll(qtbot, make_window):
     qtbot.wait(200)
     assert reading.y() - bar.value() == on_screen
     assert window.chat_view.rendered_range == (1000 - len(window.chat_view.bubbles()), 1000)
+
+
+def test_keys_work_where_the_focus_is(qtbot, make_window):
+    """After a click on a conversation F2 and Del act on it, and typing goes on in the message box;
+    a menu shortcut a line edit would take for itself (Ctrl+D) still works from the search box."""
+    window = make_window()
+    h = _history(window)
+    cid = h.create_conversation(first_message="first")
+    window.refresh_conversations()
+    choose(qtbot, window, _item(window, cid))
+    assert window.conversation_id == cid and window.sidebar.list.hasFocus()
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_F2)
+    assert window.sidebar.list.state() == window.sidebar.list.State.EditingState
+    qtbot.keyClick(window.sidebar.list.focusWidget() or window.sidebar.list, Qt.Key.Key_Escape)
+    choose(qtbot, window, _item(window, cid))
+    qtbot.keyClicks(window.sidebar.list, "Hi")
+    assert window.input.hasFocus() and window.input.toPlainText() == "Hi"
+    window.sidebar.search_box.setFocus()
+    qtbot.keyClick(window.sidebar.search_box, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert window.tools.documents is not None and window.tools.documents.isVisible()
+    # With the GNOME and KDE key bindings a line edit claims Ctrl+E ("end of line"): the window's
+    # shortcut keeps it; the keys of editing stay the field's.
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    def claimed(key) -> bool:
+        return window.menu_keys.eventFilter(window.sidebar.search_box, QKeyEvent(
+            QEvent.Type.ShortcutOverride, key, Qt.KeyboardModifier.ControlModifier))
+    assert claimed(Qt.Key.Key_E) and not claimed(Qt.Key.Key_C) and not claimed(Qt.Key.Key_Z)
+    choose(qtbot, window, _item(window, cid))
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
+    assert cid not in [c.id for c in h.list_conversations()]

@@ -11,8 +11,8 @@ import html
 from datetime import date
 from functools import lru_cache
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QIcon, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QIcon, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -84,6 +84,8 @@ class ConversationSidebar(QWidget):
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
+        self.list.installEventFilter(self)
+        self.type_into: QWidget | None = None  # where typing goes when it starts in the list (the message box)
         layout.addWidget(self.new_chat_button)
         layout.addWidget(self.search_box)
         layout.addWidget(self.search_status)
@@ -200,6 +202,17 @@ class ConversationSidebar(QWidget):
         if items:
             self.list.setCurrentItem(items[0])
             self._on_activated(items[0])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A conversation chosen with a click keeps the focus in the list (F2 renames it, Del deletes it),
+        and typing there goes on in the message box, as if the click had put the focus there."""
+        if (watched is self.list and self.type_into is not None and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.text().isprintable() and event.text()
+                and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier):
+            self.type_into.setFocus()
+            self.type_into.insertPlainText(event.text())  # type: ignore[attr-defined]
+            return True
+        return False
 
     # -- choosing and editing --------------------------------------------------------
     def _on_activated(self, item: QListWidgetItem) -> None:

@@ -192,6 +192,18 @@ def test_offline_mode_makes_no_connection(hub, core, capsys):
     assert hub.state.requests == []
 
 
+def test_an_unreachable_hub_is_said_at_once_with_what_to_check(core, monkeypatch):
+    """A Hub that cannot be reached fails within seconds, not after the client's retries."""
+    import time
+
+    for unreachable in ("http://hub.invalid", "http://127.0.0.1:9"):  # no such name; nobody listening
+        monkeypatch.setenv("HF_ENDPOINT", unreachable)
+        started = time.monotonic()
+        with pytest.raises(UserError, match="Cannot reach the Hugging Face Hub") as caught:
+            core.models.hub().search("qwen")
+        assert time.monotonic() - started < 4 and "Offline mode" in caught.value.message
+
+
 def test_split_model_downloads_as_one_model_and_loads(hub, core, split_starter):
     """A real gguf-split model: both parts verified, one model listed, its
     size the sum of the parts, loaded (from part 1) by llama.cpp."""

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.models.gguf import SPLIT_RE
@@ -113,6 +117,7 @@ class Hub:
     def _api(self):
         if self.offline:
             raise UserError(OFFLINE_MESSAGE)
+        check_reachable(endpoint())
         from huggingface_hub import HfApi
 
         return HfApi(endpoint=endpoint(), token=self.token)
@@ -153,6 +158,38 @@ class Hub:
             return models[0]
         quants = ", ".join(sorted({m.quant or m.name for m in models}))
         raise NotFound(f"{repo} has no {wanted} file. Available: {quants}. Use --file or --quant.")
+
+
+REACH_S = 2.5  # a Hub that does not answer a connection in this time is taken as out of reach
+_reached: dict[str, float] = {}  # endpoint -> when a connection last succeeded
+
+
+def check_reachable(url: str) -> None:
+    """Fail at once, and say what to check, when the Hub cannot be reached (no network, no DNS, a
+    firewall): the Hub client would otherwise retry for half a minute. A success is trusted a minute."""
+    if time.monotonic() - _reached.get(url, -1e9) < 60:
+        return
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    outcome: list[BaseException | None] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, port), timeout=REACH_S).close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(exc)
+
+    probe = threading.Thread(target=connect, daemon=True, name="hub-probe")
+    probe.start()
+    probe.join(REACH_S + 0.2)  # name resolution has no timeout of its own
+    if outcome and outcome[0] is None:
+        _reached[url] = time.monotonic()
+        return
+    why = repr(outcome[0]) if outcome else f"no answer within {REACH_S} s"
+    raise UserError(f"Cannot reach the Hugging Face Hub ({host}). Check that this computer is online and "
+                    "that no firewall or proxy blocks it — or turn on Offline mode in Settings to browse "
+                    "the catalog without it.", detail=why)
 
 
 @contextmanager

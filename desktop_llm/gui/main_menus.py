@@ -101,8 +101,8 @@ def build_menus(window: MenuHost) -> "MenuKeys":
             action("&Remote models…", "Ctrl+Shift+K", window.settings_ui.open_remote_models),
         ],
         "&Help": [
-            action("Copy &diagnostic report", "", lambda: copy_report(window.core)),
-            action("&About desktop-llm…", "", lambda: AboutDialog(window.core, window.window()).exec()),
+            action("Copy &diagnostic report", "Ctrl+Shift+R", lambda: copy_report(window.core)),
+            action("&About desktop-llm…", "F1", lambda: AboutDialog(window.core, window.window()).exec()),
         ],
     }
     for title, actions in menus.items():

@@ -8,6 +8,7 @@ to its listener, or to a queue the submitter iterates. No Qt here.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import traceback
@@ -296,6 +297,7 @@ class ModelHost:
         yield Progress(1, 1, f"{model.name} ready")
 
     def _run(self) -> None:
+        yield_to_the_window()
         while True:
             job = self._jobs.get()
             if job is None:
@@ -349,6 +351,19 @@ class ModelHost:
                             traceback.format_exc(), ErrorKind.INTERNAL))
 
 
+
+
+WORKER_NICENESS = 5  # below the window's thread: on a machine with few cores the model would starve it
+
+
+def yield_to_the_window() -> None:
+    """Run the model at a lower scheduling priority than the window (llama.cpp's worker threads, created
+    from this thread, inherit it): when both want the CPU the window wins, and alone the model runs at
+    full speed. Linux and other systems with per-thread niceness only."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+    except (AttributeError, OSError):  # Windows and macOS: no per-thread niceness; left as it is
+        pass
 
 
 def plan_for(info: ModelInfo, n_ctx: int, config: EngineConfig) -> tuple[fit.OffloadPlan, str, str]:

@@ -320,9 +320,14 @@ class MainWindow(QMainWindow):
 
     # -- what the session tells --------------------------------------------------------------
     def _on_submitted(self, conversation_id: int) -> None:
-        """The user's part is stored: show it, and a placeholder for the reply."""
-        self.conversation_id = conversation_id
-        self.open_conversation(conversation_id)
+        """The user's part is stored: show it (below what is shown when it follows it), and a placeholder."""
+        history = self.core.history
+        leaf = history.get_message(history.get_conversation(conversation_id).leaf_id or 0)
+        if conversation_id == self.conversation_id and self.chat_view.message_ids()[-1:] == [leaf.parent_id]:
+            self.chat_view.add_message(leaf)
+        else:
+            self.conversation_id = conversation_id
+            self.open_conversation(conversation_id)
         shown = self.chat_view.bubbles()[-1:]
         if shown and shown[0].role == "assistant" and shown[0].status == MessageStatus.STREAMING:
             self._stream_bubble = shown[0]  # the job was quick: its reply is stored and shown already

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -65,6 +65,31 @@ class MessageAction(TextEnum):
     CONTINUE = "continue"
 
 
+class MeasuredLabel(QLabel):
+    """A word-wrapped label that remembers its height at each width. The chat's layout asks every bubble
+    for it whenever the reply being written grows by a line, and measuring rich text is what made the
+    window stutter in a long conversation."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
+
+
 def sources_label(sources_json: str) -> QLabel:
     """A grounded reply's sources, under it: each shows its passage where it stands in its file
     (and opens the file from there); the passage also shows on hover."""
@@ -74,7 +99,7 @@ def sources_label(sources_json: str) -> QLabel:
         sources = []
     lines = [f"[{s.get('n')}] <a href='source:{i}' title='{html.escape(s.get('text', '')[:400], quote=True)}'>"
              f"{html.escape(source_title(s))}</a>" for i, s in enumerate(sources)]
-    label = QLabel("<small>Sources:<br>" + "<br>".join(lines) + "</small>" if lines else "")
+    label = MeasuredLabel("<small>Sources:<br>" + "<br>".join(lines) + "</small>" if lines else "")
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     label.linkActivated.connect(lambda link: SourceDialog(sources[int(link.split(":")[1])], label.window()).open())
@@ -102,7 +127,7 @@ class MessageBubble(QFrame):
         layout.setSpacing(4)
         self.header = QLabel()
         self.header.setStyleSheet("font-weight: 600; color: palette(mid);")
-        self.body = QLabel()
+        self.body = MeasuredLabel()
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse

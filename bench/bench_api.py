@@ -12,18 +12,16 @@ api/in-process >= 0.95.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_llm.core.paths import HOME_ENV  # noqa: E402
+from temporary_core import temporary_core  # noqa: E402
 
 PROMPT = "Write a detailed blog post about the history of tea, with several sections."
 MAX_TOKENS = 200
@@ -67,13 +65,9 @@ def through_api(url: str, seed: int) -> float:
 
 
 def main() -> None:
-    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-api-")
-    from desktop_llm.core.app import AppCore
+    core = temporary_core("bench-api-", n_ctx=2048)
     from desktop_llm.core.server.runner import ApiServer
 
-    core = AppCore()
-    core.settings.n_ctx = 2048
-    core.save_settings()
     model = core.resolve_model()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_llm.core.paths import HOME_ENV  # noqa: E402
+from temporary_core import temporary_core  # noqa: E402
 
 BLOCKS = 12
 
@@ -41,14 +40,10 @@ def first_token_s(core, model, text: str) -> float:
 
 
 def main() -> None:
-    os.environ[HOME_ENV] = tempfile.mkdtemp(prefix="bench-interactive-")
-    from desktop_llm.core.app import AppCore
+    core = temporary_core("bench-interactive-", max_tokens=48)
     from desktop_llm.core.documents.readers import read_markdown
     from desktop_llm.core.events import Failed, Finished, Partial, Progress
 
-    core = AppCore()
-    core.settings.max_tokens = 48
-    core.save_settings()
     model = core.resolve_model()
     core.host.load(model).result()
     first_token_s(core, model, "Warm up.")

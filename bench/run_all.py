@@ -1,6 +1,7 @@
 """Every bench in one run (`make bench`): each script's JSON goes into
 bench/results/latest.json, and one Markdown table of goal against measured is
-printed. `--only NAME [NAME...]` runs some of them (names without bench_)."""
+printed. `--only NAME [NAME...]` runs some of them (names without bench_) and keeps the
+others' last figures."""
 
 from __future__ import annotations
 
@@ -82,11 +83,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=BENCHES, help="run these benches only")
     args = parser.parse_args()
+    out = HERE / "results" / "latest.json"
     results = {}
+    if args.only and out.exists():  # the others' figures stay as they were measured
+        results = json.loads(out.read_text(encoding="utf-8")).get("results", {})
     for name in args.only or BENCHES:
         print(f"bench_{name}…", file=sys.stderr, flush=True)
         results[name] = run(name)
-    out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "machine": {"cpus": os.cpu_count(), "system": platform.platform(),

@@ -68,6 +68,7 @@ class HubState:
     repos: dict[str, Repo] = field(default_factory=dict)
     token: str = "hf_test_token"
     cut_after: int | None = None  # close the next GET's connection after this many body bytes
+    cuts: list[int] = field(default_factory=list)  # ...and the GETs after it, one of these each, in order
     corrupt: bool = False  # flip one byte in every file body served
     rate_limit: int | None = None  # bytes per second per response, like a real network link
     requests: list[str] = field(default_factory=list)
@@ -199,6 +200,8 @@ class HubHandler(BaseHTTPRequestHandler):
             return
         with self.state.lock:
             limit, self.state.cut_after = self.state.cut_after, None
+            if limit is None and self.state.cuts:
+                limit = self.state.cuts.pop(0)
         to_send = length if limit is None else min(length, limit)
         self._send_body(f, start, to_send)
         if to_send < length:

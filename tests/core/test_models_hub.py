@@ -115,10 +115,28 @@ def test_download_reports_progress_verifies_and_installs_a_loadable_model(hub, c
     assert loaded.model.path == result.path and loaded.device == "CPU"
 
 
-def test_a_cut_transfer_resumes_and_resends_little(hub, core, starter):
+def test_a_connection_cut_twice_is_taken_up_again_within_the_same_download(hub, core, starter, monkeypatch):
+    from desktop_llm.core.models.downloads import transfer
+
+    monkeypatch.setattr(transfer, "RETRY_DELAYS", (0.3, 0.6, 1.0))  # the same backoff, shorter
     size = starter.path.stat().st_size
     remote = Hub().model(REPO, quant="Q4_1")
-    hub.state.cut_after = size // 3
+    hub.state.cuts = [size // 4, size // 4]  # the first request and the next are cut
+    events = download_events(core, remote)
+    result = events[-1].result
+    assert result.status == "done" and sha256_of(result.path) == sha256_of(starter.path)
+    notes = {e.note for e in events if getattr(e, "note", "")}
+    assert any("trying again" in n and "(1 of 3)" in n for n in notes)
+    assert 0 <= hub.state.body_bytes_sent - size <= size // 100  # each retry asked only for what was missing
+
+
+def test_a_cut_transfer_resumes_and_resends_little(hub, core, starter, monkeypatch):
+    from desktop_llm.core.models.downloads import transfer
+
+    monkeypatch.setattr(transfer, "RETRY_DELAYS", (0.2,))
+    size = starter.path.stat().st_size
+    remote = Hub().model(REPO, quant="Q4_1")
+    hub.state.cuts = [size // 3, 0]  # cut, and the one retry gets nothing: it stops and says so
     events = download_events(core, remote)
     assert isinstance(events[-1], Failed) and "connection dropped" in events[-1].user_message
     [(pending, have)] = paused_downloads(core.models.models_dir)

@@ -42,6 +42,7 @@ CHUNK = 256 << 10  # a cut loses at most one unfinished chunk
 SYNC_EVERY = 256 << 20  # bytes between fsyncs (and state updates): what a power cut may cost...
 SYNC_EVERY_S = 1.0  # ...or seconds, whichever comes first
 PROGRESS_EVERY_S = 0.1
+RETRY_DELAYS = (2.0, 4.0, 8.0, 16.0, 30.0)  # after a drop, connect again after these waits (a minute in all)
 # What a person does after a failure; what arrived is kept.
 RESUME = "resume the download (Resume in the Downloads window, or run the same command again)"
 
@@ -55,9 +56,12 @@ class Transfer:
     total: int
     speed: float  # bytes per second over the last seconds
     eta_s: float | None
+    note: str = ""  # what is happening instead of the transfer (waiting to connect again)
 
     @property
     def label(self) -> str:
+        if self.note:
+            return f"{format_size(self.done)} of {format_size(self.total)}: {self.note}"
         eta = "" if self.eta_s is None else f", {format_duration(self.eta_s)} left"
         return f"{format_size(self.done)} of {format_size(self.total)}, {format_size(self.speed)}/s{eta}"
 
@@ -158,7 +162,7 @@ def download(remote: RemoteModel, models_dir: Path, control: DownloadControl | N
             fetch = _FileTransfer(remote, part, final, token, control)
             for event in fetch.run():
                 yield Transfer(remote.name, done_before + event.done, remote.size, event.speed,
-                               _eta(remote.size - done_before - event.done, event.speed))
+                               _eta(remote.size - done_before - event.done, event.speed), event.note)
             resumed_from += fetch.resumed_from
             transferred += fetch.transferred
             if control.stopped:
@@ -189,6 +193,7 @@ class _FileTransfer:
         self.part_file, self.state_file = part_paths(final)
         self.resumed_from = 0
         self.transferred = 0
+        self.failures = 0  # tries to connect again since bytes last arrived
 
     def _state(self, synced: int) -> dict:
         return {"file": self.part.name, "size": self.part.size, "sha256": self.part.sha256, "synced": synced,
@@ -264,16 +269,20 @@ class _FileTransfer:
                     if not block and cut is None:
                         cut = EOFError("connection closed early")
                     if block:
+                        self.failures = 0
                         out.write(block)
                         out.flush()
                         offset += len(block)
                         file_hash.advance(offset)
                         self.transferred += len(block)
-                    if cut is not None:
+                    if cut is not None:  # carry on by itself from what arrived, after a wait, a few times
                         self._sync(out, offset)
-                        raise UserError(
-                            f"The connection dropped after {format_size(offset)} of "
-                            f"{format_size(self.part.size)}. What arrived is kept: {RESUME}.", detail=repr(cut))
+                        response.close()
+                        again = yield from self._reconnect(offset, cut)
+                        if again is None:  # paused or cancelled while it waited
+                            break
+                        response = again
+                        continue
                     now = time.monotonic()
                     if offset - synced >= SYNC_EVERY or now - synced_at >= SYNC_EVERY_S:
                         synced, synced_at = self._sync(out, offset), now
@@ -287,6 +296,35 @@ class _FileTransfer:
             if file_hash is not None:
                 hasher = file_hash.result()
         return offset, hasher
+
+    def _reconnect(self, offset: int, cut: BaseException) -> Generator[Transfer, None, HttpStream | None]:
+        """After a dropped connection: wait, then ask again from `offset` (nothing is sent twice),
+        RETRY_DELAYS apart. None when paused meanwhile; the drop's message when every try failed."""
+        while self.failures < len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[self.failures]
+            self.failures += 1
+            attempt = self.failures
+            until = time.monotonic() + delay
+            while (left := until - time.monotonic()) > 0:
+                if self.control.stopped:
+                    return None
+                yield Transfer(self.part.name, offset, self.part.size, 0.0, None,
+                               f"the connection dropped; trying again in {left:.0f} s "
+                               f"({attempt} of {len(RETRY_DELAYS)})")
+                time.sleep(min(0.25, left))
+            try:
+                response = self._open(offset)
+            except NotFound:
+                raise
+            except UserError as exc:  # still out of reach: the next try
+                cut = exc
+                continue
+            if response.status == 206:
+                return response
+            response.close()  # the server no longer honours Range: stop here, keeping what arrived
+            break
+        raise UserError(f"The connection dropped after {format_size(offset)} of {format_size(self.part.size)} "
+                        f"and did not come back. What arrived is kept: {RESUME}.", detail=repr(cut))
 
     def _sync(self, out, offset: int) -> int:
         out.flush()

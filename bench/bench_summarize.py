@@ -2,9 +2,12 @@
 
 In one run: the engine's prompt speed and decode speed are measured on the
 starter model, then a report several times the context is summarized; every
-generation the summary makes is counted (prompt and output tokens). The ideal
-time is prompt_tokens / prompt_speed + output_tokens / decode_speed; the
-ratio wall / ideal says what the app's own work costs. Goal: ratio <= 1.2.
+generation the summary makes is counted (prompt and output tokens, and the
+time the model took for it). The model-only time is the sum of those times
+(each generation at its own context length: a summary's prompts fill the
+context, where reading and writing are slower than in a short prompt); the
+ratio wall / model-only says what the app's own work costs (goal <= 1.10).
+The older estimate from short-prompt speeds is kept beside it.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def counted_generations():
     from desktop_llm.core.engine import LlamaCppEngine
     from desktop_llm.core.events import Finished
 
-    counted = {"prompt": 0, "output": 0, "calls": 0}
+    counted = {"prompt": 0, "output": 0, "calls": 0, "model_s": 0.0}
     original = LlamaCppEngine.stream_chat
 
     def counting(self, *args, **kwargs):
@@ -68,6 +71,7 @@ def counted_generations():
                 counted["prompt"] += event.stats.prompt_tokens
                 counted["output"] += event.stats.completion_tokens
                 counted["calls"] += 1
+                counted["model_s"] += event.stats.total_s
             yield event
 
     LlamaCppEngine.stream_chat = counting
@@ -109,8 +113,10 @@ def main() -> None:
         "bench": "summarize", "n_ctx": N_CTX, "input_tokens": summary.input_tokens, "parts": summary.chunks,
         "generations": counted["calls"], "prompt_tokens_read": counted["prompt"],
         "output_tokens": counted["output"], "prompt_tokens_per_s": round(speeds["prompt"], 1),
-        "decode_tokens_per_s": round(speeds["decode"], 1), "ideal_s": round(ideal, 2),
-        "wall_s": round(wall, 2), "ratio": round(wall / ideal, 3), "goal_ratio": 1.2,
+        "decode_tokens_per_s": round(speeds["decode"], 1), "ideal_from_short_prompt_speeds_s": round(ideal, 2),
+        "model_only_s": round(counted["model_s"], 2), "wall_s": round(wall, 2),
+        "ratio": round(wall / counted["model_s"], 3), "ratio_to_short_prompt_estimate": round(wall / ideal, 3),
+        "goal_ratio": 1.10,
     }, indent=2))
 
 

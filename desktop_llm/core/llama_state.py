@@ -36,12 +36,18 @@ def capture(llm: Any, identity: str) -> SavedState | None:
         return None
     ctx = llm._ctx.ctx
     size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-    buffer = (ctypes.c_uint8 * size)()
-    written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+    # Copied by llama.cpp into a buffer nobody zeroes first, without Python's lock held: tens of MB copied
+    # (twice) under the lock stalled the window for 20 ms at the end of every reply.
+    buffer = np.empty(size, dtype=np.uint8)
+    written = llama_cpp.llama_state_seq_get_data(ctx, _pointer(buffer), size, 0)
     if not written:
         return None
     tokens = np.asarray(llm.input_ids[: llm.n_tokens], dtype=np.int32).copy()
-    return SavedState(identity, tokens, bytes(buffer)[:written])
+    return SavedState(identity, tokens, buffer[:written])
+
+
+def _pointer(data: np.ndarray):
+    return data.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
 
 
 def restore(llm: Any, state: SavedState) -> bool:
@@ -51,8 +57,8 @@ def restore(llm: Any, state: SavedState) -> bool:
     ctx = llm._ctx.ctx
     memory = llama_cpp.llama_get_memory(ctx)
     llama_cpp.llama_memory_clear(memory, True)
-    buffer = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
-    if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(state.data), 0):
+    data = np.frombuffer(state.data, dtype=np.uint8)  # as read from disk or kept in memory, not copied
+    if not llama_cpp.llama_state_seq_set_data(ctx, _pointer(data), len(data), 0):
         llama_cpp.llama_memory_clear(memory, True)
         llm.n_tokens = 0
         return False

@@ -36,7 +36,7 @@ DISK_MIN_TOKENS = 256  # states of shorter prompts stay in memory only (reading 
 class SavedState:
     identity: str
     tokens: np.ndarray  # int32: the tokens whose keys and values the state holds
-    data: bytes  # llama.cpp's sequence state
+    data: bytes | np.ndarray  # llama.cpp's sequence state (bytes of uint8)
 
     @property
     def size(self) -> int:
@@ -194,7 +194,8 @@ class StateCache:
         folder = self._folder_for(state.identity)
         folder.mkdir(parents=True, exist_ok=True)
         key = state.key
-        for suffix, payload in ((".kv", state.data), (".tokens", state.tokens.astype(np.int32).tobytes())):
+        kv = np.frombuffer(state.data, dtype=np.uint8).data  # as it is: a copy would hold Python's lock
+        for suffix, payload in ((".kv", kv), (".tokens", memoryview(state.tokens.astype(np.int32).tobytes()))):
             part = folder / f"{key}{suffix}.part"
             part.write_bytes(payload)
             part.replace(folder / f"{key}{suffix}")  # the tokens last: a state is listed only once whole

@@ -17,7 +17,13 @@ from desktop_llm.core.library.embedder import (
     embedder_for,
     passage,
 )
-from desktop_llm.core.library.grounding import Source, WholeDocument, sources_from, whole_document_asked
+from desktop_llm.core.library.grounding import (
+    SUMMARY_ASK,
+    Source,
+    WholeDocument,
+    sources_from,
+    whole_document_asked,
+)
 from desktop_llm.core.library.indexer import IndexReport, index_library
 from desktop_llm.core.library.search import Hit, search
 from desktop_llm.core.library.store import LibraryInfo, LibraryStore
@@ -136,10 +142,14 @@ class Libraries:
     def grounding(self, names: list[str], question: str, top: int = 5) -> list[Source] | WholeDocument:
         """What a question is answered from: one whole file when it asks for that file's summary, else
         the best passages found for it."""
-        known = set(self.names())
-        files = [path for name in names if name in known
-                 for path, row in self.store.files(self.store.library_id(name)).items() if not row.error]
-        return whole_document_asked(question, files) or self.sources(names, question, top)
+        if SUMMARY_ASK.search(question):  # the files are listed only for a question that asks for a summary
+            known = set(self.names())
+            files = [path for name in names if name in known
+                     for path, row in self.store.files(self.store.library_id(name)).items() if not row.error]
+            whole = whole_document_asked(question, files)
+            if whole is not None:
+                return whole
+        return self.sources(names, question, top)
 
     def search(self, name: str, query: str, top: int = 5, method: str = "hybrid") -> list[Hit]:
         if not query.strip():

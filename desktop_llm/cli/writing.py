@@ -7,8 +7,8 @@ from pathlib import Path
 
 from desktop_llm.cli.common import follow, open_core, print_json
 from desktop_llm.core.drafting.feedback import feedback_rows, labelled_csv, read_text_file
+from desktop_llm.core.drafting.rewrite import REWRITE_STYLES
 from desktop_llm.core.drafting.templates import find_template
-from desktop_llm.core.drafting.writer import REWRITE_STYLES
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
 
@@ -69,11 +69,13 @@ def cmd_rewrite(args) -> int:
     text = read_text_file(args.file)
     with open_core() as core:
         job = core.writer.rewrite(text, args.style, core.resolve_model(args.model))
-        result = follow(job, args.json)
+        result = follow(job, args.json, show_tokens=False)  # the text alone, once it is checked
         if args.json:
-            print_json({"style": args.style, "original": text, "rewritten": result})
+            print_json({"style": args.style, "original": text, "rewritten": result.text, "notes": result.notes})
         else:
-            sys.stdout.write("\n")
+            print(result.text)
+            for note in result.notes:
+                print(f"[{note}]", file=sys.stderr)
         return 0
 
 

@@ -63,6 +63,16 @@ def test_variant_count_is_exact_and_the_platform_sets_the_limit(core):
         core.writer.draft(template, {"topic": "x"}, core.resolve_model(), variants=11)
 
 
+def test_a_json_template_writes_as_many_variants_as_asked(app_home, capsys):
+    code, out, _ = run_cli(capsys, "draft", "seo-meta", "--topic", "green tea", "--variants", "2", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert len(result["variants"]) == 2 and len(result["all_data"]) == 2
+    for parts in result["all_data"]:
+        assert len(parts["title"]) <= 60 and len(parts["description"]) <= 160 and len(parts["keywords"]) == 5
+    assert result["data"] == result["all_data"][0]
+
+
 def test_prompt_lines_of_empty_optional_fields_are_left_out():
     text = "Write about {topic}.\nAudience: {audience}.\nAt most {max_chars} characters."
     assert fill(text, {"topic": "tea", "audience": "", "max_chars": 160}) == \
@@ -162,6 +172,37 @@ def test_cli_rewrite_reads_stdin(app_home, capsys, monkeypatch):
     assert code == 0
     result = json.loads(out)
     assert result["style"] == "simpler" and result["rewritten"].strip()
+
+
+@pytest.mark.parametrize("answer,expected", [
+    ("Sure! Here is a shorter version:\nOur tea is good.", "Our tea is good."),
+    ("Here's the rewritten text:\n\n\"Our tea is good.\"\n\nLet me know if you need more.", "Our tea is good."),
+    ("Certainly.\nOur tea is good.", "Our tea is good."),
+    ("Here is where our tea grows.", "Here is where our tea grows."),  # the text itself, not a preamble
+    ("Our tea is good.", "Our tea is good."),
+])
+def test_a_rewrite_is_the_text_alone(answer, expected):
+    from desktop_llm.core.drafting.rewrite import without_chatter
+    assert without_chatter(answer, "Our tea is very very good.") == expected
+
+
+def test_a_rewrite_keeps_the_selections_paragraph_breaks():
+    from desktop_llm.core.drafting.rewrite import with_paragraphs
+    original = "First part of it.\n\nSecond part of it.\n\n"
+    assert with_paragraphs("First.\nSecond.", original) == "First.\n\nSecond.\n\n"
+    assert with_paragraphs("One line.", "\nA line.\n") == "\nOne line.\n"
+
+
+def test_a_shorter_rewrite_is_shorter_or_says_it_is_not(core):
+    text = ("Our family tea shop has been open since 1952. We sell green, black and white teas from small farms, "
+            "and every tea is tasted by us before it goes on sale.\n\n"
+            "Orders ship the next working day in recyclable boxes. Returns are free for thirty days.")
+    result = result_of(core.writer.rewrite(text, "shorter", core.resolve_model()))
+    assert not result.text.lower().startswith(("sure", "here is", "here's", "certainly"))
+    if len(result.text) >= len(text):
+        assert result.notes and "not shorter" in result.notes[0]
+    else:
+        assert not result.notes
 
 
 def test_cli_analyze_csv_column_and_bad_files(app_home, capsys, tmp_path):

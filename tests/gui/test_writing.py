@@ -27,8 +27,17 @@ def generate(qtbot, ws, template_id, values, variants=None):
 
 def test_variants_side_by_side_and_use_this_autosaves_a_version(qtbot, make_window):
     window, ws = workspace(qtbot, make_window)
+    ws.show()
     assert unnamed_controls(ws) == []
+    seen = []  # the cards' texts whenever a variant begins: the earlier ones are written already
+    ws.draft_bridge.partial.connect(lambda piece: seen.append(ws.variants.texts()) if not piece.done else None)
+    streamed = []
+    ws.draft_bridge.token.connect(lambda _t: streamed.append(ws.variants.cards[ws._variant[0]].text))
     generate(qtbot, ws, "social-post", {"topic": "our new tea shop", "platform": "X"}, variants=3)
+    assert len(seen) == 3 and seen[2][0] and seen[2][1] and not seen[0][0]
+    assert len(streamed) > 3 and streamed[0] != streamed[-1]  # a card fills as the tokens come
+    viewport = ws.variants.viewport().width()
+    assert all(c.geometry().right() <= viewport for c in ws.variants.cards)  # no card cut off at the side
     texts = ws.variants.texts()
     assert len(texts) == 3, ws.status.plain and all(0 < len(t) <= 280 for t in texts)
     assert "3 variants ready" in ws.status.plain
@@ -73,13 +82,29 @@ def test_rewrite_shows_a_diff_and_accept_or_reject(qtbot, make_window):
     qtbot.mouseClick(ws.reject_button, Qt.MouseButton.LeftButton)
     assert ws.editor.toPlainText() == original and not ws.accept_button.isEnabled()
     select_all_and_rewrite()
-    suggestion = ws._rewrite[3]
+    suggestion = ws.rewriting.pending.new
     qtbot.mouseClick(ws.accept_button, Qt.MouseButton.LeftButton)
     assert ws.editor.toPlainText() == suggestion
     assert window.core.drafts.versions(ws.draft_id)[0].note.startswith("Rewrite accepted")
+    assert window.core.drafts.get(ws.draft_id).display_title == original[:60]  # named as before the rewrite
     ws.editor.setPlainText("")  # nothing selected: told, nothing sent
-    ws.rewrite_selection()
+    ws.rewriting.rewrite_selection()
     assert "Select the text" in ws.status.plain and ws.job is None
+
+
+def test_a_rewritten_paragraph_keeps_its_break_from_the_next(qtbot, make_window):
+    window, ws = workspace(qtbot, make_window)
+    ws.editor.setPlainText("Our tea is very very good and we like it a lot.\n\nSecond paragraph stays.")
+    cursor = ws.editor.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(ws.editor.toPlainText().index("Second"), QTextCursor.MoveMode.KeepAnchor)
+    ws.editor.setTextCursor(cursor)  # the first paragraph and the blank line after it
+    ws.rewriting.style_choice.setCurrentIndex(ws.rewriting.style_choice.findData("simpler"))
+    qtbot.mouseClick(ws.rewrite_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ws.job is None, timeout=WAIT_MS)
+    qtbot.mouseClick(ws.accept_button, Qt.MouseButton.LeftButton)
+    text = ws.editor.toPlainText()
+    assert text.endswith("\n\nSecond paragraph stays.") and not text.startswith(("Sure", "Here"))
 
 
 def test_version_history_restores_and_export_and_copy(qtbot, make_window, tmp_path):

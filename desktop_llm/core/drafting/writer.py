@@ -13,25 +13,18 @@ from typing import Callable, Iterator
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
+from desktop_llm.core.drafting import rewrite as rw
 from desktop_llm.core.drafting.limits import SENTENCE_END, cut_to_length
+from desktop_llm.core.drafting.rewrite import REWRITE_STYLES, Rewritten
 from desktop_llm.core.drafting.templates import Template
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Finished, Progress, Steps
+from desktop_llm.core.events import Event, Finished, Partial, Progress, Steps
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.library.grounding import Source, checked_citations, fitted, grounded_system
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
 
-REWRITE_STYLES = {
-    "shorter": "Make it shorter: keep every key point, drop the rest.",
-    "longer": "Make it longer: add useful detail and examples, same voice.",
-    "simpler": "Make it simpler: short sentences and everyday words.",
-    "formal": "Make it more formal and professional.",
-    "persuasive": "Make it more persuasive, without exaggerated claims.",
-    "grammar": "Fix spelling, grammar and punctuation only; change nothing else.",
-    "continue": "Continue the text in the same voice; give only the continuation.",
-}
 LABELS = ("positive", "neutral", "negative")
 ROWS_PER_REQUEST = 8
 REASON_CHARS = 100
@@ -42,16 +35,28 @@ class Draft:
     template: str
     variants: list[str]
     notes: list[str] = field(default_factory=list)  # what the app had to do (a cut, a retry)
-    data: dict | None = None  # the named parts of a JSON-shaped template
+    data: dict | None = None  # the named parts of a JSON-shaped template (of its first variant)
+    all_data: list[dict] = field(default_factory=list)  # the named parts of each variant
     sources: list[Source] = field(default_factory=list)  # the library passages it was written from
 
     def as_dict(self) -> dict:
         d: dict = {"template": self.template, "variants": self.variants, "notes": self.notes}
         if self.data is not None:
             d["data"] = self.data
+            d["all_data"] = self.all_data or [self.data]
         if self.sources:
             d["sources"] = [s.as_dict() for s in self.sources]
         return d
+
+
+@dataclass(frozen=True)
+class VariantPiece:
+    """A Partial event's piece while drafting: variant `index` begins (`done` False; its
+    tokens follow) or is finished, with its final text (after any retry or cut)."""
+    index: int
+    count: int
+    text: str = ""
+    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,7 @@ class Writer:
                 grounded = replace(template, system=f"{template.system}\n\n{facts}".strip())
             shape = template.output.shape
             if shape == "json":
-                result = yield from self._draft_parts(ctx, grounded, values)
+                result = yield from self._draft_parts(ctx, grounded, values, count)
             elif shape == "variants":
                 result = yield from self._draft_variants(ctx, grounded, values, count, limit)
             else:
@@ -210,9 +215,11 @@ class Writer:
             if i:
                 yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
+            yield Partial(VariantPiece(i, count))
             params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
-            text = yield from complete(ctx, template.messages(values), params, stream=count == 1)
+            text = yield from complete(ctx, template.messages(values), params, stream=True)
             text, note = yield from self._within(ctx, template, values, text, limit, params)
+            yield Partial(VariantPiece(i, count, text, done=True))
             texts.append(text)
             notes += note
         return Draft(template.id, texts, notes)
@@ -241,42 +248,71 @@ class Writer:
             if i:
                 yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
+            yield Partial(VariantPiece(i, count))
             avoid = "".join(f"\n- {v[:AVOID_CHARS]}" for v in variants)  # their openings are enough
             messages[-1] = {**messages[-1], "content": ask + (
                 f"\nWrite it differently from these:{avoid}" if avoid else "")}
             seed = None if params.seed is None else params.seed + i
-            variants.append((yield from complete(ctx, messages, replace(params, seed=seed))))
+            variants.append((yield from complete(ctx, messages, replace(params, seed=seed), stream=True)))
+            yield Partial(VariantPiece(i, count, _end_cleanly(variants[-1:], limit, "")[0][0], done=True))
         variants, notes = _end_cleanly(variants, limit, "Variant")
         return Draft(template.id, variants, notes)
 
-    def _draft_parts(self, ctx, template, values) -> Steps[Draft]:
+    def _draft_parts(self, ctx, template, values, count: int = 1) -> Steps[Draft]:
+        """`count` sets of the template's named parts, each set under the JSON-schema grammar."""
         budget = sum((p.max_chars or 40) * (p.items or 1) for p in template.output.parts)
         params = replace(self.params, json_schema=parts_schema(template), max_tokens=json_token_budget(budget))
-        yield Progress(0, 1, f"Writing {template.title}")
-        data = yield from _structured(ctx, template.messages(values), params)
-        notes = []
-        for part in template.output.parts:
-            if not part.items:
-                [data[part.name]], note = _end_cleanly([data[part.name]], part.max_chars or UNLIMITED_CHARS,
-                                                       f"The {part.name}")
-                notes += note
-        data = {part.name: data[part.name] for part in template.output.parts}
-        text = "\n".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in data.items())
-        return Draft(template.id, [text], notes, data)
+        messages = template.messages(values)
+        ask = messages[-1]["content"]
+        texts: list[str] = []
+        sets: list[dict] = []
+        notes: list[str] = []
+        for i in range(count):
+            if i:
+                yield from ctx.give_way()
+            which = f", variant {i + 1} of {count}" if count > 1 else ""
+            yield Progress(i, count, f"Writing {template.title}{which}")
+            yield Partial(VariantPiece(i, count))  # its JSON is not streamed: the parts show when complete
+            avoid = "".join(f"\n- {t[:AVOID_CHARS]}" for t in texts)
+            messages[-1] = {**messages[-1], "content": ask + (
+                f"\nWrite it differently from these:{avoid}" if avoid else "")}
+            seed = None if params.seed is None else params.seed + i
+            data = yield from _structured(ctx, messages, replace(params, seed=seed))
+            which = f" of variant {i + 1}" if count > 1 else ""  # in the notes
+            for part in template.output.parts:
+                if not part.items:
+                    [data[part.name]], note = _end_cleanly(
+                        [data[part.name]], part.max_chars or UNLIMITED_CHARS, f"The {part.name}{which}")
+                    notes += note
+            data = {part.name: data[part.name] for part in template.output.parts}
+            sets.append(data)
+            texts.append("\n".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in data.items()))
+            yield Partial(VariantPiece(i, count, texts[-1], done=True))
+        return Draft(template.id, texts, notes, sets[0], all_data=sets)
 
     # -- rewriting ---------------------------------------------------------------------
     def rewrite(self, text: str, style: str, model: ModelRef, listener=None) -> Job:
+        """The text rewritten in a style (Finished carries a Rewritten): its tokens
+        stream; the result is the text alone, with the original's paragraph breaks."""
         if style not in REWRITE_STYLES:
             raise UserError(f"Unknown style “{style}”. Styles: {', '.join(REWRITE_STYLES)}.")
         if not text.strip():
             raise UserError("There is no text to rewrite.")
-        messages = [{"role": "system", "content": "You are a careful editor. Answer with the rewritten text only."},
-                    {"role": "user", "content": f"{REWRITE_STYLES[style]}\n\nText:\n{text.strip()}"}]
+        messages = rw.messages_for(text, style)
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
-            result = yield from complete(ctx, messages, self.params, stream=True)
-            yield Finished(result)
+            result = rw.without_chatter((yield from complete(ctx, messages, self.params, stream=True)), text)
+            notes = []
+            if rw.misses_goal(style, text, result):
+                yield Progress(0, 0, f"The rewrite was not {style}: trying once more")
+                again = messages + [{"role": "assistant", "content": result},
+                                    {"role": "user", "content": rw.retry_request(style, text, result)}]
+                second = rw.without_chatter((yield from complete(ctx, again, self.params)), text)
+                result = rw.nearer_goal(style, result, second)
+                if rw.misses_goal(style, text, result):
+                    notes.append(rw.missed_note(style, text, result))
+            yield Finished(Rewritten(rw.with_paragraphs(result, text), notes))
 
         return self.host.submit(job, listener, kind=JobKind.REWRITE, info={"style": style})
 

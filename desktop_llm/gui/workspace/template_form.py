@@ -87,9 +87,8 @@ class TemplateForm(QWidget):
             self.inputs[f.name] = widget
             self.fields.addRow(f.label + ("*" if f.required else "") + ":", widget)
         out = t.output
-        self.variants.setRange(1, out.max_variants if out.shape != "json" else 1)
+        self.variants.setRange(1, out.max_variants)
         self.variants.setValue(out.variants)
-        self.variants.setEnabled(out.shape != "json")
 
     def _input_for(self, f: Field) -> QWidget:
         tip = f"{f.label}{' (required)' if f.required else ''}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.core.drafting.diff import diff_html
 from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
 from desktop_llm.core.drafting.templates import with_draft
 from desktop_llm.core.errors import UserError
@@ -48,8 +46,8 @@ class WorkspaceWindow(QMainWindow):
         self.model_provider = model_provider  # the model the main window uses
         self.draft_id: int | None = None
         self.job: Job | None = None
-        self._rewrite: tuple[int, int, str, str] | None = None  # start, end, old, new
         self._streamed = ""
+        self._variant: tuple[int, int, str] = (0, 0, "")  # the one being written, of how many, its name
         self.setWindowTitle("Writing workspace")
         self.resize(1200, 760)
         self._build()
@@ -60,7 +58,7 @@ class WorkspaceWindow(QMainWindow):
         self.autosave.timeout.connect(self.save_now)
         # One bridge per kind of job, each connected to what that job's results need.
         self.draft_bridge = self._bridge(self._on_draft_text, self._on_drafted, self._on_draft_failed)
-        self.rewrite_bridge = self._bridge(self._on_rewrite_text, self._on_rewritten, self._on_rewrite_failed)
+        self.draft_bridge.partial.connect(self._on_variant)
         self.refresh_drafts()
         drafts = self.core.drafts.list()
         self.open_draft(drafts[0].id) if drafts else self.new_draft()
@@ -68,7 +66,7 @@ class WorkspaceWindow(QMainWindow):
     def _bridge(self, on_token, on_finished, on_failed) -> JobBridge:
         bridge = JobBridge(self)
         bridge.token.connect(on_token)
-        bridge.progress.connect(lambda _done, _total, label: self.status.say(label))
+        bridge.progress.connect(self._on_progress)
         bridge.finished.connect(on_finished)
         bridge.failed.connect(on_failed)
         return bridge
@@ -97,13 +95,10 @@ class WorkspaceWindow(QMainWindow):
         self.side = QTabWidget()
         self.side.setAccessibleName("Tools")
         self.side.addTab(self.form, "&Template")
-        rewrite = RewritePanel()
-        self.rewrite_style, self.diff = rewrite.style_choice, rewrite.diff
+        self.rewriting = rewrite = RewritePanel(self)
+        self.diff = rewrite.diff
         self.rewrite_button, self.accept_button, self.reject_button = (
             rewrite.rewrite_button, rewrite.accept_button, rewrite.reject_button)
-        self.rewrite_button.clicked.connect(self.rewrite_selection)
-        self.accept_button.clicked.connect(self.accept_rewrite)
-        self.reject_button.clicked.connect(self.reject_rewrite)
         self.side.addTab(rewrite, "&Rewrite")
         self.status = MessageLine("Workspace message")
         center = QSplitter(Qt.Orientation.Vertical)
@@ -145,7 +140,7 @@ class WorkspaceWindow(QMainWindow):
         action(draft, "&Close", "Ctrl+W", self.close)
         write = self.menuBar().addMenu("&Write")
         action(write, "&Generate", "Ctrl+Return", lambda: self.form.generate_button.click())
-        action(write, "&Rewrite selection", "Ctrl+Shift+R", self.rewrite_selection)
+        action(write, "&Rewrite selection", "Ctrl+Shift+R", self.rewriting.rewrite_selection)
         action(write, "&Stop", "Esc", self.stop)
 
     # -- drafts ---------------------------------------------------------------------------
@@ -195,6 +190,15 @@ class WorkspaceWindow(QMainWindow):
         if item is not None and item.text() != title:
             item.setText(title)
 
+    def keep_draft_name(self) -> None:
+        """A draft named after its first line keeps that name when the line is rewritten."""
+        if self.draft_id is None:
+            return
+        self.save_now()
+        draft = self.core.drafts.get(self.draft_id)
+        if not draft.title and draft.body.strip():
+            self.core.drafts.save(draft.id, draft.body, title=draft.display_title)
+
     def rename_draft(self) -> None:
         if self.draft_id is None:
             return
@@ -240,7 +244,8 @@ class WorkspaceWindow(QMainWindow):
             self.status.say(exc.message, error=True)
             return
         self._streamed = ""
-        self.variants.show_texts([""] * variants if template.output.shape == "text" and variants == 1 else [])
+        self._variant = (0, variants, "")
+        self.variants.show_texts([""] * variants)
         self.status.say(f"Writing with “{template.title}”…")
         self.form.set_busy(True)
         self.save_now()
@@ -255,71 +260,40 @@ class WorkspaceWindow(QMainWindow):
         self.save_now(f"Used variant {index + 1}")
         self.status.say(f"Variant {index + 1} is in the draft.")
 
-    # -- rewriting a selection ----------------------------------------------------------------
-    def rewrite_selection(self) -> None:
-        cursor = self.editor.textCursor()
-        old = cursor.selectedText().replace("\u2029", "\n")
-        if not old.strip():
-            self.status.say("Select the text to rewrite first.", error=True)
-            return
-        if self.job is not None:
-            return
-        style = self.rewrite_style.currentData()
-        try:
-            self.job = self.core.writer.rewrite(old, style, self.model_provider(),
-                                                listener=self.rewrite_bridge.deliver)
-        except UserError as exc:
-            self.status.say(exc.message, error=True)
-            return
-        self._rewrite = (cursor.selectionStart(), cursor.selectionEnd(), old, "")
-        self._streamed = ""
-        self.side.setCurrentIndex(1)
-        self.diff.setPlainText("Rewriting…")
-        self.rewrite_button.setEnabled(False)
-        self.status.say(f"Rewriting the selection ({style})…")
-
-    def accept_rewrite(self) -> None:
-        if self._rewrite is None:
-            return
-        start, end, old, new = self._rewrite
-        if self.editor.toPlainText()[start:end].replace("\u2029", "\n") != old:
-            self.status.say("The text changed meanwhile, so the suggestion was not applied. Rewrite again.",
-                            error=True)
-            return self.reject_rewrite()
-        cursor = self.editor.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(new)
-        self.save_now(f"Rewrite accepted ({self.rewrite_style.currentData()})")
-        self._end_rewrite("The rewrite is in the draft.")
-
-    def reject_rewrite(self) -> None:
-        self._end_rewrite("Kept the text as it was.")
-
-    def _end_rewrite(self, message: str) -> None:
-        self._rewrite = None
-        self.diff.clear()
-        self.accept_button.setEnabled(False)
-        self.reject_button.setEnabled(False)
-        self.status.say(message)
-
     # -- job events -------------------------------------------------------------------------------
     def stop(self) -> None:
         if self.job is not None:
             self.job.cancel()
 
-    def _end_job(self) -> None:
+    def end_job(self) -> None:
         self.job = None
         self.form.set_busy(False)
-        self.rewrite_button.setEnabled(True)
+        self.rewriting.set_idle()
+
+    def _on_variant(self, piece) -> None:
+        """A variant begins (its card fills as it streams) or is finished (its final text)."""
+        if piece.index >= len(self.variants.cards):
+            return
+        card = self.variants.cards[piece.index]
+        if piece.done:
+            card.set_text(piece.text)
+        else:
+            card.set_text("")
+            self._variant = (piece.index, piece.count, f"Variant {piece.index + 1} of {piece.count}")
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        """A step inside a variant (reading the prompt) says which variant it belongs to."""
+        if self.job is not None and self._variant[2] and label == "Reading the prompt" and total:
+            label = f"{self._variant[2]}: reading the prompt, {100 * done // total}%"
+        self.status.say(label)
 
     def _on_draft_text(self, text: str) -> None:
-        self._streamed += text
-        if self.variants.cards:
-            self.variants.show_texts([self._streamed])
+        index = self._variant[0]
+        if index < len(self.variants.cards):
+            self.variants.cards[index].append(text)
 
     def _on_drafted(self, result) -> None:
-        self._end_job()
+        self.end_job()
         self.variants.show_texts(result.variants)
         done = f"{len(result.variants)} variant{'s' if len(result.variants) > 1 else ''} ready: press Use this."
         written_from = ["Written from: " + " · ".join(f"[{s.n}] {s.label()}" for s in result.sources)
@@ -327,27 +301,7 @@ class WorkspaceWindow(QMainWindow):
         self.status.say(" ".join([done, *result.notes, *written_from]))
 
     def _on_draft_failed(self, message: str, _detail: str) -> None:
-        self._end_job()
-        self.status.say(message, error=True)
-
-    def _on_rewrite_text(self, text: str) -> None:
-        self._streamed += text
-        self.diff.setPlainText(self._streamed)
-
-    def _on_rewritten(self, result: str) -> None:
-        self._end_job()
-        if self._rewrite is not None:
-            start, end, old, _ = self._rewrite
-            self._rewrite = (start, end, old, result)
-            self.diff.setHtml(diff_html(old, result))
-            self.accept_button.setEnabled(True)
-            self.reject_button.setEnabled(True)
-            self.status.say("Review the change: Accept puts it in the draft, Reject keeps your text.")
-
-    def _on_rewrite_failed(self, message: str, _detail: str) -> None:
-        self._end_job()
-        self._rewrite = None
-        self.diff.clear()
+        self.end_job()
         self.status.say(message, error=True)
 
     # -- templates -------------------------------------------------------------------------------

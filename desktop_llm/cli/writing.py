@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from desktop_llm.cli.common import follow, open_core, print_json
-from desktop_llm.core.drafting.feedback import feedback_rows, labelled_csv, read_text_file
+from desktop_llm.core.drafting.feedback import feedback_table, labelled_csv, read_text_file
 from desktop_llm.core.drafting.rewrite import REWRITE_STYLES
 from desktop_llm.core.drafting.templates import find_template
 from desktop_llm.core.errors import UserError
@@ -82,11 +82,14 @@ def cmd_rewrite(args) -> int:
 def cmd_analyze(args) -> int:
     text = read_text_file(args.file)
     is_csv = args.file.lower().endswith(".csv")
-    rows = feedback_rows(text, args.column, is_csv)
+    table = feedback_table(text, args.column, is_csv)
+    if is_csv and args.column is None and len(table.columns) > 1:
+        print(f"[Labelling the column “{table.column}”, the one with the most words; "
+              f"choose another with --column: {', '.join(table.columns)}.]", file=sys.stderr)
     with open_core() as core:
-        analysis = follow(core.writer.analyze(rows, core.resolve_model(args.model)), args.json)
+        analysis = follow(core.writer.analyze(table.texts, core.resolve_model(args.model)), args.json)
     if args.output:
-        save_file(Path(args.output), labelled_csv(analysis).encode("utf-8"))
+        save_file(Path(args.output), labelled_csv(analysis, table).encode("utf-8"))
     if args.json:
         print_json(analysis.as_dict())
     else:

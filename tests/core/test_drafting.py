@@ -6,8 +6,8 @@ import json
 import pytest
 
 from desktop_llm.core.drafting.limits import cut_to_length
+from desktop_llm.core.drafting.sentiment import LABELS
 from desktop_llm.core.drafting.templates import fill, find_template, load_templates
-from desktop_llm.core.drafting.writer import LABELS
 from desktop_llm.core.errors import NotFound, UserError
 from desktop_llm.core.events import Failed, Finished
 from tests.core.test_models_hub import run_cli
@@ -129,6 +129,36 @@ def test_feedback_gets_a_valid_label_per_row_and_trends(core):
     assert analysis.trends.strip()
 
 
+def test_each_label_opens_with_the_words_of_its_own_message(core):
+    """The grammar holds every answer to its row: the model writes back the message's first
+    words before its label, so a label or reason cannot slide onto the next row."""
+    from desktop_llm.core.completions import complete
+    from desktop_llm.core.drafting.sentiment import batch_schema, opening
+    from desktop_llm.core.drafting.structured import parse_json
+    from desktop_llm.core.engine import GenerationParams
+
+    batch = ["The courier lost my parcel twice.", "Gorgeous packaging, like a gift.",
+             "Refund took two months and three phone calls!", "Tastes of nothing at all."]
+    messages = [{"role": "user", "content": "Label each message:\n" + "\n".join(batch)}]
+    params = GenerationParams(max_tokens=400, temperature=0.2, json_schema=batch_schema(batch))
+
+    def job(ctx):
+        yield from ctx.engine_for(core.resolve_model())
+        yield Finished(parse_json((yield from complete(ctx, messages, params))))
+    results = result_of(core.host.submit(job))["results"]
+    assert [r["message"] for r in results] == [opening(text) for text in batch]
+    assert all(r["label"] in LABELS for r in results)
+
+
+def test_feedback_progress_names_the_step(core):
+    rows = [f"Message number {i} about the tea." for i in range(10)]
+    labels = [e.label for e in core.writer.analyze(rows, core.resolve_model()).events() if hasattr(e, "label")]
+    assert any(label.startswith("Reading messages 1–8 of 10") for label in labels)
+    assert any(label.startswith("Reading messages 9–10 of 10") for label in labels)
+    assert "Labelling message 8 of 10" in labels and "Labelling message 10 of 10" in labels
+    assert labels[-1] == "Summarizing the trends" and "Reading the prompt" not in labels
+
+
 def test_empty_feedback_and_empty_rewrite_are_refused(core):
     with pytest.raises(UserError, match="no feedback"):
         core.writer.analyze(["", " "], core.resolve_model())
@@ -208,17 +238,20 @@ def test_a_shorter_rewrite_is_shorter_or_says_it_is_not(core):
 def test_cli_analyze_csv_column_and_bad_files(app_home, capsys, tmp_path):
     feedback = tmp_path / "feedback.csv"
     feedback.write_text("id,comment\n1,Love the tea\n2,The box was damaged\n3,ok\n", encoding="utf-8")
-    code, _, err = run_cli(capsys, "analyze", str(feedback))
-    assert code == 1 and "Columns: id, comment" in err
+    feedback.write_text("id,comment,stars\n1,Love the tea,5\n2,The box was damaged,1\n3,ok,3\n4,,2\n",
+                        encoding="utf-8")
     code, _, err = run_cli(capsys, "analyze", str(feedback), "--column", "text")
     assert code == 1 and "no column “text”" in err
     out_file = tmp_path / "labelled.csv"
-    code, out, _ = run_cli(capsys, "analyze", str(feedback), "--column", "comment", "-o", str(out_file), "--json")
-    assert code == 0
+    code, out, err = run_cli(capsys, "analyze", str(feedback), "-o", str(out_file), "--json")
+    assert code == 0 and "column “comment”" in err
     result = json.loads(out)
     assert [r["text"] for r in result["rows"]] == ["Love the tea", "The box was damaged", "ok"]
     assert set(result["counts"]) == set(LABELS) and sum(result["counts"].values()) == 3
-    assert out_file.read_text().splitlines()[0] == "text,label,reason"
+    saved = out_file.read_text().splitlines()
+    assert saved[0] == "id,comment,stars,label,reason" and saved[4] == "4,,2,,"  # a blank row kept, unlabelled
+    assert [line.split(",")[:3] for line in saved[1:4]] == [["1", "Love the tea", "5"],
+                                                            ["2", "The box was damaged", "1"], ["3", "ok", "3"]]
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     code, _, err = run_cli(capsys, "analyze", str(empty))

@@ -178,16 +178,25 @@ def test_feedback_dialog_labels_every_row_and_saves_csv(qtbot, make_window, tmp_
     feedback.write_text("id,comment\n1,Love the teapot\n2,Arrived broken\n3,It is fine\n", encoding="utf-8")
     dialog.load_csv(str(feedback))
     assert [dialog.column.itemText(i) for i in range(dialog.column.count())] == ["id", "comment"]
-    dialog.column.setCurrentText("comment")
+    assert dialog.column.currentText() == "comment"  # the column with words in it, not the first
+    steps = []
+    dialog.bridge.progress.connect(lambda done, total, label: steps.append((dialog.progress.value(), label)))
     qtbot.mouseClick(dialog.analyze_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.job is None, timeout=WAIT_MS)
+    labels = [label for _, label in steps]
+    assert any(label.startswith("Reading messages 1–3 of 3") for label in labels)
+    assert "Labelling message 3 of 3" in labels and "Reading the prompt" not in labels
+    assert steps[labels.index("Labelling message 3 of 3")][0] == 2  # the bar says what is done
     assert dialog.table.rowCount() == 3
     assert [dialog.table.item(i, 0).text() for i in range(3)] == ["Love the teapot", "Arrived broken", "It is fine"]
     assert all(dialog.table.item(i, 1).text() in ("positive", "neutral", "negative") for i in range(3))
     assert dialog.counts.text().count("·") == 2 and dialog.trends.text().startswith("<b>Trends:</b>")
     out = tmp_path / "labelled.csv"
     assert dialog.save_to(str(out))
-    assert out.read_text().splitlines()[0] == "text,label,reason" and len(out.read_text().splitlines()) == 4
+    saved = out.read_text().splitlines()
+    assert saved[0] == "id,comment,label,reason" and len(saved) == 4
+    assert [line.split(",")[:2] for line in saved[1:]] == [["1", "Love the teapot"], ["2", "Arrived broken"],
+                                                           ["3", "It is fine"]]  # every input column kept
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     dialog.load_csv(str(empty))

@@ -7,15 +7,16 @@ of variants and the labels are exact), and lengths are checked afterwards
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from desktop_llm.core.chat import params_from
 from desktop_llm.core.completions import complete
 from desktop_llm.core.drafting import rewrite as rw
+from desktop_llm.core.drafting import sentiment
 from desktop_llm.core.drafting.limits import SENTENCE_END, cut_to_length
 from desktop_llm.core.drafting.rewrite import REWRITE_STYLES, Rewritten
+from desktop_llm.core.drafting.structured import UNLIMITED_CHARS, json_token_budget, structured, text_schema
 from desktop_llm.core.drafting.templates import Template
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
@@ -24,10 +25,6 @@ from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
 from desktop_llm.core.library.grounding import Source, checked_citations, fitted, grounded_system
 from desktop_llm.core.models import ModelRef
 from desktop_llm.core.settings import Settings
-
-LABELS = ("positive", "neutral", "negative")
-ROWS_PER_REQUEST = 8
-REASON_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -59,42 +56,6 @@ class VariantPiece:
     done: bool = False
 
 
-@dataclass(frozen=True)
-class Labelled:
-    text: str
-    label: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Analysis:
-    rows: list[Labelled]
-    trends: str
-
-    @property
-    def counts(self) -> dict:
-        return {label: sum(r.label == label for r in self.rows) for label in LABELS}
-
-    def as_dict(self) -> dict:
-        return {"rows": [r.__dict__ for r in self.rows], "counts": self.counts, "trends": self.trends}
-
-
-def _parse_json(text: str) -> dict:
-    try:
-        return json.loads(text, strict=False)  # raw newlines inside strings are fine
-    except ValueError as exc:  # the grammar ends only at a token limit
-        raise UserError("The model's answer was cut off before it was complete. Try again, or "
-                        "raise the maximum reply length in Settings.", detail=text[-200:]) from exc
-
-
-UNLIMITED_CHARS = 2000  # a JSON string's cap when the template sets none
-
-
-def text_schema(limit: int | None, shortest: int = 1) -> dict:
-    """A string the grammar ends by the limit: a small model cannot ramble on forever."""
-    return {"type": "string", "minLength": shortest, "maxLength": limit or UNLIMITED_CHARS}
-
-
 def prose_grammar(limit: int) -> str:
     """GBNF for one text of at most `limit` characters that starts like a
     sentence and holds no markup brackets (where small models start JSON)."""
@@ -104,27 +65,7 @@ def prose_grammar(limit: int) -> str:
             rf'[^\x00-\x09\x0b-\x1f{{}}<>\[\]]{{{shortest - 1},{most}}}')
 
 
-def json_token_budget(chars: int) -> int:
-    """Tokens for `chars` characters of JSON strings: a token is at least one
-    character, and escapes (\\n, \\u00e9) take a few more."""
-    return 2 * chars + 64
-
-
-STRUCTURED_TRIES = 3
 AVOID_CHARS = 100  # of each earlier variant, shown so the next one differs
-
-
-def _structured(ctx: HostContext, messages: list[dict], params: GenerationParams) -> Steps[dict]:
-    """A JSON answer under the grammar. If the token budget ran out before
-    the JSON was complete (a small model repeating itself), try again with
-    another seed and a penalty on repetition."""
-    for _ in range(STRUCTURED_TRIES - 1):
-        try:
-            return _parse_json((yield from complete(ctx, messages, params)))
-        except UserError:
-            seed = None if params.seed is None else params.seed + 1
-            params = replace(params, seed=seed, repeat_penalty=max(params.repeat_penalty, 1.15))
-    return _parse_json((yield from complete(ctx, messages, params)))
 
 
 def parts_schema(template: Template) -> dict:
@@ -277,7 +218,7 @@ class Writer:
             messages[-1] = {**messages[-1], "content": ask + (
                 f"\nWrite it differently from these:{avoid}" if avoid else "")}
             seed = None if params.seed is None else params.seed + i
-            data = yield from _structured(ctx, messages, replace(params, seed=seed))
+            data = yield from structured(ctx, messages, replace(params, seed=seed))
             which = f" of variant {i + 1}" if count > 1 else ""  # in the notes
             for part in template.output.parts:
                 if not part.items:
@@ -318,47 +259,5 @@ class Writer:
 
     # -- sentiment -----------------------------------------------------------------------
     def analyze(self, lines: list[str], model: ModelRef, listener=None) -> Job:
-        rows = [line.strip() for line in lines if line.strip()]
-        if not rows:
-            raise UserError("There is no feedback to analyse: the text is empty.")
-
-        def job(ctx: HostContext) -> Iterator[Event]:
-            yield from ctx.engine_for(model)
-            labelled: list[Labelled] = []
-            for start in range(0, len(rows), ROWS_PER_REQUEST):
-                if start:
-                    yield from ctx.give_way()
-                yield Progress(start, len(rows), f"Labelling {start + 1}–{min(start + ROWS_PER_REQUEST, len(rows))} "
-                                                 f"of {len(rows)}")
-                labelled += yield from self._label(ctx, rows[start:start + ROWS_PER_REQUEST])
-            yield Progress(len(rows), len(rows), "Summarizing the trends")
-            trends = yield from self._trends(ctx, labelled)
-            yield Finished(Analysis(labelled, trends))
-
-        return self.host.submit(job, listener, kind=JobKind.ANALYZE, info={"rows": len(rows)})
-
-    def _label(self, ctx, batch: list[str]) -> Steps[list[Labelled]]:
-        item = {"type": "object", "required": ["label", "reason"], "properties": {
-            "label": {"type": "string", "enum": list(LABELS)}, "reason": text_schema(REASON_CHARS)}}
-        schema = {"type": "object", "required": ["results"], "properties": {"results": {
-            "type": "array", "minItems": len(batch), "maxItems": len(batch), "items": item}}}
-        numbered = "\n".join(f"{i + 1}. {text}" for i, text in enumerate(batch))
-        messages = [
-            {"role": "system", "content": "You label customer feedback as positive, neutral or negative, "
-                                          "with a reason of a few words."},
-            {"role": "user", "content": f"Label each of these {len(batch)} messages, in order:\n{numbered}\n"
-                                        "Answer in JSON: {\"results\": [{\"label\": ..., \"reason\": ...}]}."}]
-        params = replace(self.params, json_schema=schema, temperature=0.2,
-                         max_tokens=json_token_budget((REASON_CHARS + 30) * len(batch)))
-        results = (yield from _structured(ctx, messages, params))["results"]
-        return [Labelled(text, r["label"], r["reason"].strip()) for text, r in zip(batch, results)]
-
-    def _trends(self, ctx, rows: list[Labelled]) -> Steps[str]:
-        counts = {label: sum(r.label == label for r in rows) for label in LABELS}
-        sample = "\n".join(f"- {r.label}: {r.reason}" for r in rows[:60])
-        messages = [{"role": "user", "content": (
-            f"Customer feedback: {counts['positive']} positive, {counts['neutral']} neutral, "
-            f"{counts['negative']} negative. Reasons given:\n{sample}\n"
-            "In two or three sentences, summarize the main trends: what customers like and what they complain about.")}]
-        params = replace(self.params, max_tokens=min(self.params.max_tokens, 200))
-        return (yield from complete(ctx, messages, params))
+        """Every non-blank line labelled (Finished carries an Analysis)."""
+        return sentiment.analyze(self.host, self.params, lines, model, listener)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop_llm.core.drafting.feedback import csv_columns, feedback_rows, labelled_csv, read_text_file
+from desktop_llm.core.drafting.feedback import FeedbackTable, feedback_table, labelled_csv, read_text_file
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.files import save_file
 from desktop_llm.gui.common.bridge import JobBridge
@@ -36,6 +36,7 @@ class FeedbackDialog(QDialog):
         self.analysis = None
         self.job = None
         self._csv_text = ""
+        self.source: FeedbackTable | None = None  # the rows the analysis was made from
         self.setWindowTitle("Analyze feedback")
         self.setAccessibleName("Analyze feedback")
         self.input = named(QPlainTextEdit(), "Feedback", "One message per line, or open a CSV file")
@@ -94,7 +95,7 @@ class FeedbackDialog(QDialog):
     def load_csv(self, path: str) -> None:
         try:
             text = read_text_file(path)
-            columns = csv_columns(text)
+            table = feedback_table(text, None, True)
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return
@@ -102,23 +103,26 @@ class FeedbackDialog(QDialog):
         self.input.setPlainText(text)
         self.input.setReadOnly(True)
         self.column.clear()
-        self.column.addItems(columns)
+        self.column.addItems(table.columns)
+        self.column.setCurrentText(table.column)  # the column with the most words
         self.column.setVisible(True)
-        self.message.say(f"{Path(path).name}: choose the column with the feedback, then Analyze.")
+        self.message.say(f"{Path(path).name}: the feedback is in “{table.column}”, it seems; "
+                         "choose another column if not, then Analyze.")
 
-    def rows(self) -> list[str]:
+    def table_in(self) -> FeedbackTable:
         if self._csv_text:
-            return feedback_rows(self._csv_text, self.column.currentText(), True)
-        return feedback_rows(self.input.toPlainText(), None, False)
+            return feedback_table(self._csv_text, self.column.currentText(), True)
+        return feedback_table(self.input.toPlainText(), None, False)
 
     def analyze(self) -> None:
         try:
             model = self.model_provider()
-            self.job = self.core.writer.analyze(self.rows(), model, listener=self.bridge.deliver)
+            self.source = self.table_in()
+            self.job = self.core.writer.analyze(self.source.texts, model, listener=self.bridge.deliver)
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return
-        self.message.say("Labelling… (the model reads each message)")
+        self.message.say("Loading the model…")
         self._busy(True)
 
     def _busy(self, busy: bool) -> None:
@@ -157,8 +161,10 @@ class FeedbackDialog(QDialog):
             self.save_to(path)
 
     def save_to(self, path: str) -> bool:
+        if self.analysis is None or self.source is None:
+            return False
         try:
-            save_file(Path(path), labelled_csv(self.analysis).encode("utf-8"))
+            save_file(Path(path), labelled_csv(self.analysis, self.source).encode("utf-8"))
         except UserError as exc:
             self.message.say(exc.message, error=True)
             return False

@@ -32,6 +32,10 @@ def cmd_summarize(args) -> int:
         job = core.summarizer.summarize(doc, core.resolve_model(args.model), args.style, args.length,
                                         args.language or "")
         summary = follow(job, args.json or bool(args.output))
+    for note in summary.notes:
+        print(f"[{note}]", file=sys.stderr)
+    if summary.notes and not (args.json or args.output):  # what streamed was replaced
+        print("\n\n--- the summary as kept:\n" + summary.text)
     if args.output:
         save_file(Path(args.output), (summary.text + "\n").encode("utf-8"), source=source)
         print(f"Saved the summary to {args.output}.", file=sys.stderr)

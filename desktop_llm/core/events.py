@@ -65,6 +65,18 @@ T = TypeVar("T")
 Steps = Generator[Event, None, T]  # a step of a job: yields events, returns its result (`yield from`)
 
 
+def relayed(steps: Steps[T], relabel: Callable[[Event], Event | None]) -> Steps[T]:
+    """The events of `steps` passed through `relabel` (None leaves one out); returns what `steps` returns."""
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as done:
+            return done.value
+        passed = relabel(event)
+        if passed is not None:
+            yield passed
+
+
 def outcome(events: Iterable[Event], on_event: Callable[[Event], None] | None = None) -> Any:
     """Follow events to the end: Finished's result, or Failed's UserError
     raised (its kind kept). `on_event` sees every event on the way."""

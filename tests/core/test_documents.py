@@ -229,10 +229,46 @@ def test_a_document_larger_than_the_context_is_summarized_part_by_part(core, tmp
     assert summary.input_tokens > 2 * 1024  # several times the test context
     parts = {e.done for e in events if isinstance(e, Progress) and e.label.startswith("Summarizing part")
              and "round" not in e.label}
-    first_round = max(int(e.label.split(" of ")[1].split()[0].rstrip(",")) for e in events
+    first_round = max(int(e.label.split(" of ")[1].split()[0].rstrip(",:")) for e in events
                       if isinstance(e, Progress) and e.label.startswith("Summarizing part") and "round" not in e.label)
     assert parts == set(range(first_round)) and first_round >= 3  # every part was summarized
     assert summary.chunks >= first_round and summary.text.strip()
+    labels = [e.label for e in events if isinstance(e, Progress)]
+    assert any(label.startswith("Summarizing part 1 of") and ": reading it," in label for label in labels)
+    assert any(label.startswith("Summarizing part 1 of") and ": writing, 8 of at most" in label for label in labels)
+
+
+def test_repetition_is_found_and_taken_out():
+    from desktop_llm.core.repetition import repetitive, without_repeats
+
+    loop = "- Tea is grown on hills.\n" + "- The report covers tea.\n" * 12
+    assert repetitive(loop) and repetitive("Sales rose. " * 3)
+    assert not repetitive("Sales rose in May. Costs fell in June. The team grew.")
+    assert not repetitive("- Costs\n- Sales\n- Costs\n- Sales")  # short list items are not sentences
+    assert without_repeats(loop) == "- Tea is grown on hills.\n- The report covers tea."
+
+
+def test_a_summary_that_repeats_itself_is_written_again_or_cleaned_and_told(core):
+    """The starter model is held to a loop by a grammar (on the retry too); what comes back does
+    not repeat, and the user is told that the repeats were taken out."""
+    from desktop_llm.core.documents.summary_steps import written
+    from desktop_llm.core.engine import GenerationParams
+    from desktop_llm.core.events import Finished, Progress
+    from desktop_llm.core.repetition import repetitive
+
+    messages = [{"role": "user", "content": "Summarize: the tea harvest was good this year."}]
+    loop = 'root ::= "The harvest was good.\\n" ("The tea harvest was good.\\n"){12}'
+    params = GenerationParams(max_tokens=150, temperature=0, grammar=loop)
+    notes: list[str] = []
+
+    def job(ctx):
+        yield from ctx.engine_for(core.resolve_model())
+        yield Finished((yield from written(ctx, messages, params, None, notes)))
+    events = list(core.host.submit(job).events())
+    text = events[-1].result
+    assert text == "The harvest was good.\nThe tea harvest was good." and not repetitive(text)
+    assert any(isinstance(e, Progress) and "repeated itself" in e.label for e in events)  # tried again
+    assert "repeated sentences were taken out" in notes[0]
 
 
 def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
@@ -245,7 +281,7 @@ def test_summarize_cli_json_and_bad_input(app_home, capsys, tmp_path):
     import json
 
     result = json.loads(out)
-    assert set(result) == {"summary", "chunks", "input_tokens", "seconds"} and result["summary"]
+    assert set(result) == {"summary", "chunks", "input_tokens", "seconds", "notes"} and result["summary"]
     assert "Reading the document" in err  # no terminal: progress as lines on stderr, stdout only the answer
     out_file = tmp_path / "summary.txt"
     code, _, err = run_cli(capsys, "summarize", str(notes), "-o", str(out_file), "--progress", "json")

@@ -5,13 +5,12 @@ the final summary streams."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from desktop_llm.core.chat import params_from
-from desktop_llm.core.completions import complete
 from desktop_llm.core.documents.model import Document
-from desktop_llm.core.documents.summary_steps import LENGTHS, STYLES, summary_prompt
+from desktop_llm.core.documents.summary_steps import LENGTHS, STYLES, summary_prompt, written
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.events import Event, Finished
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
@@ -25,10 +24,11 @@ class Summary:
     chunks: int  # parts of the document summarized
     input_tokens: int
     seconds: float
+    notes: list[str] = field(default_factory=list)  # what the app had to do (a rewrite of a repetitive part)
 
     def as_dict(self) -> dict:
         return {"summary": self.text, "chunks": self.chunks, "input_tokens": self.input_tokens,
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "notes": self.notes}
 
 
 def summary_conversation(history, summary: Summary, document_name: str, model_name: str) -> int:
@@ -55,7 +55,8 @@ class Summarizer:
             yield from ctx.engine_for(model)
             t0 = time.perf_counter()
             prompt = yield from summary_prompt(ctx, doc, params_from(self.settings), style, length, language)
-            final = yield from complete(ctx, prompt.messages, prompt.params, stream=True, progress=False)
-            yield Finished(Summary(final, max(prompt.parts, 1), prompt.input_tokens, time.perf_counter() - t0))
+            final = yield from written(ctx, prompt.messages, prompt.params, None, prompt.notes, stream=True)
+            yield Finished(Summary(final, max(prompt.parts, 1), prompt.input_tokens, time.perf_counter() - t0,
+                                   prompt.notes))
 
         return self.host.submit(job, listener, kind=JobKind.SUMMARIZE, info={"blocks": len(doc.blocks)})

@@ -10,7 +10,7 @@ from typing import Callable
 from desktop_llm.core.completions import complete
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Steps
+from desktop_llm.core.events import Event, Steps, relayed
 from desktop_llm.core.host import HostContext
 
 STRUCTURED_TRIES = 3
@@ -36,18 +36,6 @@ def json_token_budget(chars: int) -> int:
     """Tokens for `chars` characters of JSON strings: a token is at least one
     character, and escapes (\\n, \\u00e9) take a few more."""
     return 2 * chars + 64
-
-
-def relayed(steps: Steps, relabel: Callable[[Event], Event | None]) -> Steps:
-    """The events of `steps` passed through `relabel` (None leaves one out); returns what `steps` returns."""
-    while True:
-        try:
-            event = next(steps)
-        except StopIteration as done:
-            return done.value
-        passed = relabel(event)
-        if passed is not None:
-            yield passed
 
 
 def structured(ctx: HostContext, messages: list[dict], params: GenerationParams,

@@ -318,9 +318,9 @@ class DocumentsWindow(QMainWindow):
         self.summary_panel.result.setPlainText(result.text)
         self.summary_panel.result.blockSignals(False)
         self.summary_result.saved = True
-        self.message.say(f"Summarized {result.input_tokens:,} tokens in {result.chunks} "
-                         f"part{'s' if result.chunks != 1 else ''} in {result.seconds:.0f} s. "
-                         "Copy it, save it, or continue as a chat.")
+        self.message.say(" ".join([f"Summarized {result.input_tokens:,} tokens in {result.chunks} "
+                                   f"part{'s' if result.chunks != 1 else ''} in {result.seconds:.0f} s. "
+                                   "Copy it, save it, or continue as a chat.", *result.notes]))
         self.update_controls()
 
     def _on_translated(self, result: Translation) -> None:

@@ -635,3 +635,41 @@ def test_saved_documents_get_the_users_normal_permissions(tmp_path):
         assert stat.S_IMODE(shared.stat().st_mode) == 0o664
     finally:
         os.umask(previous)
+
+
+def test_cells_without_words_to_translate_are_not_sent():
+    from desktop_llm.core.documents.translate import translatable
+
+    def cell(text):
+        return Block("table_cell", (Span(text),), cell=(0, 1, 1))
+    assert not any(translatable(cell(t)) for t in ("24", "31.5", "2024-05-01", "AB-7", "X-12", "v2.3.1", "SKU123"))
+    assert all(translatable(cell(t)) for t in ("Wheat", "Crop yield", "Top 10 farms"))
+    assert translatable(Block("paragraph", (Span("v2 is out"),)))
+
+
+def test_a_word_that_comes_back_as_a_sentence_is_flagged():
+    from desktop_llm.core.documents.checks import problems
+
+    assert problems("Yields", "Je mets les fonctions pour lesquels les résumés.") == ["much longer than the source"]
+    assert problems("Soil Health", "Santé du sol") == []
+
+
+def test_a_heading_that_starts_with_a_number_keeps_it_and_shows_without_escapes():
+    from desktop_llm.core.documents.translate import from_marked
+    from desktop_llm.core.documents.writers import block_markdown, to_markdown
+
+    heading = Block("heading", (Span("1. Soil Health"),), level=2)
+    assert block_markdown(heading) == "1. Soil Health"  # as the review shows it
+    assert to_markdown(Document([heading], "md")).strip() == "## 1\\. Soil Health"  # as Markdown needs it
+    assert from_marked(heading, "1. Santé du sol", []).text == "1. Santé du sol"
+    item = Block("list_item", (Span("Water use"),), level=1, ordered=True)
+    assert from_marked(item, "- Utilisation de l'eau", []).text == "Utilisation de l'eau"  # a bullet it added
+
+
+def test_plain_text_numbers_a_list_one_two_three():
+    from desktop_llm.core.documents.writers import to_text
+
+    items = [Block("list_item", (Span(t),), level=1, ordered=True) for t in ("Soil", "Water", "Yields")]
+    nested = Block("list_item", (Span("Rain"),), level=2, ordered=True)
+    doc = Document([Block("paragraph", (Span("Plan"),)), *items[:2], nested, items[2]], "md")
+    assert to_text(doc) == "Plan\n\n1. Soil\n2. Water\n  1. Rain\n3. Yields\n"

@@ -168,9 +168,14 @@ def test_a_cancelled_translation_keeps_its_blocks_and_goes_on(qtbot, make_window
     panel.run_button.click()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
     assert documents.translation is None and "Stopped after" in documents.message.plain
+    assert "#c62828" not in documents.message.text()  # stopped as asked: said plainly, not as an error
     assert "kept" in documents.message.plain and not (tmp_path / "chapter.fr.md").exists()
     filled = [row for row in range(panel.review.rowCount()) if panel.review.item(row, 1).text() != "…"]
     assert len(filled) >= 4  # what arrived stays on screen
+    panel.target.setCurrentIndex(panel.target.findData("de"))
+    documents.open_path(source)  # opened again later: the page says what waits, and where
+    qtbot.waitUntil(lambda: "was stopped" in documents.message.plain, timeout=WAIT_MS)
+    assert "into French was stopped with" in documents.message.plain and panel.target.currentData() == "fr"
     labels = []
     documents.translate_bridge.progress.connect(lambda done, total, label: labels.append(label))
     documents.translate_bridge.partial.disconnect(on_piece)
@@ -182,6 +187,9 @@ def test_a_cancelled_translation_keeps_its_blocks_and_goes_on(qtbot, make_window
 
     sendable = sum(1 for b in documents.doc.blocks if translatable(b))
     assert documents.translation.translated_blocks < sendable  # the finished ones were not sent again
+    kept = documents.translation.kept_blocks
+    assert kept >= 4 and f"of {len(documents.doc.blocks)} blocks ({kept} of them kept from the earlier run" in \
+        documents.message.plain
     assert (tmp_path / "chapter.fr.md").exists()
 
 
@@ -258,7 +266,7 @@ def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_pa
     glossary.write_text("term,translation\ntea,XQZ\n", encoding="utf-8")
     documents.translation_result.set_glossary(glossary)
     panel = documents.translate_panel
-    assert panel.glossary_label.text() == "terms.csv: 1 term" and panel.clear_glossary_button.isEnabled()
+    assert panel.glossary_label.text() == "terms.csv: 1 term" and not panel.clear_glossary_button.isHidden()
     panel.target.setCurrentIndex(panel.target.findData("pt"))
     documents.translate()
     qtbot.waitUntil(lambda: idle(documents), timeout=LONG_WAIT)
@@ -269,6 +277,7 @@ def test_a_glossary_is_chosen_and_its_misses_reported(qtbot, make_window, tmp_pa
             assert f"tea → XQZ (block {row + 1})" in documents.message.plain
     panel.clear_glossary_button.click()
     assert documents.translation_result.glossary == {} and panel.glossary_label.text() == "No glossary"
+    assert panel.clear_glossary_button.isHidden()  # "No glossary" is said once, by the label
     before = result.output.read_bytes()
     seen = []
     answer_message_box(qtbot, seen, QMessageBox.StandardButton.Cancel)

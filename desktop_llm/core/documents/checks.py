@@ -14,6 +14,7 @@ PLACEHOLDER = re.compile(r"[⟦⟧]")
 WORD = re.compile(r"\w+", re.UNICODE)
 MIN_RATIO, MAX_RATIO = 0.25, 4.0  # translated / source length, for blocks long enough to judge
 JUDGED_LENGTH = 40  # characters
+SHORT_SLACK = 30  # characters a short block's translation may add beyond MAX_RATIO times its length
 REPEATS = 4  # the same three words this many more times than in the source
 
 
@@ -30,6 +31,8 @@ def problems(source: str, translated: str, target: str = "") -> list[str]:
             found.append("much shorter than the source")
         elif ratio > MAX_RATIO:
             found.append("much longer than the source")
+    elif len(translated.strip()) > max(MAX_RATIO * len(source.strip()), len(source.strip()) + SHORT_SLACK):
+        found.append("much longer than the source")  # a word that came back as a sentence
     if _repeated(translated) > _repeated(source) + REPEATS:
         found.append("repeats itself")
     if target and len(translated.strip()) >= JUDGED_LENGTH:

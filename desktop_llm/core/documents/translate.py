@@ -12,6 +12,7 @@ atomically next to the input (chapter.docx -> chapter.es.docx), never over it.
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import json
@@ -30,8 +31,8 @@ from desktop_llm.core.documents.language import LANGUAGES, detect_language, lang
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.structure import compared, losses
-from desktop_llm.core.documents.writers import WRITABLE, output_path, save_document
-from desktop_llm.core.errors import UserError
+from desktop_llm.core.documents.writers import WRITABLE, escape_line_start, output_path, save_document
+from desktop_llm.core.errors import ErrorKind, UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress, Steps
 from desktop_llm.core.files import atomic_write_text, read_json, refuse_source
 from desktop_llm.core.host import HostContext, Job, JobKind, ModelHost
@@ -71,6 +72,18 @@ class Translation:
     document: Document | None = None  # the translated document, for review
     structure: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (in the source, in the output)
     flagged: dict[int, list[str]] = field(default_factory=dict)  # block index -> problems the checks found
+    translatable_blocks: int = 0  # blocks with words to translate (the rest are copied as they are)
+    kept_blocks: int = 0  # translated in an earlier run that was stopped, and kept
+
+    def summary_line(self) -> str:
+        """How many blocks were translated, of how many, and what happened to the rest."""
+        copied = self.blocks - self.translatable_blocks
+        parts = [f"Translated {self.translated_blocks + self.kept_blocks} of {self.blocks} blocks"]
+        if self.kept_blocks:
+            parts.append(f"{self.kept_blocks} of them kept from the earlier run")
+        if copied:
+            parts.append(f"{copied} with no words to translate (numbers, code) copied as they are")
+        return parts[0] + (f" ({'; '.join(parts[1:])})" if parts[1:] else "") + "."
 
     @property
     def losses(self) -> list[str]:
@@ -78,6 +91,7 @@ class Translation:
 
     def as_dict(self) -> dict:
         return {"output": str(self.output), "blocks": self.blocks, "translated_blocks": self.translated_blocks,
+                "translatable_blocks": self.translatable_blocks, "kept_blocks": self.kept_blocks,
                 "seconds": round(self.seconds, 2), "glossary_misses": self.glossary_misses,
                 "source_language": self.source_language,
                 "structure": {kind: list(counts) for kind, counts in self.structure.items()},
@@ -118,10 +132,16 @@ class BlockRequest:
                 if term.lower() in source.text.lower() and wanted.lower() not in translated.text.lower()]
 
 
+CODE_LIKE = re.compile(r"^(?=\S*\d)(?=\S*[A-Za-z])[\w.\-/:#+]+$")  # X-12, AB-7, v2.3.1, SKU123, 10kg
+
+
 def translatable(block: Block) -> bool:
-    """Code, empty blocks and blocks with no words (numbers, symbols) are copied, never sent
-    to the model."""
-    return block.kind != "code" and any(ch.isalpha() for ch in block.text)
+    """Code, empty blocks, blocks with no words (numbers, symbols) and code-like cells
+    (one token of letters and digits: a part number, a version) are copied, never sent."""
+    text = block.text.strip()
+    if block.kind == "code" or not any(ch.isalpha() for ch in text):
+        return False
+    return not (block.kind == "table_cell" and CODE_LIKE.match(text))
 
 
 def edited_block(block: Block, text: str) -> Block:
@@ -154,13 +174,21 @@ def to_marked(block: Block) -> tuple[str, list[str]]:
     return "".join(out), holes
 
 
+LINE_MARK = re.compile(r"^(?:[-+*]|\d+[.)]|#{1,6})\s+")
+
+
 def from_marked(block: Block, text: str, holes: list[str], by_model: bool = True) -> Block:
     """The translated marks back into spans; holes refilled exactly. Links a model
     wrote that the source does not have are dropped (a person's are kept)."""
     def fill(value: str) -> str:
         return HOLE_RE.sub(lambda m: holes[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(holes) else "", value)
 
-    text = " ".join(text.split())  # one block stays one block (no stray line breaks)
+    # One block stays one block: no stray line breaks; a list or heading mark the model added
+    # is dropped, and one the source has ("1. Soil Health" as a heading's words) stays words.
+    text = " ".join(text.split())
+    if LINE_MARK.match(text) and not LINE_MARK.match(block.text.lstrip()):
+        text = LINE_MARK.sub("", text, count=1)
+    text = escape_line_start(text)
     parsed = read_markdown(text).blocks
     spans: list[Span] = []
     if len(parsed) == 1:
@@ -231,6 +259,21 @@ def translation_output(source: Path, doc: Document, code: str, output: Path | No
     return output if doc.format in WRITABLE else output.with_suffix(".md")
 
 
+def _fingerprint(doc: Document) -> str:
+    return hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
+
+
+def unfinished(source: Path, doc: Document) -> dict[str, int]:
+    """Translations of this document that were stopped: language code -> blocks kept for the next run."""
+    found = {}
+    for state_file in Path(source).parent.glob(f"{glob.escape(Path(source).stem)}.*{STATE_SUFFIX}"):
+        code = state_file.name[len(Path(source).stem) + 1:].split(".")[0]
+        state = read_json(state_file, dict)
+        if code in LANGUAGES and state.get("source") == _fingerprint(doc) and state.get("blocks"):
+            found[code] = len(state["blocks"])
+    return found
+
+
 class Translator:
     def __init__(self, host: ModelHost, settings: Settings):
         self.host = host
@@ -245,7 +288,7 @@ class Translator:
         output = translation_output(Path(source), doc, code, output)
         refuse_source(output, Path(source))
         state_file = output.with_name(output.name + STATE_SUFFIX)
-        fingerprint = hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
+        fingerprint = _fingerprint(doc)
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
@@ -273,7 +316,8 @@ class Translator:
                         except UserError:
                             if ctx.cancel.is_set():
                                 raise UserError(f"Stopped after {len(done)} of {len(todo)} blocks. The finished "
-                                                "blocks are kept: translate again to go on from there.") from None
+                                                "blocks are kept: translate again to go on from there.",
+                                                kind=ErrorKind.CANCELLED) from None
                             raise
                         sent += 1
                         atomic_write_text(state_file, json.dumps({"source": fingerprint, "blocks": done}))
@@ -292,7 +336,8 @@ class Translator:
             save_document(result, output, source)
             state_file.unlink(missing_ok=True)
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,
-                                       request.source_language, result, compared(doc, output), flagged))
+                                       request.source_language, result, compared(doc, output), flagged,
+                                       len(todo), resumed))
 
         return self.host.submit(job, listener, kind=JobKind.TRANSLATE, info={"output": str(output)})
 

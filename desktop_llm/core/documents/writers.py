@@ -38,14 +38,23 @@ def _grouped(doc: Document):
 
 # -- plain text ------------------------------------------------------------------------
 def to_text(doc: Document) -> str:
-    out = []
+    """Plain text: a numbered list counts 1, 2, 3 at each level; a list's items sit on adjacent lines."""
+    out: list[str] = []
+    numbers: list[int] = []  # the last number at each level of the list being written
     for kind, item in _grouped(doc):
-        if kind == "table":
-            out.append("\n".join("\t".join(c.text for c in row) for row in item))
-        elif item.kind == "list_item":
-            out.append("  " * (item.level - 1) + ("1. " if item.ordered else "• ") + item.text)
+        if kind != "block" or item.kind != "list_item":
+            numbers = []
+            out.append("\n".join("\t".join(c.text for c in row) for row in item) if kind == "table" else item.text)
+            continue
+        in_list = bool(numbers)
+        level = max(1, item.level)
+        numbers = (numbers + [0] * level)[:level]
+        numbers[-1] += 1
+        line = "  " * (level - 1) + (f"{numbers[-1]}. " if item.ordered else "• ") + item.text
+        if in_list:
+            out[-1] += "\n" + line
         else:
-            out.append(item.text)
+            out.append(line)
     return "\n\n".join(out) + "\n"
 
 
@@ -67,13 +76,17 @@ def _md_span(s: Span) -> str:
     return f"[{text}]({s.link})" if s.link else text
 
 
-def _md_inline(spans) -> str:
-    text = "".join(_md_span(s) for s in spans).replace("\n", "  \n")
-    # A line that starts like a heading, list or quote would be read back as one.
+def escape_line_start(text: str) -> str:
+    """Text that starts like a heading, list or quote, escaped so Markdown reads it as words."""
     marker = len(text) - len(text.lstrip("0123456789"))
     if text[:1] in ("#", ">", "-", "+") or (marker and text[marker:marker + 1] in (".", ")")):
-        text = text[:marker] + "\\" + text[marker:] if marker else "\\" + text
+        return text[:marker] + "\\" + text[marker:] if marker else "\\" + text
     return text
+
+
+def _md_inline(spans, escape: bool = True) -> str:
+    text = "".join(_md_span(s) for s in spans).replace("\n", "  \n")
+    return escape_line_start(text) if escape else text
 
 
 def to_markdown(doc: Document) -> str:
@@ -243,7 +256,7 @@ def _docx_link(paragraph, s: Span) -> None:
 
 def block_markdown(block: Block) -> str:
     """One block's text with its inline marks, as a person edits it (code blocks as they are)."""
-    return block.text if block.kind == "code" else _md_inline(block.spans)
+    return block.text if block.kind == "code" else _md_inline(block.spans, escape=False)
 
 
 def save_document(doc: Document, path: Path, source: Path | None = None) -> Path:
@@ -261,5 +274,5 @@ def output_path(source: Path, language: str) -> Path:
     return source.with_name(f"{source.stem}.{language}{source.suffix}")
 
 
-__all__ = ["Block", "block_markdown", "render", "save_document", "to_docx", "to_html", "to_markdown", "to_text",
-           "output_path"]
+__all__ = ["Block", "block_markdown", "escape_line_start", "render", "save_document", "to_docx", "to_html",
+           "to_markdown", "to_text", "output_path"]

@@ -76,8 +76,8 @@ class TranslatePanel(QWidget):
         self.target.setCurrentIndex(self.target.findData(default_target()))
         self.glossary_label = QLabel("No glossary")
         self.glossary_button = button("&Glossary…", "A CSV file of term,translation pairs the translation must use")
-        self.clear_glossary_button = button("No glossary", "Translate without a glossary")
-        self.clear_glossary_button.setEnabled(False)
+        self.clear_glossary_button = button("Remove", "Translate without the glossary")
+        self.clear_glossary_button.setVisible(False)  # shown while a glossary is chosen
         self.run_button = button("&Translate", "Translate the whole document (Ctrl+Enter)")
         self.review = TranslationReview()
         self.retranslate_button = button("&Re-translate block", "Translate the selected block again (Ctrl+R)")

@@ -129,7 +129,7 @@ class TranslationResult:
         else:
             self.glossary = {}
             panel.glossary_label.setText("No glossary")
-        panel.clear_glossary_button.setEnabled(path is not None)
+        panel.clear_glossary_button.setVisible(path is not None)
 
     def save(self) -> bool:
         translation = self.window.translation

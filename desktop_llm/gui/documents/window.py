@@ -26,7 +26,7 @@ from desktop_llm.core.documents.formats import FORMATS, READABLE_SUFFIXES, READA
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document
 from desktop_llm.core.documents.summarize import Summary
-from desktop_llm.core.documents.translate import Translation, translation_output
+from desktop_llm.core.documents.translate import Translation, translation_output, unfinished
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import Job
 from desktop_llm.gui.common.background import Background
@@ -188,8 +188,19 @@ class DocumentsWindow(QMainWindow):
         self.file_label.setText(f"<b>{path.name}</b> · {kind} · "
                                 f"{len(doc.blocks)} blocks · {words:,} words")
         self.setWindowTitle(f"{path.name} — Documents")
-        self.message.say(f"{path.name} is open. Summarize it, or choose a language and Translate.")
+        self.message.say(f"{path.name} is open. Summarize it, or choose a language and Translate."
+                         + self._unfinished_note(path, doc))
         self.update_controls()
+
+    def _unfinished_note(self, path: Path, doc) -> str:
+        """A translation of this document that was stopped: its finished blocks wait for the next run."""
+        kept = unfinished(path, doc)
+        if not kept:
+            return ""
+        code, blocks = max(kept.items(), key=lambda item: item[1])
+        self.translate_panel.target.setCurrentIndex(self.translate_panel.target.findData(code))
+        return (f" A translation into {LANGUAGES[code]} was stopped with {blocks} block{'s' if blocks != 1 else ''} "
+                "done: they are kept, and Translate goes on from there.")
 
     def _on_read_failed(self, message: str) -> None:
         self.message.say(message, error=True)
@@ -328,7 +339,7 @@ class DocumentsWindow(QMainWindow):
         self.translation = result  # its blocks are on screen already (one Partial each)
         source = f" from {LANGUAGES[result.source_language]}" if result.source_language else ""
         self.translate_panel.output_label.setText(f"Saved as {result.output}")
-        note = (f"Translated {result.translated_blocks} blocks{source} and saved {result.output.name} next to "
+        note = (f"{result.summary_line()[:-1]}{source}, and saved {result.output.name} next to "
                 "the original. Review it: edit a block (F2), or select one and Re-translate; then Save.")
         for row, problems in result.flagged.items():
             self.translate_panel.review.flag(row, problems)
@@ -344,8 +355,9 @@ class DocumentsWindow(QMainWindow):
         self.update_controls()
 
     def _on_failed(self, message: str, _detail: str) -> None:
+        stopped = self.job is not None and self.job.cancel_event.is_set()  # as asked: not an error
         self._end_job()
-        self.message.say(message, error=True)
+        self.message.say(message, error=not stopped)
 
     def update_controls(self) -> None:
         idle = self.job is None

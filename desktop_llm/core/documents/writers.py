@@ -186,7 +186,10 @@ def to_docx(doc: Document) -> bytes:
     from docx.shared import Pt
 
     document = docx.Document()
+    lists = _WordLists(document)
     for kind, item in _grouped(doc):
+        if kind != "block" or item.kind != "list_item":
+            lists.end()
         if kind == "table":
             table = document.add_table(rows=len(item), cols=max(len(r) for r in item))
             table.style = "Table Grid"
@@ -199,7 +202,9 @@ def to_docx(doc: Document) -> bytes:
             paragraph = document.add_heading(level=max(1, min(item.level, 9)))
         elif item.kind == "list_item":
             base = "List Number" if item.ordered else "List Bullet"
-            paragraph = document.add_paragraph(style=base if item.level <= 1 else f"{base} {min(item.level, 3)}")
+            style = base if item.level <= 1 else f"{base} {min(item.level, 3)}"
+            paragraph = document.add_paragraph(style=style)
+            lists.number(paragraph, style)
         elif item.kind == "quote":
             paragraph = document.add_paragraph(style="Quote")
         elif item.kind == "code":
@@ -213,6 +218,35 @@ def to_docx(doc: Document) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+class _WordLists:
+    """Each list numbered as a Word list of its own: its items carry numbering
+    (w:numPr) that every word processor shows, and a new list starts at 1 again
+    instead of carrying on from the one before."""
+
+    def __init__(self, document):
+        self.document = document
+        self.numbering = document.part.numbering_part.element
+        self.current: dict[str, int] = {}  # style -> numId of the list being written
+
+    def end(self) -> None:
+        self.current = {}
+
+    def number(self, paragraph, style_name: str) -> None:
+        num_id = self.current.get(style_name)
+        if num_id is None:
+            style = self.document.styles[style_name].element
+            style_num = style.pPr.numPr.numId.val if style.pPr is not None and style.pPr.numPr is not None else None
+            if style_num is None:
+                return
+            abstract = self.numbering.num_having_numId(style_num).abstractNumId.val
+            num = self.numbering.add_num(abstract)
+            num.add_lvlOverride(ilvl=0).add_startOverride(1)
+            num_id = self.current[style_name] = num.numId
+        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = 0
+        num_pr.get_or_add_numId().val = num_id
 
 
 def _docx_runs(paragraph, spans) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.writers import to_docx as documents_docx
-from desktop_llm.core.markdown import parse, to_html
+from desktop_llm.core.markdown import parse
+from desktop_llm.core.markdown import to_html as markdown_html
 
 __all__ = ["to_docx", "to_html", "to_plain"]
 
@@ -36,8 +37,27 @@ def to_plain(text: str) -> str:
 
 def to_docx(text: str) -> bytes:
     """Headings, paragraphs, lists, bold, italic, links, tables and code, by
-    the documents' .docx writer."""
-    return documents_docx(read_markdown(text))
+    the documents' .docx writer; a line break in the draft stays one."""
+    return documents_docx(read_markdown(hard_line_breaks(text)))
+
+
+def to_html(text: str) -> str:
+    """The draft as HTML; a line break in the draft stays one."""
+    return markdown_html(hard_line_breaks(text))
+
+
+def hard_line_breaks(text: str) -> str:
+    """Markdown whose paragraphs keep the lines they were typed in: in the editor a new
+    line looks like one (an address, a poem, a sign-off), so it is not joined to the last."""
+    lines = text.split("\n")
+    for tok in parse(text):
+        if tok.type == "paragraph_open" and tok.map:
+            start, end = tok.map
+            for n in range(start, end - 1):
+                line = lines[n]
+                if line.strip() and not (line.endswith("  ") or line.endswith("\\")):
+                    lines[n] = line + "\\"
+    return "\n".join(lines)
 
 
 def _inline_text(children) -> str:

@@ -204,7 +204,8 @@ def to_docx(doc: Document) -> bytes:
             base = "List Number" if item.ordered else "List Bullet"
             style = base if item.level <= 1 else f"{base} {min(item.level, 3)}"
             paragraph = document.add_paragraph(style=style)
-            lists.number(paragraph, style)
+            if item.level <= 1:  # a nested list keeps its style's numbering (its level is read from the style)
+                lists.number(paragraph, style)
         elif item.kind == "quote":
             paragraph = document.add_paragraph(style="Quote")
         elif item.kind == "code":
@@ -221,9 +222,9 @@ def to_docx(doc: Document) -> bytes:
 
 
 class _WordLists:
-    """Each list numbered as a Word list of its own: its items carry numbering
-    (w:numPr) that every word processor shows, and a new list starts at 1 again
-    instead of carrying on from the one before."""
+    """Each top-level list numbered as a Word list of its own: its items carry
+    numbering (w:numPr) that every word processor shows, and a new list starts
+    at 1 again instead of carrying on from the one before."""
 
     def __init__(self, document):
         self.document = document

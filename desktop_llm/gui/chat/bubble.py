@@ -11,7 +11,7 @@ import html
 import json
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,6 +26,7 @@ from desktop_llm.core import markdown
 from desktop_llm.core.enums import TextEnum
 from desktop_llm.core.store import Message
 from desktop_llm.gui.chat.source_view import SourceDialog, source_title
+from desktop_llm.gui.common.theme import background
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "notice": "Notice"}
 STATUS_NOTES = {
@@ -34,7 +35,7 @@ STATUS_NOTES = {
     "error": "error",
     "streaming": "writing…",
 }
-COLOURS = {"user": "palette(alternate-base)", "assistant": "palette(base)", "notice": "#fdecea"}
+COLOURS = {"user": "palette(alternate-base)", "assistant": "palette(base)"}
 
 
 def details_text(m: Message) -> str:
@@ -126,7 +127,8 @@ class MessageBubble(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(4)
         self.header = QLabel()
-        self.header.setStyleSheet("font-weight: 600; color: palette(mid);")
+        self.header.setStyleSheet("font-weight: 600;")
+        self.header.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # quiet, and follows the theme
         self.body = MeasuredLabel()
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(
@@ -151,12 +153,16 @@ class MessageBubble(QFrame):
         self.set_text(text, final=status != "streaming")
 
     def set_highlighted(self, on: bool) -> None:
-        """A stronger border, for the message a search hit opened."""
+        """A stronger border, for the message a search hit opened or the one being edited."""
+        self.highlighted = on
         border = "2px solid palette(highlight)" if on else "1px solid palette(midlight)"
-        self.setStyleSheet(
-            f"QFrame#{self.objectName()} {{ background: {COLOURS.get(self.role, 'palette(base)')};"
-            f" border-radius: 8px; border: {border}; }}"
-        )
+        fill = background("notice") if self.role == "notice" else COLOURS.get(self.role, "palette(base)")
+        self.setStyleSheet(f"QFrame#{self.objectName()} {{ background: {fill}; border-radius: 8px;"
+                           f" border: {border}; }}")
+
+    def restyle(self) -> None:
+        """The theme changed: a style sheet reads palette() once, so it is set again."""
+        self.set_highlighted(self.highlighted)
 
     def _build_actions(self, m: Message, alternatives: tuple[int, int]) -> QHBoxLayout:
         row = QHBoxLayout()

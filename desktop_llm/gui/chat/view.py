@@ -9,6 +9,7 @@ one, and a streaming reply only ever re-lays-out its own bubble.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_llm.core.store import Message
@@ -44,9 +45,11 @@ class ChatView(QScrollArea):
             "Everything runs on this computer; nothing you type leaves it.</p>"
         )
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setStyleSheet("color: palette(mid); margin-top: 120px;")
+        self.empty_hint.setStyleSheet("margin-top: 120px;")
+        self.empty_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # quiet, and follows the theme
         self.left_out_note = QLabel()
-        self.left_out_note.setStyleSheet("color: palette(mid); font-size: small;")
+        self.left_out_note.setStyleSheet("font-size: small;")
+        self.left_out_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.left_out_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.left_out_note.setWordWrap(True)
         self.left_out_note.setVisible(False)

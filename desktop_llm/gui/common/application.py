@@ -6,10 +6,21 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from desktop_llm.gui.common.focus_ring import FocusRing
+
+_focus_ring: FocusRing | None = None
+
 
 def application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication, made on first use (tests and every window share it)."""
+    """The QApplication, made on first use (tests and every window share it), with
+    the keyboard focus ring."""
+    global _focus_ring
     existing = QApplication.instance()
-    if isinstance(existing, QApplication):
-        return existing
-    return QApplication([sys.argv[0], *(argv or [])])
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *(argv or [])])
+    if _focus_ring is None:
+        _focus_ring = FocusRing(app)
+    return app
+
+
+def focus_ring() -> FocusRing | None:
+    return _focus_ring

@@ -16,6 +16,35 @@ _DARK = {
     QPalette.ColorRole.Midlight: "#4a4a4a",
 }
 _LIGHT_ALTERNATE = "#e8f0fe"  # the user's bubbles
+# Quiet text (headings in lists, a bubble's header, hints): grey that still reads at WCAG AA (4.5:1).
+_MUTED = {"light": "#5f6368", "dark": "#a8adb4"}
+# What a colour says, in each theme, each at least 4.5:1 against the window and the text fields.
+TONES = {
+    "error": {"light": "#c62828", "dark": "#ff8a80"},
+    "success": {"light": "#2a722e", "dark": "#81c995"},
+    "info": {"light": "#1565c0", "dark": "#8ab4f8"},
+    "warning": {"light": "#a04a00", "dark": "#ffb74d"},
+    "muted": _MUTED,
+}
+BACKGROUNDS = {  # areas behind normal text
+    "notice": {"light": "#fdecea", "dark": "#4a2626"},
+    "hit": {"light": "#fff3b0", "dark": "#5c4a00"},
+}
+
+
+def is_dark() -> bool:
+    app = QApplication.instance()
+    palette = app.palette() if isinstance(app, QApplication) else QPalette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def tone(name: str) -> str:
+    """The colour of a kind of message (error, success, info, warning, muted) in the theme in use."""
+    return TONES[name]["dark" if is_dark() else "light"]
+
+
+def background(name: str) -> str:
+    return BACKGROUNDS[name]["dark" if is_dark() else "light"]
 
 
 class ThemeKeeper:
@@ -53,3 +82,17 @@ class ThemeKeeper:
         if font_size > 0:
             font.setPointSize(font_size)
         self.app.setFont(font)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Quiet text in readable grey, and every widget whose style sheet or colours
+        were worked out from the palette worked out again (a style sheet's palette()
+        is read once, when it is set)."""
+        palette = self.app.palette()
+        muted = QColor(_MUTED["dark" if is_dark() else "light"])
+        palette.setColor(QPalette.ColorRole.PlaceholderText, muted)
+        self.app.setPalette(palette)
+        for widget in self.app.allWidgets():
+            restyle = getattr(widget, "restyle", None)
+            if callable(restyle):
+                restyle()

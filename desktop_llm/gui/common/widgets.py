@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QPushButton, QTreeWidget, QWidget
 
+from desktop_llm.gui.common.theme import tone
+
 URL_RE = re.compile(r"https?://[^\s,;]+[^\s,;.)]")
 
 
@@ -74,12 +76,18 @@ class MessageLine(QLabel):
         self.setAccessibleName(name)
         self.setVisible(False)
         self.plain = ""
+        self.error = False
 
     def say(self, text: str, error: bool = False) -> None:
-        self.plain = text
+        self.plain, self.error = text, error
         self.setVisible(bool(text))
         body = linkify(text)
-        self.setText(f'<span style="color:#c62828">{body}</span>' if error else body)
+        self.setText(f'<span style="color:{tone("error")}">{body}</span>' if error else body)
+
+    def restyle(self) -> None:
+        """The theme changed: an error's red is the new theme's."""
+        if self.plain:
+            self.say(self.plain, self.error)
 
     def clear_message(self) -> None:
         self.say("")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop_llm.core.documents.model import Block, Document
 from desktop_llm.core.documents.translate import edited_block
 from desktop_llm.core.documents.writers import block_markdown
+from desktop_llm.gui.common.theme import tone
 from desktop_llm.gui.common.widgets import named
 
 PENDING = "…"
@@ -103,13 +104,13 @@ class TranslationReview(QTableWidget):
         self._filling = True
         item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
         item.setToolTip("Check this block: " + "; ".join(problems) + ". Edit it (F2) or Re-translate it.")
-        item.setForeground(QBrush(QColor("#b35900")))
+        item.setForeground(QBrush(QColor(tone("warning"))))
         self._filling = False
 
     def _pending_item(self) -> QTableWidgetItem:
         item = QTableWidgetItem(PENDING)
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        item.setForeground(QBrush(QColor("#888888")))
+        item.setForeground(QBrush(QColor(tone("muted"))))
         return item
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:

@@ -13,14 +13,15 @@ from desktop_llm.core.models.catalog import CatalogEntry
 from desktop_llm.core.models.hardware import Hardware
 from desktop_llm.core.models.manager import CatalogRow
 from desktop_llm.core.units import format_size
+from desktop_llm.gui.common.theme import tone
 from desktop_llm.gui.common.widgets import MessageLine, button, named, tree
 
-FIT_COLOURS = {"fits": "#2e7d32", "gpu": "#1565c0", "tight": "#ef6c00", "too_large": "#c62828"}
+FIT_TONES = {"fits": "success", "gpu": "info", "tight": "warning", "too_large": "error"}
 
 
 def fit_item_text(item: QTreeWidgetItem, column: int, verdict: fit.Fit) -> None:
     item.setText(column, verdict.text)
-    item.setForeground(column, QColor(FIT_COLOURS[verdict.verdict]))
+    item.setForeground(column, QColor(tone(FIT_TONES[verdict.verdict])))
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class CatalogView(QWidget):
             self.quant.blockSignals(False)
         quant = self.quant.currentText() or entry.default_quant
         verdict = self.fit_of(entry, quant)
-        colour = FIT_COLOURS[verdict.verdict]
+        colour = tone(FIT_TONES[verdict.verdict])
         self.details.setText(
             f"<b>{entry.name}</b> · {entry.parameters} parameters · context {entry.context_length:,} tokens"
             f" · license {entry.license} · languages: {', '.join(entry.languages)}<br>"

@@ -12,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QIcon, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_llm.core.paths import resources_dir
 from desktop_llm.core.store import Conversation, SearchHit
 from desktop_llm.core.store.records import HIT_END, HIT_START, date_group
+from desktop_llm.gui.common.theme import background, tone
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -40,7 +41,7 @@ SEARCH_DELAY_MS = 200
 
 def hit_html(hit: SearchHit) -> str:
     snippet = html.escape(" ".join(hit.marked_snippet.split()))
-    snippet = snippet.replace(HIT_START, "<b style='background:#fff3b0'>").replace(HIT_END, "</b>")
+    snippet = snippet.replace(HIT_START, f"<b style='background:{background('hit')}'>").replace(HIT_END, "</b>")
     return f"<b>{html.escape(hit.conversation_title or 'Untitled')}</b><br><span>{snippet}</span>"
 
 
@@ -72,7 +73,7 @@ class ConversationSidebar(QWidget):
         self.search_box.returnPressed.connect(self._choose_first_hit)
         self.search_status = QLabel()
         self.search_status.setVisible(False)
-        self.search_status.setStyleSheet("color: palette(mid);")
+        self.search_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.list = QListWidget()
         self.list.setAccessibleName("Conversations")
         self.list.setToolTip("Your conversations. F2 renames, Del deletes, right-click for more.")
@@ -143,11 +144,19 @@ class ConversationSidebar(QWidget):
     def _heading(text: str) -> QListWidgetItem:
         item = QListWidgetItem(text)
         item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setForeground(QBrush(QColor(tone("muted"))))  # not the pale grey of a disabled item
         font = QFont()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 0.9)
         item.setFont(font)
         return item
+
+    def restyle(self) -> None:
+        """The theme changed: the headings' grey is the new theme's."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(ID_ROLE) is None and item.data(HIT_ROLE) is None:
+                item.setForeground(QBrush(QColor(tone("muted"))))
 
     def headings(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -11,8 +12,8 @@ from desktop_llm.core.documents.summarize import Summarizer
 from desktop_llm.core.documents.translate import Translator
 from desktop_llm.core.drafting.templates import Template, load_templates
 from desktop_llm.core.drafting.writer import Writer
-from desktop_llm.core.errors import UserError
-from desktop_llm.core.files import disk_error
+from desktop_llm.core.errors import NotFound, UserError
+from desktop_llm.core.files import atomic_write_text, disk_error, read_json
 from desktop_llm.core.host import EngineConfig, ModelHost
 from desktop_llm.core.library.libraries import Libraries
 from desktop_llm.core.models import ModelRef, ModelRegistry, ServerModel
@@ -25,6 +26,8 @@ from desktop_llm.core.settings import Settings
 from desktop_llm.core.state_cache import StateCache
 from desktop_llm.core.store import History
 from desktop_llm.core.store.drafts import Drafts
+
+WINDOW_STATE = "window.json"
 
 
 class AppCore:
@@ -149,6 +152,35 @@ class AppCore:
         if wanted and self.remote_config(wanted) is not None:
             return ServerModel(wanted)
         return self.registry.resolve(name_or_path, self.settings.default_model)
+
+    def use_model(self, name: str) -> ModelRef:
+        """Make a model (installed, or remote by its name) the default, saved; the front end loads it."""
+        if self.remote_config(name) is not None:
+            self.settings.default_model = name
+        else:
+            self.models.set_default(name)
+        self.save_settings()
+        return self.resolve_model()
+
+    @property
+    def last_conversation(self) -> int | None:
+        """The conversation that was on screen when the window was last used (None: a new chat)."""
+        state = read_json(self.paths.data_dir / WINDOW_STATE, dict)
+        conversation_id = state.get("conversation")
+        if not isinstance(conversation_id, int):
+            return None
+        try:
+            self.history.get_conversation(conversation_id)
+        except NotFound:
+            return None
+        return conversation_id
+
+    def remember_conversation(self, conversation_id: int | None) -> None:
+        """What the window shows, so that the next start shows it again."""
+        try:
+            atomic_write_text(self.paths.data_dir / WINDOW_STATE, json.dumps({"conversation": conversation_id}))
+        except OSError:
+            pass  # a convenience: a full disk must not stop the window
 
     def cancel_jobs(self) -> None:
         """Stop the model's running and queued jobs (when the model host was started)."""

@@ -6,7 +6,7 @@ from typing import Callable, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QLineEdit, QMenuBar, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenuBar, QPlainTextEdit, QTextEdit, QWidget
 
 from desktop_llm.core.app import AppCore
 from desktop_llm.gui.about import AboutDialog, copy_report
@@ -69,7 +69,13 @@ def build_menus(window: MenuHost) -> "MenuKeys":
             action("&Quit", "Ctrl+Q", window.close),
         ],
         "&Edit": [
-            action("&Undo delete", "Ctrl+Z", conversations.undo_delete),
+            action("&Undo", "Ctrl+Z", lambda: conversations.undo_delete() if conversations.trashed is not None
+                   else on_focus("undo")()),
+            action("&Redo", "Ctrl+Shift+Z", on_focus("redo")), None,
+            action("Cu&t", "Ctrl+X", on_focus("cut")),
+            action("&Copy", "Ctrl+C", on_focus("copy")),
+            action("&Paste", "Ctrl+V", on_focus("paste")),
+            action("Select &all", "Ctrl+A", on_focus("selectAll")), None,
             action("&Find in all chats", "Ctrl+F", window.sidebar.focus_search),
             action("&Pin or unpin conversation", "Ctrl+Shift+P", conversations.toggle_pin),
             window.sidebar.rename_action, window.sidebar.delete_action,
@@ -116,6 +122,21 @@ def build_menus(window: MenuHost) -> "MenuKeys":
 EDITING_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.Cut,
                 QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Paste, QKeySequence.StandardKey.SelectAll,
                 QKeySequence.StandardKey.Delete)
+
+
+def on_focus(command: str) -> Callable[[], None]:
+    """An editing command (undo, cut, copy, paste, selectAll...) for the widget that has the focus,
+    from the Edit menu; selected text of a message is copied too."""
+    def run() -> None:
+        widget = QApplication.focusWidget()
+        if isinstance(widget, QLabel) and command == "copy":
+            if widget.hasSelectedText():
+                QApplication.clipboard().setText(widget.selectedText())
+            return
+        method = getattr(widget, command, None)
+        if callable(method):
+            method()
+    return run
 
 
 class MenuKeys(QObject):

@@ -26,6 +26,7 @@ from desktop_llm.core.models import ModelRef
 from desktop_llm.core.store import MessageStatus
 from desktop_llm.gui.api_server_ui import ApiServerUi
 from desktop_llm.gui.chat.bubble import MessageBubble
+from desktop_llm.gui.chat.header import ChatHeader, EditBanner
 from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.library_choice import LibraryChoice
 from desktop_llm.gui.chat.message_actions import BUSY, MessageActions
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         core.begin_window_session()
         self.library_keeper = LibraryKeeper(self)
         self.refresh_conversations()
+        self.conversations.reopen_last()
         self._update_controls(False)
 
     # -- layout ------------------------------------------------------------------
@@ -103,13 +105,7 @@ class MainWindow(QMainWindow):
         col.setContentsMargins(0, 6, 6, 6)
         self.chat_view = ChatView()
         self.chat_view.action.connect(self.messages.run)
-        self.edit_banner = QWidget()
-        banner = QHBoxLayout(self.edit_banner)
-        banner.setContentsMargins(4, 0, 4, 0)
-        banner.addWidget(QLabel("Editing a message — Enter sends it as a new version; the old one is kept."), 1)
-        banner.addWidget(button("Cancel edit", "Stop editing and keep the message as it was (Esc)",
-                                self.cancel_edit))
-        self.edit_banner.setVisible(False)
+        self.edit_banner = EditBanner(self.cancel_edit)
         self.input = self.sidebar.type_into = InputBox()
         self.input.submitted.connect(self.send)
         self.send_button = button("Send", "Send the message (Enter)", self.send)
@@ -125,6 +121,8 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addLayout(buttons)
+        self.header = ChatHeader(self)
+        col.addWidget(self.header)
         col.addWidget(self.chat_view, 1)
         col.addWidget(self.edit_banner)
         col.addLayout(row)
@@ -238,6 +236,7 @@ class MainWindow(QMainWindow):
             self._stream_bubble = self.chat_view.bubble_for(session.message_id)
         self.sidebar.select(conversation_id)
         self.library_choice.show_for(conversation_id)
+        self.header.show_for(conversation_id)
         self.cancel_edit(keep_text=True)
         if focus_id is None and take_focus:
             self.input.setFocus()
@@ -254,6 +253,7 @@ class MainWindow(QMainWindow):
         self.conversation_id = None
         self.conversations.new_setup = {}
         self.library_choice.show_for(None)
+        self.header.show_for(None)
         self.chat_view.clear()
         self._stream_bubble = None
         self.sidebar.select(None)

@@ -31,6 +31,7 @@ class ModelStatus(QObject):
             self._on_failed(exc.message, exc.detail)
             return
         self.ready = False
+        self.window.header.model_picker.show_current(self.model.name)
         self.window.model_label.setText(f"Loading {self.model.name}…")
         self.window.input.set_hint("The model is loading — you can type already.")
         self.window.core.host.load(self.model, listener=self.bridge.deliver)

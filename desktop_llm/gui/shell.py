@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.models import ModelRef
 from desktop_llm.gui.api_server_ui import ApiServerUi
+from desktop_llm.gui.chat.header import ChatHeader
 from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.session import ChatSession
 from desktop_llm.gui.chat.view import ChatView
@@ -24,6 +25,7 @@ class Shell(Protocol):
     chat_view: ChatView
     input: InputBox
     edit_banner: QWidget
+    header: ChatHeader
     model_label: QLabel
     progress_bar: QProgressBar
     theme: ThemeKeeper

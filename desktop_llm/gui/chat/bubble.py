@@ -35,6 +35,12 @@ STATUS_NOTES = {
     "error": "error",
     "streaming": "writing…",
 }
+EMPTY_REPLIES = {
+    "stopped": "Stopped before the model wrote anything. Regenerate to try again.",
+    "interrupted": "The app closed before the model wrote anything. Regenerate to try again.",
+    "error": "No text: the reply failed (see the notice below). Regenerate to try again.",
+    "done": "The model answered with no text. Regenerate to try again, or rephrase the question.",
+}
 COLOURS = {"user": "palette(alternate-base)", "assistant": "palette(base)"}
 
 
@@ -252,7 +258,10 @@ class MessageBubble(QFrame):
             self.stream_body.deleteLater()
             self.stream_body = None
             self.body.setVisible(True)
-        if self.role in ("assistant", "user"):
+        if self.role == "assistant" and not text.strip() and self.status != "streaming":
+            self.body.setTextFormat(Qt.TextFormat.RichText)  # an empty bubble says why it is empty
+            self.body.setText(f"<i>{EMPTY_REPLIES.get(self.status, EMPTY_REPLIES['done'])}</i>")
+        elif self.role in ("assistant", "user"):
             rendered = markdown.render(text, copy_links=True)
             self._code_blocks = rendered.code_blocks
             self.body.setTextFormat(Qt.TextFormat.RichText)

@@ -51,7 +51,9 @@ class MessageActions:
                 self.history.switch_branch(ids[index])
                 window.open_conversation(message.conversation_id, focus_id=ids[index])
         elif action == MessageAction.EDIT:
+            self._mark_edited(None)
             self.editing_id = message_id
+            self._mark_edited(message_id)
             window.input.setPlainText(message.content)
             window.edit_banner.setVisible(True)
             window.input.setFocus()
@@ -63,7 +65,14 @@ class MessageActions:
     def cancel_edit(self, keep_text: bool = False) -> None:
         """Leave edit mode; the text stays in the input as a draft when asked."""
         if self.editing_id is not None:
+            self._mark_edited(None)
             self.editing_id = None
             if not keep_text:
                 self.window.input.clear()
         self.window.edit_banner.setVisible(False)
+
+    def _mark_edited(self, message_id: int | None) -> None:
+        """The message being edited stands out (a stronger border); None: the mark goes."""
+        bubble = self.window.chat_view.bubble_for(message_id if message_id is not None else self.editing_id or -1)
+        if bubble is not None:
+            bubble.set_highlighted(message_id is not None)

@@ -4,12 +4,15 @@ theme, and some widgets draw none at all."""
 
 from __future__ import annotations
 
+import time
+
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 WIDTH = 2
+CLICK_S = 0.3  # a focus change this soon after a mouse press came with the click
 
 
 class Ring(QWidget):
@@ -39,23 +42,34 @@ class FocusRing(QObject):
         super().__init__(app)
         self.target: QWidget | None = None
         self.ring: Ring | None = None
+        self.pressed_at = self.keyed_at = 0.0  # when a mouse button, a key was last pressed in the app
         app.focusChanged.connect(self._on_focus_changed)
+        app.installEventFilter(self)
 
     def _on_focus_changed(self, _old, new) -> None:
-        if new is None or QApplication.mouseButtons() != Qt.MouseButton.NoButton or new.window() is new:
+        by_mouse = QApplication.mouseButtons() != Qt.MouseButton.NoButton or (
+            self.pressed_at > self.keyed_at and time.monotonic() - self.pressed_at < CLICK_S)
+        if new is None or by_mouse or new.window() is new:
             self.hide()
         else:
             self.follow(new)
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.target and event.type() in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show,
-                                                   QEvent.Type.Hide):
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress:
+            self.pressed_at = time.monotonic()
+            if self.target is not None:
+                self.hide()  # the mouse is in use: the ring goes until the keyboard moves the focus
+        elif kind == QEvent.Type.KeyPress:
+            self.keyed_at = time.monotonic()
+        elif obj is self.target and kind in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show,
+                                             QEvent.Type.Hide):
             self.place()
         return False
 
     def follow(self, widget: QWidget) -> None:
         self._let_go()
-        window = widget.window()
+        window = widget.window()  # (Move and Resize of the target reach eventFilter: it watches the app)
         if self.ring is not None and not shiboken6.isValid(self.ring):
             self.ring = None
         if self.ring is None or self.ring.parentWidget() is not window:
@@ -64,7 +78,6 @@ class FocusRing(QObject):
             self.ring = Ring(window)
             self.ring.destroyed.connect(self._ring_gone)
         self.target = widget
-        widget.installEventFilter(self)
         widget.destroyed.connect(self._target_gone)
         self.place()
 
@@ -89,7 +102,6 @@ class FocusRing(QObject):
 
     def _let_go(self) -> None:
         if self.target is not None and shiboken6.isValid(self.target):  # a widget may go without a word
-            self.target.removeEventFilter(self)
             self.target.destroyed.disconnect(self._target_gone)
         self.target = None
 

@@ -182,3 +182,19 @@ class TranslationResult:
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
+
+
+def checks_note(result: Translation) -> str:
+    """What the checks found: structure the output lacks, and blocks to look at."""
+    note = ""
+    if result.losses:
+        note += " The saved file has only " + ", ".join(result.losses) + ": check it before you use it."
+    if result.flagged:
+        rows = ", ".join(str(i + 1) for i in sorted(result.flagged))
+        plural = "s" if len(result.flagged) > 1 else ""
+        note += f" Look at block{plural} {rows} (marked with a warning sign): the checks found a problem."
+    return note
+
+
+def misses_note(misses) -> str:
+    return (" Glossary terms not followed: " + "; ".join(misses) + ".") if misses else ""

@@ -33,7 +33,7 @@ from desktop_llm.gui.common.background import Background
 from desktop_llm.gui.common.bridge import JobBridge
 from desktop_llm.gui.common.widgets import MessageLine, button, menu_action
 from desktop_llm.gui.documents.panels import SummaryPanel, TranslatePanel
-from desktop_llm.gui.documents.results import SummaryResult, TranslationResult
+from desktop_llm.gui.documents.results import SummaryResult, TranslationResult, checks_note, misses_note
 
 FLUSH_MS = 30
 
@@ -343,7 +343,7 @@ class DocumentsWindow(QMainWindow):
                 "the original. Review it: edit a block (F2), or select one and Re-translate; then Save.")
         for row, problems in result.flagged.items():
             self.translate_panel.review.flag(row, problems)
-        self.message.say(note + _misses(result.glossary_misses) + _checks(result),
+        self.message.say(note + misses_note(result.glossary_misses) + checks_note(result),
                          error=bool(result.losses))
         self.update_controls()
 
@@ -351,7 +351,7 @@ class DocumentsWindow(QMainWindow):
         self._end_job()
         block, misses = result
         self.translate_panel.review.set_translated(self._retranslating, block, by_hand=True)
-        self.message.say(f"Block {self._retranslating + 1} is translated again. Save to keep it." + _misses(misses))
+        self.message.say(f"Block {self._retranslating + 1} is translated again. Save to keep it." + misses_note(misses))
         self.update_controls()
 
     def _on_failed(self, message: str, _detail: str) -> None:
@@ -386,19 +386,3 @@ class DocumentsWindow(QMainWindow):
             return
         self.cancel()
         super().closeEvent(event)
-
-
-def _checks(result: Translation) -> str:
-    """What the checks found: structure the output lacks, and blocks to look at."""
-    note = ""
-    if result.losses:
-        note += " The saved file has only " + ", ".join(result.losses) + ": check it before you use it."
-    if result.flagged:
-        rows = ", ".join(str(i + 1) for i in sorted(result.flagged))
-        plural = "s" if len(result.flagged) > 1 else ""
-        note += f" Look at block{plural} {rows} (marked with a warning sign): the checks found a problem."
-    return note
-
-
-def _misses(misses) -> str:
-    return (" Glossary terms not followed: " + "; ".join(misses) + ".") if misses else ""

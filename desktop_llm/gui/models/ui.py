@@ -53,8 +53,7 @@ class ModelsUi(QObject):
     def use_model(self, name: str) -> None:
         """Make a model the default and load it."""
         try:
-            self.core.models.set_default(name)
-            self.core.save_settings()
+            self.core.use_model(name)
         except UserError as exc:
             self.window.statusBar().showMessage(exc.message, 6000)
             return

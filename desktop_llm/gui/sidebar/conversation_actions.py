@@ -87,6 +87,12 @@ class ConversationActions(QObject):
         self.trashed = None
         self.undo_button.setVisible(False)
 
+    def reopen_last(self) -> None:
+        """At start: the conversation that was on screen last time, if it is still there."""
+        conversation_id = self.window.core.last_conversation
+        if conversation_id is not None:
+            self.window.open_conversation(conversation_id)
+
     def edit_settings(self, conversation_id: int | None) -> None:
         conversation = self.history.get_conversation(conversation_id) if conversation_id is not None else None
         dialog = ConversationSettingsDialog(self.window.core.settings, conversation,
@@ -101,3 +107,4 @@ class ConversationActions(QObject):
         else:
             self.history.update_conversation(conversation_id, **values)
             self._say("Settings saved for this conversation.")
+            self.window.header.show_for(conversation_id)

@@ -13,7 +13,7 @@ from desktop_llm.core.errors import UserError
 from desktop_llm.core.paths import resources_dir
 from desktop_llm.core.store.recovery import DamagedHistory, recover
 from desktop_llm.gui.about import install_crash_dialog
-from desktop_llm.gui.common.application import application
+from desktop_llm.gui.common.application import application, settle_memory
 from desktop_llm.gui.instance import InstanceServer, bring_to_front, hand_over, instance_name, open_files
 from desktop_llm.gui.main_window import MainWindow
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None, files: list[str] | None = None) -> int:
     QTimer.singleShot(0, window.start_loading)
     QTimer.singleShot(0, window.api_ui.sync)
     QTimer.singleShot(0, window.models_ui.maybe_welcome)
+    QTimer.singleShot(0, settle_memory)
     try:
         return app.exec()
     finally:

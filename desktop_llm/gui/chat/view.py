@@ -8,10 +8,13 @@ one, and a streaming reply only ever re-lays-out its own bubble.
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from desktop_llm.core import markdown
 from desktop_llm.core.store import Message
 from desktop_llm.gui.chat.bubble import MessageBubble
 
@@ -32,6 +35,7 @@ class ChatView(QScrollArea):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        threading.Thread(target=markdown.warm_up, name="markdown-warm-up", daemon=True).start()
         self.setWidgetResizable(True)
         self.setAccessibleName("Conversation")
         self.setAccessibleDescription("Scroll up for older messages; Tab reaches each message's buttons.")

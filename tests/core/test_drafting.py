@@ -290,13 +290,13 @@ def test_a_draft_as_plain_text_html_and_docx(tmp_path):
     from desktop_llm.core.drafting.formats import to_docx, to_html, to_plain
 
     text = "# Tea\n\nSome **bold** words\nwrapped.\n\n- one\n- two\n\n1. first\n"
-    assert to_plain(text) == "Tea\nSome bold words wrapped.\n• one\n• two\n1. first\n"
-    assert "<h1>Tea</h1>" in to_html(text) and "<strong>bold</strong>" in to_html(text)
+    assert to_plain(text) == "Tea\nSome bold words\nwrapped.\n• one\n• two\n1. first\n"  # its lines kept
+    assert "<h1>Tea</h1>" in to_html(text) and "<strong>bold</strong> words<br />" in to_html(text)
     path = tmp_path / "tea.docx"
     path.write_bytes(to_docx(text))
     paragraphs = docx.Document(str(path)).paragraphs
     assert [(p.style.name, p.text) for p in paragraphs] == [
-        ("Heading 1", "Tea"), ("Normal", "Some bold words wrapped."), ("List Bullet", "one"),
+        ("Heading 1", "Tea"), ("Normal", "Some bold words\nwrapped."), ("List Bullet", "one"),
         ("List Bullet", "two"), ("List Number", "first")]
     assert any(r.bold for r in paragraphs[1].runs if r.text == "bold")
 

@@ -11,7 +11,8 @@ __all__ = ["to_docx", "to_html", "to_plain"]
 
 
 def to_plain(text: str) -> str:
-    """The words without Markdown marks: headings, lists and emphasis as plain lines."""
+    """The words without Markdown marks: headings, lists and emphasis as plain lines
+    (the draft's own line breaks kept)."""
     lines, depth, ordered, counters = [], 0, [], []
     for tok in parse(text):
         if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -66,5 +67,5 @@ def _inline_text(children) -> str:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
+            parts.append("\n")  # a line of the draft stays a line, as in Word and HTML
     return "".join(parts).strip()

@@ -12,7 +12,6 @@ atomically next to the input (chapter.docx -> chapter.es.docx), never over it.
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import io
 import json
@@ -263,13 +262,20 @@ def _fingerprint(doc: Document) -> str:
     return hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
 
 
+def _state_file(output: Path) -> Path:
+    """Where a translation into `output` keeps its finished blocks until it is done."""
+    return output.with_name(output.name + STATE_SUFFIX)
+
+
 def unfinished(source: Path, doc: Document) -> dict[str, int]:
     """Translations of this document that were stopped: language code -> blocks kept for the next run."""
     found = {}
-    for state_file in Path(source).parent.glob(f"{glob.escape(Path(source).stem)}.*{STATE_SUFFIX}"):
-        code = state_file.name[len(Path(source).stem) + 1:].split(".")[0]
+    for code in LANGUAGES:
+        state_file = _state_file(translation_output(Path(source), doc, code))
+        if not state_file.exists():
+            continue
         state = read_json(state_file, dict)
-        if code in LANGUAGES and state.get("source") == _fingerprint(doc) and state.get("blocks"):
+        if state.get("source") == _fingerprint(doc) and state.get("blocks"):
             found[code] = len(state["blocks"])
     return found
 
@@ -287,7 +293,7 @@ class Translator:
         given = language_code(source_language) if source_language else ""
         output = translation_output(Path(source), doc, code, output)
         refuse_source(output, Path(source))
-        state_file = output.with_name(output.name + STATE_SUFFIX)
+        state_file = _state_file(output)
         fingerprint = _fingerprint(doc)
 
         def job(ctx: HostContext) -> Iterator[Event]:

@@ -38,6 +38,7 @@ class AppCore:
         self._adhoc_remotes: dict = {}  # name -> (config, key): backends given on the command line
         self.settings = Settings.load(self.paths.settings_file)
         self.registry = ModelRegistry(self.paths)
+        self._remembered: int | None = -1  # the conversation last written to WINDOW_STATE (-1: none yet)
 
     @cached_property
     def history(self) -> History:
@@ -176,11 +177,15 @@ class AppCore:
         return conversation_id
 
     def remember_conversation(self, conversation_id: int | None) -> None:
-        """What the window shows, so that the next start shows it again."""
+        """What the window shows, so that the next start shows it again; written (with an
+        fsync) only when it changed, not each time the same conversation is shown again."""
+        if self._remembered == conversation_id:
+            return
         try:
             atomic_write_text(self.paths.data_dir / WINDOW_STATE, json.dumps({"conversation": conversation_id}))
         except OSError:
-            pass  # a convenience: a full disk must not stop the window
+            return  # a convenience: a full disk must not stop the window
+        self._remembered = conversation_id
 
     def cancel_jobs(self) -> None:
         """Stop the model's running and queued jobs (when the model host was started)."""

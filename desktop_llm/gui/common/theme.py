@@ -16,15 +16,13 @@ _DARK = {
     QPalette.ColorRole.Midlight: "#4a4a4a",
 }
 _LIGHT_ALTERNATE = "#e8f0fe"  # the user's bubbles
-# Quiet text (headings in lists, a bubble's header, hints): grey that still reads at WCAG AA (4.5:1).
-_MUTED = {"light": "#5f6368", "dark": "#a8adb4"}
 # What a colour says, in each theme, each at least 4.5:1 against the window and the text fields.
 TONES = {
     "error": {"light": "#c62828", "dark": "#ff8a80"},
     "success": {"light": "#2a722e", "dark": "#81c995"},
     "info": {"light": "#1565c0", "dark": "#8ab4f8"},
     "warning": {"light": "#a04a00", "dark": "#ffb74d"},
-    "muted": _MUTED,
+    "muted": {"light": "#5f6368", "dark": "#a8adb4"},  # quiet text: list headings, a bubble's header, hints
 }
 BACKGROUNDS = {  # areas behind normal text
     "notice": {"light": "#fdecea", "dark": "#4a2626"},
@@ -89,7 +87,7 @@ class ThemeKeeper:
         were worked out from the palette worked out again (a style sheet's palette()
         is read once, when it is set)."""
         palette = self.app.palette()
-        muted = QColor(_MUTED["dark" if is_dark() else "light"])
+        muted = QColor(tone("muted"))
         palette.setColor(QPalette.ColorRole.PlaceholderText, muted)
         self.app.setPalette(palette)
         for widget in self.app.allWidgets():

@@ -68,6 +68,12 @@ def prose_grammar(limit: int) -> str:
 AVOID_CHARS = 100  # of each earlier variant, shown so the next one differs
 
 
+def unlike(ask: str, earlier: list[str]) -> str:
+    """The request for one more variant, showing the openings of the earlier ones so it differs."""
+    avoid = "".join(f"\n- {text[:AVOID_CHARS]}" for text in earlier)  # their openings are enough
+    return ask + (f"\nWrite it differently from these:{avoid}" if avoid else "")
+
+
 def parts_schema(template: Template) -> dict:
     props = {}
     for part in template.output.parts:
@@ -190,9 +196,7 @@ class Writer:
                 yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             yield Partial(VariantPiece(i, count))
-            avoid = "".join(f"\n- {v[:AVOID_CHARS]}" for v in variants)  # their openings are enough
-            messages[-1] = {**messages[-1], "content": ask + (
-                f"\nWrite it differently from these:{avoid}" if avoid else "")}
+            messages[-1] = {**messages[-1], "content": unlike(ask, variants)}
             seed = None if params.seed is None else params.seed + i
             variants.append((yield from complete(ctx, messages, replace(params, seed=seed), stream=True)))
             yield Partial(VariantPiece(i, count, _end_cleanly(variants[-1:], limit, "")[0][0], done=True))
@@ -214,9 +218,7 @@ class Writer:
             which = f", variant {i + 1} of {count}" if count > 1 else ""
             yield Progress(i, count, f"Writing {template.title}{which}")
             yield Partial(VariantPiece(i, count))  # its JSON is not streamed: the parts show when complete
-            avoid = "".join(f"\n- {t[:AVOID_CHARS]}" for t in texts)
-            messages[-1] = {**messages[-1], "content": ask + (
-                f"\nWrite it differently from these:{avoid}" if avoid else "")}
+            messages[-1] = {**messages[-1], "content": unlike(ask, texts)}
             seed = None if params.seed is None else params.seed + i
             data = yield from structured(ctx, messages, replace(params, seed=seed))
             which = f" of variant {i + 1}" if count > 1 else ""  # in the notes

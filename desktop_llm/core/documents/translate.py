@@ -12,7 +12,6 @@ atomically next to the input (chapter.docx -> chapter.es.docx), never over it.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -30,7 +29,8 @@ from desktop_llm.core.documents.language import LANGUAGES, detect_language, lang
 from desktop_llm.core.documents.model import Block, Document, Span
 from desktop_llm.core.documents.readers import read_markdown
 from desktop_llm.core.documents.structure import compared, losses
-from desktop_llm.core.documents.writers import WRITABLE, escape_line_start, output_path, save_document
+from desktop_llm.core.documents.translation_state import fingerprint, state_file, translation_output
+from desktop_llm.core.documents.writers import WRITABLE, escape_line_start, save_document
 from desktop_llm.core.errors import ErrorKind, UserError
 from desktop_llm.core.events import Event, Finished, Partial, Progress, Steps
 from desktop_llm.core.files import atomic_write_text, read_json, refuse_source
@@ -40,7 +40,6 @@ from desktop_llm.core.settings import Settings
 
 HOLE = "⟦{}⟧"
 HOLE_RE = re.compile(r"⟦(\d+)⟧")
-STATE_SUFFIX = ".translation.json"
 OUTPUT_RATIO = 1.3  # a translation's tokens per source token, at most (room is kept for it)
 PIECE_MARGIN = 16
 
@@ -251,35 +250,6 @@ def _with_code(text: str, holes: list[str], block: Block, style: Span, link) -> 
     return [s for s in out if s.text or s.mark]
 
 
-def translation_output(source: Path, doc: Document, code: str, output: Path | None = None) -> Path:
-    """Where a translation is written: `output`, or beside the source in its format (a format
-    that cannot be written, like PDF, becomes Markdown)."""
-    output = Path(output) if output else output_path(source, code)
-    return output if doc.format in WRITABLE else output.with_suffix(".md")
-
-
-def _fingerprint(doc: Document) -> str:
-    return hashlib.sha256(json.dumps([(b.kind, b.text) for b in doc.blocks]).encode()).hexdigest()
-
-
-def _state_file(output: Path) -> Path:
-    """Where a translation into `output` keeps its finished blocks until it is done."""
-    return output.with_name(output.name + STATE_SUFFIX)
-
-
-def unfinished(source: Path, doc: Document) -> dict[str, int]:
-    """Translations of this document that were stopped: language code -> blocks kept for the next run."""
-    found = {}
-    for code in LANGUAGES:
-        state_file = _state_file(translation_output(Path(source), doc, code))
-        if not state_file.exists():
-            continue
-        state = read_json(state_file, dict)
-        if state.get("source") == _fingerprint(doc) and state.get("blocks"):
-            found[code] = len(state["blocks"])
-    return found
-
-
 class Translator:
     def __init__(self, host: ModelHost, settings: Settings):
         self.host = host
@@ -293,15 +263,15 @@ class Translator:
         given = language_code(source_language) if source_language else ""
         output = translation_output(Path(source), doc, code, output)
         refuse_source(output, Path(source))
-        state_file = _state_file(output)
-        fingerprint = _fingerprint(doc)
+        state_path = state_file(output)
+        source_print = fingerprint(doc)
 
         def job(ctx: HostContext) -> Iterator[Event]:
             yield from ctx.engine_for(model)
             t0 = time.perf_counter()
             request = BlockRequest(code, given or self._detected(doc, code), glossary or {})
-            state = read_json(state_file, dict)
-            done: dict[str, str] = state.get("blocks", {}) if state.get("source") == fingerprint else {}
+            state = read_json(state_path, dict)
+            done: dict[str, str] = state.get("blocks", {}) if state.get("source") == source_print else {}
             out_blocks, sent, misses, flagged = [], 0, [], {}
             todo = [i for i, b in enumerate(doc.blocks) if translatable(b)]
             position_of = {i: n for n, i in enumerate(todo)}
@@ -326,7 +296,7 @@ class Translator:
                                                 kind=ErrorKind.CANCELLED) from None
                             raise
                         sent += 1
-                        atomic_write_text(state_file, json.dumps({"source": fingerprint, "blocks": done}))
+                        atomic_write_text(state_path, json.dumps({"source": source_print, "blocks": done}))
                     block_out = from_marked(block, done[str(i)], holes)
                     found = problems(block.text, block_out.text, request.target)
                     if found:
@@ -340,7 +310,7 @@ class Translator:
             result = Document(out_blocks, doc.format, doc.source) if doc.format in WRITABLE else Document(
                 out_blocks, "md")
             save_document(result, output, source)
-            state_file.unlink(missing_ok=True)
+            state_path.unlink(missing_ok=True)
             yield Finished(Translation(output, len(doc.blocks), sent, time.perf_counter() - t0, misses,
                                        request.source_language, result, compared(doc, output), flagged,
                                        len(todo), resumed))

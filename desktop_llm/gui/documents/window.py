@@ -26,7 +26,8 @@ from desktop_llm.core.documents.formats import FORMATS, READABLE_SUFFIXES, READA
 from desktop_llm.core.documents.language import LANGUAGES
 from desktop_llm.core.documents.readers import read_document
 from desktop_llm.core.documents.summarize import Summary
-from desktop_llm.core.documents.translate import Translation, translation_output, unfinished
+from desktop_llm.core.documents.translate import Translation
+from desktop_llm.core.documents.translation_state import translation_output, unfinished
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.host import Job
 from desktop_llm.gui.common.background import Background

@@ -119,6 +119,38 @@ def test_fit_refuses_a_message_that_cannot_fit_alone():
         fit_to_context(messages, count_words, 100)
 
 
+def smallest_drop_that_fits(messages, budget):
+    head = messages[:1] if messages[0]["role"] == "system" else []
+    turns = messages[len(head):]
+    return next(d for d in range(len(turns)) if count_words(head + turns[d:]) <= budget)
+
+
+@pytest.mark.parametrize("budget", [30, 75, 200, 1000, 5000])
+def test_fit_finds_the_same_turns_as_trying_every_cut(budget):
+    lengths = [(i * 37) % 23 + 1 for i in range(120)]  # uneven turns
+    messages = [{"role": "system", "content": "rules"}] + [
+        {"role": ("user", "assistant")[i % 2], "content": words(n)} for i, n in enumerate(lengths)]
+    kept, dropped = fit_to_context(messages, count_words, budget)
+    expected = smallest_drop_that_fits(messages, budget)
+    while expected < len(lengths) - 1 and messages[1 + expected]["role"] != "user":
+        expected += 1
+    assert dropped == expected and kept == messages[:1] + messages[1 + expected:]
+
+
+def test_a_long_history_costs_what_the_prompt_holds():
+    """A 2,000-turn conversation is never counted whole: the counts stay near the size of what is kept."""
+    messages = [{"role": ("user", "assistant")[i % 2], "content": words(10)} for i in range(2000)]
+    sizes = []
+
+    def counting(ms):
+        sizes.append(len(ms))
+        return count_words(ms)
+
+    kept, dropped = fit_to_context(messages, counting, 240)  # 20 turns of 12
+    assert len(kept) == 20 and dropped == 1980
+    assert max(sizes) <= 2 * len(kept) and len(sizes) <= 12
+
+
 def test_reserve_is_at_most_half_the_context():
     assert reply_reserve(1024, 48) == 48
     assert reply_reserve(1024, 4000) == 512

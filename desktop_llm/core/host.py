@@ -353,7 +353,7 @@ class ModelHost:
 
 
 
-WORKER_NICENESS = 5  # below the window's thread: on a machine with few cores the model would starve it
+WORKER_NICENESS = 15  # well below the window's thread: on a machine with few cores the model would starve it
 
 
 def yield_to_the_window() -> None:

@@ -342,9 +342,9 @@ class MainWindow(QMainWindow):
             shown = self.chat_view.message_ids()
             if message.parent_id is not None and shown and shown[-1] == message.parent_id:
                 # The usual case, a reply after the last message: no need to rebuild the view.
-                if self._stream_bubble is not None:
-                    self.chat_view.remove(self._stream_bubble)
-                self._stream_bubble = self.chat_view.add_message(message)
+                placeholder = self._stream_bubble
+                self._stream_bubble = (self.chat_view.adopt(placeholder, message) if placeholder is not None
+                                       else self.chat_view.add_message(message))
                 self.chat_view.show_left_out(turn.left_out)
             else:  # a new version or a continued reply: show its branch
                 self.open_conversation(message.conversation_id)

@@ -3,8 +3,9 @@
 
 from PySide6.QtCore import Qt
 
+from desktop_llm.gui.chat.bubble import MessageAction
 from tests.conftest import set_settings
-from tests.gui.helpers import WAIT_MS, choose, loaded, reply_done, type_and_send
+from tests.gui.helpers import WAIT_MS, choose, loaded, reply_done, send_and_wait, type_and_send
 
 
 def test_window_shows_before_the_model_is_loaded(qtbot, make_window):
@@ -234,6 +235,30 @@ def test_a_turn_refreshes_the_sidebar_once_and_shows_the_stored_reply(qtbot, mak
         stored = window.core.history.messages(window.conversation_id)[-1]
         bubble = window.chat_view.bubbles()[-1]
         assert bubble.message_id == stored.id and bubble.message == stored and stored.status == "done"
+
+
+def test_the_placeholder_shown_at_send_becomes_the_replys_bubble(qtbot, make_window):
+    """No second bubble is made when the reply's row is stored: the one shown since Send streams
+    the reply, knows its message and has its buttons while it is written."""
+    window = loaded(qtbot, make_window())
+    send_and_wait(qtbot, window, "Name a tea.")  # a second turn is the usual case
+    window.core.settings.max_tokens = 64
+    started = []
+    window.session.reply_started.connect(lambda turn: started.append(window.chat_view.bubbles()[-1]))
+    type_and_send(qtbot, window, "And a cake?")
+    placeholder = window.chat_view.bubbles()[-1]
+    assert placeholder.message_id is None and placeholder.status == "streaming"
+    qtbot.waitUntil(lambda: bool(started), timeout=WAIT_MS)
+    reply_row = window.session.message_id
+    assert started[0] is placeholder and placeholder.message_id == reply_row
+    assert window.chat_view.bubble_for(reply_row) is placeholder
+    assert MessageAction.REGENERATE in placeholder.buttons and MessageAction.COPY in placeholder.buttons
+    assert window.chat_view.message_ids()[-1] == reply_row
+    qtbot.waitUntil(lambda: reply_done(window), timeout=WAIT_MS)
+    stored = window.core.history.messages(window.conversation_id)
+    shown = window.chat_view.bubbles()
+    assert [b.message_id for b in shown] == [m.id for m in stored]
+    assert shown[-1].status == "done" and shown[-1].text == stored[-1].content
 
 
 def test_the_write_menu_shortcuts_open_their_pages_without_errors(qtbot, make_window):

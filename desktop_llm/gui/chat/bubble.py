@@ -158,6 +158,12 @@ class MessageBubble(QFrame):
         self.set_status(status)
         self.set_text(text, final=status != "streaming")
 
+    def bind(self, message: Message) -> None:
+        """A placeholder becomes the bubble of the stored message it was waiting for."""
+        self.message, self.message_id = message, message.id
+        self._layout.addLayout(self._build_actions(message, (1, 1)))
+        self.set_status(message.status)
+
     def set_highlighted(self, on: bool) -> None:
         """A stronger border, for the message a search hit opened or the one being edited."""
         self.highlighted = on

@@ -168,6 +168,21 @@ class ChatView(QScrollArea):
         QTimer.singleShot(0, self.scroll_to_bottom)
         return self._bubbles[-1]
 
+    def adopt(self, placeholder: MessageBubble, m: Message) -> MessageBubble:
+        """The reply's row exists: the placeholder shown since Send becomes its bubble. A new bubble
+        cost ~10 ms of the window's time just as the model starts reading the prompt."""
+        self.render_all_after()
+        after_last = self._layout.indexOf(self._bubbles[-1]) + 1 if self._bubbles else 1
+        if self._layout.indexOf(placeholder) != after_last:
+            self.remove(placeholder)
+            return self.add_message(m)
+        self._messages.append(m)
+        self._bubbles.append(placeholder)
+        self._last = len(self._messages)
+        placeholder.bind(m)
+        placeholder.action.connect(self.action)
+        return placeholder
+
     def message_ids(self) -> list[int]:
         return [m.id for m in self._messages]
 

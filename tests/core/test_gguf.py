@@ -1,6 +1,7 @@
 """GGUF inspection and the child-process trial load refuse bad files."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +140,27 @@ def test_guard_trusts_a_file_after_a_good_trial_load(tmp_path, starter, info_cac
     with pytest.raises(ModelFileError):
         guard.check(LocalModel("broken", broken, "file"))
     assert str(broken.resolve()) not in paths.trusted_models_file.read_text()
+
+
+def test_the_header_reads_as_the_gguf_package_reads_it(starter, split_starter):
+    """Our one-pass header walk (a tenth of a second, where the package's reader took seconds) gives the
+    same fields, tensor types and end of data as the reference reader, on real files."""
+    import gguf
+
+    from desktop_llm.core.models import gguf_layout
+
+    for path in [starter.path, *split_starter]:
+        reference = gguf.GGUFReader(path)
+        header = gguf_layout.read_header(Path(path))
+        for name, field in reference.fields.items():
+            if name.startswith("GGUF."):
+                continue
+            kind, ours = field.types[0], header.fields[name]
+            if kind == gguf.GGUFValueType.ARRAY and field.types[-1] == gguf.GGUFValueType.STRING:
+                assert ours == len(field.data), name  # a vocabulary: its length only
+            elif kind == gguf.GGUFValueType.ARRAY:
+                assert ours == pytest.approx(list(field.contents())), name
+            else:
+                assert ours == pytest.approx(field.contents()), name
+        assert header.tensor_types == [int(t.tensor_type) for t in reference.tensors]
+        assert header.data_end == max(t.data_offset + int(t.n_bytes) for t in reference.tensors)

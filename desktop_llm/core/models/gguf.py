@@ -1,10 +1,9 @@
 """GGUF files: split models' part names, and header inspection done before llama.cpp ever sees a file.
 
-llama.cpp may abort() the whole process on a malformed file, so a file is
-first read with the `gguf` package: a file that is not GGUF, is truncated or
-lacks the keys a model needs is refused here with a clear message.
-Reading a header costs seconds (tokenizer arrays), so results are cached by
-file identity (path, size, modification time).
+llama.cpp may abort() the whole process on a malformed file, so a file's header
+is read first (gguf_layout): a file that is not GGUF, is truncated or lacks
+the keys a model needs is refused here with a clear message. Results are
+cached by file identity (path, size, modification time).
 """
 
 from __future__ import annotations
@@ -81,29 +80,23 @@ class ModelInfo:
         return "?"
 
 
-def _field(reader, key: str, default=None):
-    field = reader.fields.get(key)
-    if field is None:
-        return default
-    try:
-        return field.contents()
-    except Exception:  # a malformed value reads as missing
-        return default
-
-
-def _quantization_name(reader) -> str:
+def _quantization_name(header: gguf_layout.Header) -> str:
     import gguf
 
-    file_type = _field(reader, "general.file_type")
-    if file_type is not None:
+    file_type = header.fields.get("general.file_type")
+    if isinstance(file_type, int):
         try:
-            return gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
+            return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_")
         except ValueError:
             pass
     # Fall back to the most common tensor type.
     counts: dict[str, int] = {}
-    for tensor in reader.tensors:
-        counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + 1
+    for kind in header.tensor_types:
+        try:
+            name = gguf.GGMLQuantizationType(kind).name
+        except ValueError:
+            continue
+        counts[name] = counts.get(name, 0) + 1
     return max(counts, key=lambda name: counts[name]) if counts else "unknown"
 
 
@@ -123,8 +116,8 @@ def check_gguf_magic(path: str | os.PathLike) -> Path:
     return path
 
 
-def check_layout(path: Path, size: int) -> None:
-    """The cheap facts first: a version llama.cpp reads, and all the data the header declares."""
+def check_layout(path: Path, size: int) -> gguf_layout.Header:
+    """A version llama.cpp reads, a header that can be read, and all the data the header declares."""
     found = gguf_layout.version(path) if size >= 8 else 0
     newest = max(gguf_layout.SUPPORTED_VERSIONS)
     if found > newest:
@@ -135,65 +128,68 @@ def check_layout(path: Path, size: int) -> None:
         raise ModelFileError(f"{path.name} is a GGUF file of version {found}, an old format llama.cpp no longer "
                              "reads. Get a newer conversion of the model (GGUF version 3).")
     try:
-        end = gguf_layout.declared_data_end(path)
+        header = gguf_layout.read_header(path)
     except gguf_layout.HeaderCut:
         raise ModelFileError(f"{path.name} is cut off inside its header ({size:,} bytes): the download did not "
                              "finish. Download it again.") from None
-    except (ValueError, KeyError, OverflowError):
-        return  # a header this walk does not know: the full reader judges it
-    if end > size:
+    except (ValueError, KeyError, OverflowError, UnicodeError, MemoryError) as exc:
+        raise ModelFileError(f"{path.name} is damaged or incomplete (its GGUF header cannot be read). "
+                             "Download it again.", detail=repr(exc)) from exc
+    if header.data_end > size:
+        end = header.data_end
         raise ModelFileError(f"{path.name} is incomplete: {size:,} of {end:,} bytes ({100 * size / end:.1f}%). "
                              "The download did not finish; download it again (a download resumes from what "
                              "arrived).")
+    return header
 
 
 def read_model_info(path: str | os.PathLike) -> ModelInfo:
     """Read and check a GGUF header; raise ModelFileError when unusable."""
     path = check_gguf_magic(path)
     size = path.stat().st_size
-    check_layout(path, size)
-    import gguf
-
-    try:
-        reader = gguf.GGUFReader(path, "r")
-    except Exception as exc:
-        raise ModelFileError(
-            f"{path.name} is damaged or incomplete (its GGUF header cannot be read). "
-            "Download it again.",
-            detail=repr(exc),
-        ) from exc
-    end_of_data = max((t.data_offset + int(t.n_bytes) for t in reader.tensors), default=0)
-    if not reader.tensors or end_of_data > size:
-        raise ModelFileError(
-            f"{path.name} is truncated ({size:,} bytes, {end_of_data:,} expected). Download it again."
-        )
-    arch = _field(reader, "general.architecture")
+    header = check_layout(path, size)
+    fields = header.fields
+    if not header.tensor_types:
+        raise ModelFileError(f"{path.name} holds no tensors ({size:,} bytes). Download it again.")
+    arch = _text(fields, "general.architecture")
     if not arch:
         raise ModelFileError(f"{path.name} lacks general.architecture; it is not a usable model.")
-    size = _split_model_size(path, reader, size)
-    ctx = _field(reader, f"{arch}.context_length")
-    if _field(reader, "tokenizer.ggml.model") is None:
+    size = _split_model_size(path, fields, size)
+    if fields.get("tokenizer.ggml.model") is None:
         raise ModelFileError(f"{path.name} has no tokenizer; it is not a usable chat model.")
-    template = _field(reader, "tokenizer.chat_template") or ""
-    params = _field(reader, "general.parameter_count")
-    heads = int(_field(reader, f"{arch}.attention.head_count") or 0)
-    embedding = int(_field(reader, f"{arch}.embedding_length") or 0)
-    head_dim = int(_field(reader, f"{arch}.attention.key_length") or (embedding // heads if heads else 0))
+    template = _text(fields, "tokenizer.chat_template")
+    params = _number(fields, "general.parameter_count")
+    heads = _number(fields, f"{arch}.attention.head_count")
+    embedding = _number(fields, f"{arch}.embedding_length")
+    head_dim = _number(fields, f"{arch}.attention.key_length") or (embedding // heads if heads else 0)
     return ModelInfo(
         path=str(path.resolve()),
         file_size=size,
-        architecture=str(arch),
-        name=str(_field(reader, "general.name") or path.stem),
-        context_length=int(ctx) if ctx else 0,
-        block_count=int(_field(reader, f"{arch}.block_count") or 0),
-        quantization=_quantization_name(reader),
-        parameter_count=int(params) if params else None,
-        size_label=str(_field(reader, "general.size_label") or ""),
+        architecture=arch,
+        name=_text(fields, "general.name") or path.stem,
+        context_length=_number(fields, f"{arch}.context_length"),
+        block_count=_number(fields, f"{arch}.block_count"),
+        quantization=_quantization_name(header),
+        parameter_count=params or None,
+        size_label=_text(fields, "general.size_label"),
         has_chat_template=bool(template),
-        chat_template=str(template),
-        kv_heads=int(_field(reader, f"{arch}.attention.head_count_kv") or heads),
+        chat_template=template,
+        kv_heads=_number(fields, f"{arch}.attention.head_count_kv") or heads,
         head_dim=head_dim,
     )
+
+
+def _text(fields: dict, key: str) -> str:
+    value = fields.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _number(fields: dict, key: str) -> int:
+    """A count from the header; a per-layer list counts as its largest entry, anything else as 0."""
+    value = fields.get(key)
+    if isinstance(value, list):
+        value = max(value, default=0)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
 def file_identity(path: Path) -> str:
@@ -204,9 +200,9 @@ def file_identity(path: Path) -> str:
     return "|".join(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}" for p, st in stats)
 
 
-def _split_model_size(path: Path, reader, size: int) -> int:
+def _split_model_size(path: Path, fields: dict, size: int) -> int:
     """A split model (gguf-split) loads from its first part: every part must be there."""
-    count = int(_field(reader, "split.count") or 1)
+    count = _number(fields, "split.count") or 1
     if count <= 1:
         return size
     parts = split_parts(path)

@@ -1,13 +1,13 @@
-"""The cheap facts of a GGUF file, read before the full reader: its version,
-and where its tensor data ends as the header declares it, so a file cut
-short says by how much (the full reader only fails, saying nothing useful).
-The header is walked field by field with `struct`; nothing is loaded."""
+"""A GGUF file's header: its version, its key-value fields, its tensors' types, and where its
+tensor data ends as the header declares it, so a file cut short says by how much. The header
+is walked field by field with `struct`; no tensor data is read."""
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 SUPPORTED_VERSIONS = (2, 3)  # what llama.cpp reads
 DEFAULT_ALIGNMENT = 32
@@ -64,20 +64,50 @@ def version(path: Path) -> int:
         return _u32(f)
 
 
-def declared_data_end(path: Path) -> int:
-    """The byte where the last tensor's data ends, as the header says.
-    Raises HeaderCut when the file ends inside the header."""
+SCALAR_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q",
+                  12: "<d"}
+
+
+@dataclass
+class Header:
+    """What a GGUF header says: its key-value fields (arrays of strings, such as a tokenizer's
+    vocabulary, as their length only), each tensor's type, and where the tensor data ends."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    tensor_types: list[int] = field(default_factory=list)
+    data_end: int = 0
+
+
+def _value(f: BinaryIO, kind: int) -> Any:
+    if kind == STRING:
+        return _string(f).decode("utf-8", errors="replace")
+    if kind == ARRAY:
+        item, count = _u32(f), _u64(f)
+        if item in SCALAR_SIZES:
+            raw = _read(f, SCALAR_SIZES[item] * count)
+            return [v[0] for v in struct.iter_unpack(SCALAR_FORMATS[item], raw)]
+        for _ in range(count):
+            _skip_value(f, item)
+        return count
+    fmt = SCALAR_FORMATS.get(kind)
+    if fmt is None:
+        raise ValueError(f"unknown value type {kind}")
+    return struct.unpack(fmt, _read(f, SCALAR_SIZES[kind]))[0]
+
+
+def read_header(path: Path) -> Header:
+    """The header, walked once with `struct` (a tenth of a second where the `gguf` package's reader,
+    which makes an object per vocabulary entry, took seconds). Raises HeaderCut when the file ends
+    inside its header, ValueError or KeyError on a value this walk does not know."""
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
+    header = Header()
     with open(path, "rb") as f:
         f.seek(8)
         n_tensors, n_kv = _u64(f), _u64(f)
-        alignment = DEFAULT_ALIGNMENT
         for _ in range(n_kv):
-            key = _string(f)
-            value = _skip_value(f, _u32(f))
-            if key == b"general.alignment" and value:
-                alignment = value
+            key = _string(f).decode("utf-8", errors="replace")
+            header.fields[key] = _value(f, _u32(f))
         end = 0
         for _ in range(n_tensors):
             _string(f)
@@ -88,5 +118,8 @@ def declared_data_end(path: Path) -> int:
             for d in dims:
                 elements *= d
             end = max(end, offset + elements // block * type_size)
+            header.tensor_types.append(kind)
+        alignment = header.fields.get("general.alignment") or DEFAULT_ALIGNMENT
         data_start = -(-f.tell() // alignment) * alignment
-        return data_start + end
+        header.data_end = data_start + end
+    return header

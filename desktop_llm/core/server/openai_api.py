@@ -28,6 +28,7 @@ from desktop_llm.core.events import TERMINAL, Failed, Finished, Progress, Starte
 from desktop_llm.core.host import Job
 from desktop_llm.core.logprobs import completion_logprobs
 from desktop_llm.core.server.guard import RequestGuard
+from desktop_llm.core.server.inbox import Inbox
 from desktop_llm.core.server.limits import PromptLimits
 from desktop_llm.core.server.requests import (
     MAX_BODY_BYTES,
@@ -200,15 +201,14 @@ class OpenAIApi:
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         created = int(time.time())
         if req.stream:
-            loop = asyncio.get_running_loop()
-            events: asyncio.Queue = asyncio.Queue()
+            events = Inbox(asyncio.get_running_loop())
             jobs: list[Job] = []
 
             def deliver(event) -> None:
                 if isinstance(event, TERMINAL):  # the model's work ended, even if the response never started
                     release()
                 try:
-                    loop.call_soon_threadsafe(events.put_nowait, event)
+                    events.put_threadsafe(event)
                 except RuntimeError:  # the server is shutting down: nobody is listening
                     for job in jobs:
                         job.cancel()
@@ -264,12 +264,12 @@ class OpenAIApi:
                 if opening:
                     batch, opening = opening, []
                 else:
-                    try:
-                        batch = [await asyncio.wait_for(events.get(), timeout=1.0)]
-                    except asyncio.TimeoutError:
+                    event = await events.get(timeout=1.0)
+                    if event is None:
                         if await request.is_disconnected():
                             return
                         continue
+                    batch = [event]
                 while not events.empty() and not isinstance(batch[-1], TERMINAL):  # whatever else has arrived
                     batch.append(events.get_nowait())
                 out = []
@@ -313,17 +313,17 @@ class OpenAIApi:
             release()
 
 
-async def _opening(request: HttpRequest, job: Job, events: asyncio.Queue) -> list:
+async def _opening(request: HttpRequest, job: Job, events: Inbox) -> list:
     """The events up to the reply's start (the model loading, then Started) or its end: a request
     refused before any text is answered with a status, not a stream that carries the error."""
     seen: list = []
     while True:
-        try:
-            seen.append(await asyncio.wait_for(events.get(), timeout=1.0))
-        except asyncio.TimeoutError:
+        event = await events.get(timeout=1.0)
+        if event is None:
             if await request.is_disconnected():
                 job.cancel()
             continue
+        seen.append(event)
         _note_wait(seen[-1])
         if isinstance(seen[-1], (Started, Token, *TERMINAL)):
             return seen

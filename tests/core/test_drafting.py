@@ -319,3 +319,31 @@ def test_tone_reaches_templates_without_a_tone_field(core):
     job = core.writer.draft(template, {"topic": "tea", "facts": "We sell green tea."}, core.resolve_model(),
                             tone="playful")
     assert result_of(job).variants[0]
+
+
+def test_a_json_answer_cut_off_is_written_again_and_says_so(core):
+    """Too few tokens for the JSON: a second try (another seed, a repetition penalty) is announced
+    through the caller's relabel, which starts its count again; then the failure is clear."""
+    from desktop_llm.core.drafting.structured import STRUCTURED_TRIES, structured
+    from desktop_llm.core.engine import GenerationParams
+    from desktop_llm.core.events import Progress
+
+    model = core.resolve_model()
+    seen = []
+
+    def relabel(event):
+        seen.append(event)
+        return event
+
+    def job(ctx):
+        yield from ctx.engine_for(model)
+        params = GenerationParams(max_tokens=6, seed=3, json_schema={
+            "type": "object", "properties": {"summary": {"type": "string", "minLength": 40}}, "required": ["summary"]})
+        data = yield from structured(ctx, [{"role": "user", "content": "Summarize: tea is good."}], params, relabel)
+        yield Finished(data)
+
+    events = list(core.host.submit(job).events())
+    notes = [e.label for e in seen if isinstance(e, Progress) and not e.total]
+    assert notes == ["The answer was cut off: writing it again, with a penalty on repetition"] * (STRUCTURED_TRIES - 1)
+    assert any(isinstance(e, Progress) and e.label == notes[0] for e in events)
+    assert isinstance(events[-1], Failed) and "cut off" in events[-1].user_message

@@ -139,3 +139,10 @@ def test_stop_acts_inside_a_batch_of_the_prompt(engine, cancel):
     assert events[-1].result.finish_reason == "cancelled" and engine._llm.n_tokens < 512
     cancel.clear()
     assert collect(engine.stream_chat(HELLO, GenerationParams(max_tokens=4), cancel))[-1].result.stats.completion_tokens
+
+
+def test_reseeded_moves_a_seed_and_keeps_no_seed_as_none():
+    from desktop_llm.core.generation import GenerationParams
+
+    assert GenerationParams(seed=7).reseeded(2, repeat_penalty=1.3) == GenerationParams(seed=9, repeat_penalty=1.3)
+    assert GenerationParams().reseeded(3).seed is None

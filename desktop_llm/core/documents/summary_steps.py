@@ -121,9 +121,8 @@ def written(ctx: HostContext, messages: list[dict], params: GenerationParams,
     if not repetitive(text):
         return text
     yield Progress(0, 0, "The model repeated itself: writing it again, with a penalty on repetition")
-    seed = None if params.seed is None else params.seed + 1
-    again = yield from complete(ctx, messages, replace(params, seed=seed, repeat_penalty=max(
-        params.repeat_penalty, RETRY_PENALTY)), progress=False)
+    again = yield from complete(ctx, messages, params.reseeded(1, repeat_penalty=max(params.repeat_penalty,
+                                                                                      RETRY_PENALTY)), progress=False)
     if not repetitive(again):
         notes.append("The model's first summary repeated itself; it was written again.")
         return again

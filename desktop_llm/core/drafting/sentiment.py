@@ -90,8 +90,11 @@ def _label(ctx, params: GenerationParams, batch: list[str], start: int, total: i
 
     def relabel(event: Event) -> Event | None:
         nonlocal written
-        if isinstance(event, Progress):  # the engine reading the prompt
-            share = f", {100 * event.done // event.total}%" if event.total else ""
+        if isinstance(event, Progress):  # reading the prompt, before any answer: a retry starts again
+            written = ""
+            if not event.total:  # a note (the answer is written again): said, the bar kept where it is
+                return Progress(start, total, event.label)
+            share = f", {100 * event.done // event.total}%"
             return Progress(start, total, f"Reading messages {first}–{last} of {total}{share}")
         if isinstance(event, Token):
             before = written.count('"label"')

@@ -4,13 +4,12 @@ and tried again when a small model ran out of tokens before closing it."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Callable
 
 from desktop_llm.core.completions import complete
 from desktop_llm.core.engine import GenerationParams
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import Event, Steps, relayed
+from desktop_llm.core.events import Event, Progress, Steps, relayed
 from desktop_llm.core.host import HostContext
 
 STRUCTURED_TRIES = 3
@@ -42,8 +41,9 @@ def structured(ctx: HostContext, messages: list[dict], params: GenerationParams,
                relabel: Callable[[Event], Event | None] | None = None) -> Steps[dict]:
     """A JSON answer under the grammar. If the token budget ran out before
     the JSON was complete (a small model repeating itself), try again with
-    another seed and a penalty on repetition. With `relabel`, the answer's
-    tokens and progress pass through it (to report progress inside the answer)."""
+    another seed and a penalty on repetition (a Progress says so). With `relabel`,
+    the answer's tokens and progress pass through it (to report progress inside
+    the answer)."""
     for attempt in range(STRUCTURED_TRIES):
         steps = complete(ctx, messages, params, stream=relabel is not None)
         text = yield from (relayed(steps, relabel) if relabel else steps)
@@ -52,6 +52,9 @@ def structured(ctx: HostContext, messages: list[dict], params: GenerationParams,
         except UserError:
             if attempt == STRUCTURED_TRIES - 1:
                 raise
-            seed = None if params.seed is None else params.seed + 1
-            params = replace(params, seed=seed, repeat_penalty=max(params.repeat_penalty, 1.15))
+            params = params.reseeded(1, repeat_penalty=max(params.repeat_penalty, 1.15))
+            retry = Progress(0, 0, "The answer was cut off: writing it again, with a penalty on repetition")
+            passed = relabel(retry) if relabel else retry
+            if passed is not None:
+                yield passed
     raise AssertionError("unreachable")

@@ -163,7 +163,7 @@ class Writer:
                 yield from ctx.give_way()
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             yield Partial(VariantPiece(i, count))
-            params = replace(self.params, seed=None if self.params.seed is None else self.params.seed + i)
+            params = self.params.reseeded(i)
             text = yield from complete(ctx, template.messages(values), params, stream=True)
             text, note = yield from self._within(ctx, template, values, text, limit, params)
             yield Partial(VariantPiece(i, count, text, done=True))
@@ -197,8 +197,7 @@ class Writer:
             yield Progress(i, count, f"Writing variant {i + 1} of {count}")
             yield Partial(VariantPiece(i, count))
             messages[-1] = {**messages[-1], "content": unlike(ask, variants)}
-            seed = None if params.seed is None else params.seed + i
-            variants.append((yield from complete(ctx, messages, replace(params, seed=seed), stream=True)))
+            variants.append((yield from complete(ctx, messages, params.reseeded(i), stream=True)))
             yield Partial(VariantPiece(i, count, _end_cleanly(variants[-1:], limit, "")[0][0], done=True))
         variants, notes = _end_cleanly(variants, limit, "Variant")
         return Draft(template.id, variants, notes)
@@ -219,8 +218,7 @@ class Writer:
             yield Progress(i, count, f"Writing {template.title}{which}")
             yield Partial(VariantPiece(i, count))  # its JSON is not streamed: the parts show when complete
             messages[-1] = {**messages[-1], "content": unlike(ask, texts)}
-            seed = None if params.seed is None else params.seed + i
-            data = yield from structured(ctx, messages, replace(params, seed=seed))
+            data = yield from structured(ctx, messages, params.reseeded(i))
             which = f" of variant {i + 1}" if count > 1 else ""  # in the notes
             for part in template.output.parts:
                 if not part.items:

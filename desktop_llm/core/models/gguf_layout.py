@@ -38,26 +38,6 @@ def _string(f: BinaryIO) -> bytes:
     return _read(f, _u64(f))
 
 
-def _skip_value(f: BinaryIO, kind: int) -> int | None:
-    """Skip one value; an unsigned integer's value is returned (for general.alignment)."""
-    if kind == STRING:
-        _string(f)
-        return None
-    if kind == ARRAY:
-        item, count = _u32(f), _u64(f)
-        if item in SCALAR_SIZES:
-            f.seek(SCALAR_SIZES[item] * count, 1)
-        else:
-            for _ in range(count):
-                _skip_value(f, item)
-        return None
-    size = SCALAR_SIZES.get(kind)
-    if size is None:
-        raise ValueError(f"unknown value type {kind}")
-    raw = _read(f, size)
-    return int.from_bytes(raw, "little") if kind in (0, 2, 4, 10) else None
-
-
 def version(path: Path) -> int:
     with open(path, "rb") as f:
         f.seek(4)
@@ -86,8 +66,8 @@ def _value(f: BinaryIO, kind: int) -> Any:
         if item in SCALAR_SIZES:
             raw = _read(f, SCALAR_SIZES[item] * count)
             return [v[0] for v in struct.iter_unpack(SCALAR_FORMATS[item], raw)]
-        for _ in range(count):
-            _skip_value(f, item)
+        for _ in range(count):  # strings (a vocabulary) or arrays: read past, counted
+            _value(f, item)
         return count
     fmt = SCALAR_FORMATS.get(kind)
     if fmt is None:

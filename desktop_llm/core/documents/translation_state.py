@@ -33,12 +33,12 @@ def state_file(output: Path) -> Path:
 
 def unfinished(source: Path, doc: Document) -> dict[str, int]:
     """Translations of this document that were stopped: language code -> blocks kept for the next run."""
-    found = {}
+    found, source_print = {}, fingerprint(doc)
     for code in LANGUAGES:
         path = state_file(translation_output(Path(source), doc, code))
         if not path.exists():
             continue
         state = read_json(path, dict)
-        if state.get("source") == fingerprint(doc) and state.get("blocks"):
+        if state.get("source") == source_print and state.get("blocks"):
             found[code] = len(state["blocks"])
     return found

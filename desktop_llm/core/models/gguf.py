@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -89,15 +90,9 @@ def _quantization_name(header: gguf_layout.Header) -> str:
             return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_")
         except ValueError:
             pass
-    # Fall back to the most common tensor type.
-    counts: dict[str, int] = {}
-    for kind in header.tensor_types:
-        try:
-            name = gguf.GGMLQuantizationType(kind).name
-        except ValueError:
-            continue
-        counts[name] = counts.get(name, 0) + 1
-    return max(counts, key=lambda name: counts[name]) if counts else "unknown"
+    # Fall back to the most common tensor type (read_header refused any type the package does not know).
+    common = Counter(gguf.GGMLQuantizationType(kind).name for kind in header.tensor_types).most_common(1)
+    return common[0][0] if common else "unknown"
 
 
 def check_gguf_magic(path: str | os.PathLike) -> Path:

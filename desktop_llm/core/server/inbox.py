@@ -22,8 +22,8 @@ class Inbox:
 
     def _put(self, event) -> None:
         self._items.append(event)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     def empty(self) -> bool:
         return not self._items

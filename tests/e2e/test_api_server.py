@@ -79,6 +79,21 @@ def test_chat_completion_streams(client):
     assert chunks[-1].choices[0].finish_reason in ("stop", "length")
 
 
+def test_a_fast_reply_streams_in_groups_of_tokens_with_the_same_text(client, monkeypatch):
+    from desktop_llm.core.server import stream
+
+    monkeypatch.setattr(stream, "STREAM_INTERVAL_S", 0.25)  # longer than a few tokens take on any machine
+    ask = {"model": "default", "messages": [{"role": "user", "content": "Write about tea."}], "max_tokens": 48,
+           "seed": 3, "temperature": 0}
+    whole = client.chat.completions.create(**ask).choices[0].message.content
+    chunks = list(client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True}))
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    tokens = chunks[-1].usage.completion_tokens
+    assert "".join(pieces) == whole
+    assert tokens > 8 and 1 < len(pieces) < tokens  # groups of tokens, still more than one piece
+    assert chunks[-2].choices[0].finish_reason in ("stop", "length")
+
+
 def test_text_completion_and_stop_sequence(client):
     reply = client.completions.create(model="default", prompt="1, 2, 3, 4,", max_tokens=24, temperature=0,
                                       stop=[" 7"])

@@ -5,11 +5,9 @@ mid-stream stops its generation."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import hmac
 import json
 import logging
-import struct
 import threading
 import time
 import uuid
@@ -24,9 +22,8 @@ from starlette.routing import Route
 
 from desktop_llm.core.completions import chat_job, embeddings_job, text_job
 from desktop_llm.core.errors import UserError
-from desktop_llm.core.events import TERMINAL, Failed, Finished, Progress, Started, Token
+from desktop_llm.core.events import TERMINAL, Failed, Progress, Started, Token
 from desktop_llm.core.host import Job
-from desktop_llm.core.logprobs import completion_logprobs
 from desktop_llm.core.server.guard import RequestGuard
 from desktop_llm.core.server.inbox import Inbox
 from desktop_llm.core.server.limits import PromptLimits
@@ -37,7 +34,9 @@ from desktop_llm.core.server.requests import (
     chat_request,
     completion_request,
 )
-from desktop_llm.core.tools import CALL_START, ToolCall, plain_messages
+from desktop_llm.core.server.shapes import base64_vector, finish_reason, logprobs_shape, tool_calls, usage_counts
+from desktop_llm.core.server.stream import sse
+from desktop_llm.core.tools import plain_messages
 
 RETRY_AFTER_S = 2
 
@@ -174,7 +173,7 @@ class OpenAIApi:
             raise ApiError.of(exc) from exc
         return JSONResponse({"object": "list", "model": model.name,
                              "data": [{"object": "embedding", "index": i,
-                                       "embedding": _base64(v) if encoding == "base64" else v}
+                                       "embedding": base64_vector(v) if encoding == "base64" else v}
                                       for i, v in enumerate(vectors)],
                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
@@ -201,7 +200,7 @@ class OpenAIApi:
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
         created = int(time.time())
         if req.stream:
-            events = Inbox(asyncio.get_running_loop())
+            events = Inbox(asyncio.get_running_loop(), urgent=lambda event: isinstance(event, TERMINAL))
             jobs: list[Job] = []
 
             def deliver(event) -> None:
@@ -217,115 +216,38 @@ class OpenAIApi:
             opening = await _opening(request, jobs[0], events)
             if isinstance(opening[-1], Failed):  # refused before a word was written: answered with its status
                 raise ApiError.of(opening[-1].error())
-            return StreamingResponse(self._stream(request, jobs[0], events, opening, ident, created, req, chat,
+            return StreamingResponse(sse(request, jobs[0], events, opening, ident, created, req, chat,
                                                   release), media_type="text/event-stream")
         try:
             reply = await _result(request, submit(None))
         finally:
             release()
-        usage = _usage(reply.stats)
-        finish = _finish(reply.finish_reason)
+        usage = usage_counts(reply.stats)
+        finish = finish_reason(reply.finish_reason)
         text = (req.prompt or "") + reply.text if req.echo else reply.text
         message: dict = {"role": "assistant", "content": text}
-        calls = _calls(req, reply.text)
+        calls = tool_calls(req, reply.text)
         if calls:
             message, finish = {"role": "assistant", "content": None,
                                "tool_calls": [c.as_dict() for c in calls]}, "tool_calls"
-        choice = ({"index": 0, "message": message, "finish_reason": finish, "logprobs": _logprobs(req, reply.logprobs)}
-                  if chat else {"index": 0, "text": text, "finish_reason": finish,
-                                "logprobs": _logprobs(req, reply.logprobs, len(req.prompt or "") if req.echo else 0)})
+        scores = logprobs_shape(req, reply.logprobs, len(req.prompt or "") if req.echo and not chat else 0)
+        choice = ({"index": 0, "message": message, "finish_reason": finish, "logprobs": scores} if chat
+                  else {"index": 0, "text": text, "finish_reason": finish, "logprobs": scores})
         return JSONResponse({"id": ident, "object": "chat.completion" if chat else "text_completion",
                              "created": created, "model": req.model, "choices": [choice], "usage": usage})
-
-    async def _stream(self, request, job, events, opening: list, ident, created, req: Request, chat, release):
-        obj = "chat.completion.chunk" if chat else "text_completion"
-        head = json.dumps({"id": ident, "object": obj, "created": created, "model": req.model})[:-1]
-
-        def chunk(delta: dict | None, text: str | None, finish, logprobs: dict | None = None) -> str:
-            choice = ({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs} if chat
-                      else {"index": 0, "text": text, "finish_reason": finish, "logprobs": logprobs})
-            return f'data: {head}, "choices": [{json.dumps(choice)}]}}\n\n'
-
-        # A token's chunk is formatted around its text (this runs ~100 times a second).
-        if chat:
-            before = f'data: {head}, "choices": [{{"index": 0, "delta": {{"content": '
-            after = '}, "finish_reason": null}]}\n\n'
-        else:
-            before = f'data: {head}, "choices": [{{"index": 0, "text": '
-            after = ', "finish_reason": null, "logprobs": null}]}\n\n'
-
-        held: list[str] | None = [] if req.tools is not None else None  # a reply that may be a call waits
-        try:
-            if chat:
-                yield chunk({"role": "assistant", "content": ""}, None, None)
-            elif req.echo and req.prompt:
-                yield before + json.dumps(req.prompt) + after
-            while True:
-                if opening:
-                    batch, opening = opening, []
-                else:
-                    event = await events.get(timeout=1.0)
-                    if event is None:
-                        if await request.is_disconnected():
-                            return
-                        continue
-                    batch = [event]
-                while not events.empty() and not isinstance(batch[-1], TERMINAL):  # whatever else has arrived
-                    batch.append(events.get_nowait())
-                out = []
-                for event in batch:
-                    if isinstance(event, Token) and held is not None:
-                        held.append(event.text)
-                        start = "".join(held).lstrip()
-                        if start and not start.startswith(CALL_START):  # text, not a call: stream it
-                            out.append(before + json.dumps("".join(held)) + after)
-                            held = None
-                    elif isinstance(event, Token) and req.params.logprobs is not None:
-                        entries = _logprobs(req, list(event.logprobs))
-                        out.append(chunk({"content": event.text}, event.text, None, entries) if chat
-                                   else chunk(None, event.text, None, entries))
-                    elif isinstance(event, Token):
-                        out.append(before + json.dumps(event.text) + after)
-                    elif isinstance(event, Failed):
-                        error = ApiError.of(event.error()).body()
-                        out.append("data: " + json.dumps(error) + "\n\n")
-                    elif isinstance(event, Finished):
-                        try:
-                            calls = _calls(req, "".join(held)) if held is not None else None
-                        except ApiError as exc:
-                            out.append("data: " + json.dumps(exc.body()) + "\n\n")
-                            calls, held = None, None
-                        if calls:
-                            out += [chunk(delta, None, None) for delta in _call_deltas(calls)]
-                        elif held:
-                            out.append(before + json.dumps("".join(held)) + after)
-                        out.append(chunk({}, "", "tool_calls" if calls else _finish(event.result.finish_reason)))
-                        if req.include_usage:  # OpenAI's last chunk: no choices, the token counts
-                            out.append(f'data: {head}, "choices": [], "usage": '
-                                       f'{json.dumps(_usage(event.result.stats))}}}\n\n')
-                        out.append("data: [DONE]\n\n")
-                if out:
-                    yield "".join(out)
-                if isinstance(batch[-1], TERMINAL):
-                    return
-        finally:
-            job.cancel()  # the client went away (or we are done): stop generating
-            release()
-
 
 async def _opening(request: HttpRequest, job: Job, events: Inbox) -> list:
     """The events up to the reply's start (the model loading, then Started) or its end: a request
     refused before any text is answered with a status, not a stream that carries the error."""
     seen: list = []
     while True:
-        event = await events.get(timeout=1.0)
-        if event is None:
-            if await request.is_disconnected():
-                job.cancel()
-            continue
-        seen.append(event)
-        _note_wait(seen[-1])
-        if isinstance(seen[-1], (Started, Token, *TERMINAL)):
+        arrived = await events.take(timeout=1.0)
+        if not arrived and await request.is_disconnected():
+            job.cancel()
+        for event in arrived:
+            _note_wait(event)
+        seen += arrived
+        if any(isinstance(event, (Started, Token, *TERMINAL)) for event in arrived):
             return seen
 
 
@@ -350,45 +272,3 @@ async def _result(request: HttpRequest, job: Job):
                 job.cancel()
     finally:
         job.cancel()  # no-op once finished; stops the work if this request was dropped
-
-
-def _logprobs(req: Request, entries: list[dict] | None, offset: int = 0) -> dict | None:
-    """Log probabilities in the shape each endpoint answers with (None when not asked for)."""
-    if req.params.logprobs is None or entries is None:
-        return None
-    return {"content": entries} if req.messages is not None else completion_logprobs(entries, offset)
-
-
-def _calls(req: Request, text: str) -> list[ToolCall] | None:
-    """The tool calls a reply makes (None when it is text, or the request has no tools)."""
-    if req.tools is None:
-        return None
-    try:
-        return req.tools.calls(text)
-    except UserError as exc:
-        raise ApiError(400, exc.message, "tool_call_incomplete") from exc
-
-
-def _call_deltas(calls: list[ToolCall], piece: int = 24) -> list[dict]:
-    """Calls streamed as OpenAI streams them: each call's id and name, then its arguments in pieces."""
-    deltas = []
-    for index, call in enumerate(calls):
-        deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function",
-                                       "function": {"name": call.name, "arguments": ""}}]})
-        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": call.arguments[at:at + piece]}}]}
-                   for at in range(0, len(call.arguments), piece)]
-    return deltas
-
-
-def _base64(vector: list[float]) -> str:
-    """A vector as OpenAI sends it for encoding_format=base64: little-endian float32."""
-    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-
-
-def _usage(stats) -> dict:
-    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
-
-
-def _finish(reason: str) -> str:
-    return {"stop": "stop", "length": "length"}.get(reason, "stop")

@@ -20,17 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.core.app import AppCore
-from desktop_llm.core.chat import TurnResult, TurnStarted
 from desktop_llm.core.errors import UserError
 from desktop_llm.core.models import ModelRef
-from desktop_llm.core.store import MessageStatus
 from desktop_llm.gui.api_server_ui import ApiServerUi
-from desktop_llm.gui.chat.bubble import MessageBubble
 from desktop_llm.gui.chat.header import ChatHeader, EditBanner
 from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.library_choice import LibraryChoice
 from desktop_llm.gui.chat.message_actions import BUSY, MessageActions
 from desktop_llm.gui.chat.session import ChatSession
+from desktop_llm.gui.chat.turn_display import TurnDisplay
 from desktop_llm.gui.chat.view import ChatView
 from desktop_llm.gui.common.application import application
 from desktop_llm.gui.common.theme import ThemeKeeper
@@ -54,16 +52,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.core = core
         self.conversation_id: int | None = None
-        self._stream_bubble: MessageBubble | None = None
         self.session = ChatSession(core, self)
-        self.session.turn_submitted.connect(self._on_submitted)
-        self.session.reply_started.connect(self._on_started)
-        self.session.text_arrived.connect(self._on_text)
         self.session.progress.connect(self.show_progress)
         self.session.reply_started.connect(self._waited)
         self.session.reply_failed.connect(self._waited)
-        self.session.reply_finished.connect(self._on_finished)
-        self.session.reply_failed.connect(self._on_failed)
         self.session.busy_changed.connect(self._update_controls)
         self.tools = ToolWindows(core, self._model_for_tools, self, self._show_new_conversation)
         self.settings_ui = SettingsUi(self)
@@ -151,6 +143,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.speed_label)
+        self.turns = TurnDisplay(self, self.speed_label)
         self.input.setFocus()
 
     def show_progress(self, done: int, total: int, label: str) -> None:
@@ -230,10 +223,10 @@ class MainWindow(QMainWindow):
                                     focus_id, stream_text)
         left_out_in, left_out = session.left_out
         self.chat_view.show_left_out(left_out if left_out_in == conversation_id else 0)
-        self._stream_bubble = None
+        self.turns.bubble = None
         if streaming_here and session.message_id is not None:
             self.chat_view.render_all_after()
-            self._stream_bubble = self.chat_view.bubble_for(session.message_id)
+            self.turns.bubble = self.chat_view.bubble_for(session.message_id)
         self.sidebar.select(conversation_id)
         self.library_choice.show_for(conversation_id)
         self.header.show_for(conversation_id)
@@ -255,7 +248,7 @@ class MainWindow(QMainWindow):
         self.library_choice.show_for(None)
         self.header.show_for(None)
         self.chat_view.clear()
-        self._stream_bubble = None
+        self.turns.bubble = None
         self.sidebar.select(None)
         self.cancel_edit(keep_text=True)
         self.input.setFocus()
@@ -317,65 +310,6 @@ class MainWindow(QMainWindow):
         elif self.sidebar.searching and self.sidebar.search_box.hasFocus():
             self.sidebar.search_box.clear()
             self.input.setFocus()
-
-    # -- what the session tells --------------------------------------------------------------
-    def _on_submitted(self, conversation_id: int) -> None:
-        """The user's part is stored: show it (below what is shown when it follows it), and a placeholder."""
-        history = self.core.history
-        leaf = history.get_message(history.get_conversation(conversation_id).leaf_id or 0)
-        if conversation_id == self.conversation_id and self.chat_view.message_ids()[-1:] == [leaf.parent_id]:
-            self.chat_view.add_message(leaf)
-        else:
-            self.conversation_id = conversation_id
-            self.open_conversation(conversation_id)
-        shown = self.chat_view.bubbles()[-1:]
-        if shown and shown[0].role == "assistant" and shown[0].status == MessageStatus.STREAMING:
-            self._stream_bubble = shown[0]  # the job was quick: its reply is stored and shown already
-        else:
-            self._stream_bubble = self.chat_view.add("assistant", "", MessageStatus.STREAMING)
-
-    def _on_started(self, turn: TurnStarted) -> None:
-        """The reply's row exists: show it in place of the placeholder (the sidebar
-        is refreshed once per turn, here, when its order and counts are final)."""
-        message = turn.message
-        if self.conversation_id == message.conversation_id:
-            shown = self.chat_view.message_ids()
-            if message.parent_id is not None and shown and shown[-1] == message.parent_id:
-                # The usual case, a reply after the last message: no need to rebuild the view.
-                placeholder = self._stream_bubble
-                self._stream_bubble = (self.chat_view.adopt(placeholder, message) if placeholder is not None
-                                       else self.chat_view.add_message(message))
-                self.chat_view.show_left_out(turn.left_out)
-            else:  # a new version or a continued reply: show its branch
-                self.open_conversation(message.conversation_id)
-        self.refresh_conversations()
-
-    def _on_text(self, text: str) -> None:
-        if self._stream_bubble is not None and self.session.message_id is not None:
-            self._stream_bubble.append(text)
-
-    def _on_finished(self, result: TurnResult) -> None:
-        self._stream_bubble = None
-        self.progress_bar.setVisible(False)
-        stats = result.stats
-        self.speed_label.setText(f"{stats.tokens_per_second:.1f} tokens/s · {stats.completion_tokens} tokens")
-        message = result.message
-        if message.conversation_id == self.conversation_id and self.chat_view.replace_message(
-                message, self.core.history.alternatives(message.conversation_id)) is None:
-            self.open_conversation(message.conversation_id)
-
-    def _on_failed(self, text: str, started: bool) -> None:
-        self._stream_bubble = None
-        self.progress_bar.setVisible(False)
-        conversation_id, message_id = self.session.conversation_id, self.session.message_id
-        if conversation_id is not None and conversation_id == self.conversation_id:
-            if message_id is None or self.chat_view.replace_message(
-                    self.core.history.get_message(message_id),
-                    self.core.history.alternatives(conversation_id)) is None:
-                self.open_conversation(conversation_id)
-        if not started:  # the turn's conversation was not listed yet
-            self.refresh_conversations()
-        self.chat_view.add("notice", text)
 
     def _update_controls(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy)

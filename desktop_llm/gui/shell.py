@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 from desktop_llm.core.app import AppCore
 from desktop_llm.core.models import ModelRef
 from desktop_llm.gui.api_server_ui import ApiServerUi
-from desktop_llm.gui.chat.header import ChatHeader
+from desktop_llm.gui.chat.header import ChatHeader, EditBanner
 from desktop_llm.gui.chat.input_box import InputBox
 from desktop_llm.gui.chat.session import ChatSession
 from desktop_llm.gui.chat.view import ChatView
@@ -24,7 +24,7 @@ class Shell(Protocol):
     session: ChatSession
     chat_view: ChatView
     input: InputBox
-    edit_banner: QWidget
+    edit_banner: EditBanner
     header: ChatHeader
     model_label: QLabel
     progress_bar: QProgressBar

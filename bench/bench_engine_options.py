@@ -1,5 +1,5 @@
 """The engine options of Settings (flash attention, KV cache type, prompt batch
-size), each against the default, with the starter model: prompt reading and
+size, threads), each against the default, with the starter model: prompt reading and
 writing speed (median of 3, a new prompt each time) and the KV cache's size at
 the context used. Prints one JSON object; `chosen` names the default."""
 
@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_llm.core.engine import GenerationParams, LlamaCppEngine  # noqa: E402
@@ -19,6 +21,7 @@ from desktop_llm.core.engine_options import EngineOptions  # noqa: E402
 from desktop_llm.core.events import Finished  # noqa: E402
 from desktop_llm.core.models import bundled_starter  # noqa: E402
 from desktop_llm.core.models.gguf import read_model_info  # noqa: E402
+from desktop_llm.core.models.hardware import physical_cores  # noqa: E402
 
 N_CTX = 4096
 PROMPT_WORDS = 1100  # about 1,500 tokens
@@ -33,8 +36,17 @@ OPTIONS = {
 WORDS = "the river rose after the storm and the village moved its grain to the hill barns".split()
 
 
-def measure(path: Path, options: EngineOptions) -> dict:
-    engine = LlamaCppEngine(path, n_ctx=N_CTX, options=options)
+def thread_counts() -> dict[str, int]:
+    """Besides the default (one thread per core): half as many, and one per hyper-thread."""
+    cores, logical = physical_cores(), psutil.cpu_count() or 1
+    counts = {f"threads_{cores // 2}": cores // 2} if cores > 1 else {}
+    if logical > cores:
+        counts[f"threads_{logical}"] = logical
+    return counts
+
+
+def measure(path: Path, options: EngineOptions, n_threads: int = 0) -> dict:
+    engine = LlamaCppEngine(path, n_ctx=N_CTX, n_threads=n_threads, options=options)
     engine.load()
     reading, writing = [], []
     try:
@@ -61,12 +73,15 @@ def main() -> None:
     for name, options in OPTIONS.items():
         results[name] = measure(starter.path, options)
         results[name]["kv_cache_mb"] = round(arch.kv_cache_bytes(N_CTX, options.kv_bytes_per_value) / 2**20, 1)
+    for name, n_threads in thread_counts().items():
+        results[name] = measure(starter.path, EngineOptions(), n_threads)
+        results[name]["kv_cache_mb"] = results["default"]["kv_cache_mb"]
     base = results["default"]
     for figures in results.values():
         figures["prompt_vs_default"] = round(figures["prompt_tokens_per_s"] / base["prompt_tokens_per_s"], 3)
         figures["decode_vs_default"] = round(figures["decode_tokens_per_s"] / base["decode_tokens_per_s"], 3)
-    print(json.dumps({"bench": "engine_options", "model": starter.name, "n_ctx": N_CTX, "options": results,
-                      "chosen": "default"}, indent=2))
+    print(json.dumps({"bench": "engine_options", "model": starter.name, "n_ctx": N_CTX,
+                      "default_threads": physical_cores(), "options": results, "chosen": "default"}, indent=2))
 
 
 if __name__ == "__main__":

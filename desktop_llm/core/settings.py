@@ -83,6 +83,7 @@ class Settings:
         if settings.kv_cache_type not in KV_TYPES:
             settings.kv_cache_type = "f16"
         settings.n_batch = min(max(settings.n_batch, 32), 4096)
+        settings.n_threads = min(max(settings.n_threads, 0), 256)
         return settings
 
     def save(self, path: Path) -> None:

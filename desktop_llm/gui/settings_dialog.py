@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.core.models import LocalModel, ModelRef
+from desktop_llm.core.models.hardware import physical_cores
 from desktop_llm.core.presets import SYSTEM_PRESETS, preset_for
 from desktop_llm.core.settings import Settings
 from desktop_llm.core.store import Conversation
@@ -148,9 +149,17 @@ class SettingsDialog(QDialog):
         self.gpu_layers.setValue(settings.n_gpu_layers)
         self.gpu_mode.currentIndexChanged.connect(self._on_gpu_mode)
         self._on_gpu_mode()
+        cores = physical_cores()
+        self.threads = named(QSpinBox(), "CPU threads", f"Threads the model runs on: Auto is one per core ({cores} "
+                             "here), which measures fastest; fewer leave cores free for other programs")
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText(f"Auto ({cores})")
+        self.threads.setValue(settings.n_threads)
         row = QHBoxLayout()
         row.addWidget(self.gpu_mode, 1)
         row.addWidget(self.gpu_layers)
+        row.addWidget(QLabel("Threads:"))
+        row.addWidget(self.threads)
         form.addRow(_label("&GPU offload:", self.gpu_mode), row)
         self.kv_cache = named(QComboBox(), "KV cache type", "The numbers the model keeps the conversation in: "
                               "8-bit or 4-bit hold a long context in about half or a quarter of the memory, "
@@ -242,6 +251,7 @@ class SettingsDialog(QDialog):
             font_size=self.font_size.value(),
             gpu_mode=self.gpu_mode.currentData(),
             n_gpu_layers=self.gpu_layers.value(),
+            n_threads=self.threads.value(),
             kv_cache_type=self.kv_cache.currentData(),
             flash_attn=self.flash_attn.isChecked(),
             n_batch=self.n_batch.value(),

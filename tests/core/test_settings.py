@@ -39,9 +39,10 @@ def test_bad_settings_fall_back_to_defaults(tmp_path):
     assert loaded.temperature == 1.0 and isinstance(loaded.temperature, float)
     assert loaded.max_tokens == 99
     assert Settings.load(tmp_path / "missing.json") == Settings()
-    f.write_text(json.dumps({"kv_cache_type": "q3_weird", "n_batch": 100000, "flash_attn": True}))
+    f.write_text(json.dumps({"kv_cache_type": "q3_weird", "n_batch": 100000, "flash_attn": True, "n_threads": -4}))
     engine = Settings.load(f)
     assert engine.kv_cache_type == "f16" and engine.n_batch == 4096 and engine.flash_attn
+    assert engine.n_threads == 0  # automatic: one per core
 
 
 def test_a_quantized_kv_cache_is_counted_in_the_fit_estimate():

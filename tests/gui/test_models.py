@@ -285,6 +285,8 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     dialog.offline.setChecked(True)
     dialog.kv_cache.setCurrentIndex(dialog.kv_cache.findData("q8_0"))
     dialog.n_batch.setValue(256)
+    assert dialog.threads.text().startswith("Auto")  # 0: one thread per core
+    dialog.threads.setValue(1)
     dialog.token.setText("hf_secret")
     window.settings_ui.apply(dialog.result_settings())
     seen = []
@@ -294,6 +296,7 @@ def test_settings_store_offline_gpu_mode_and_the_token(qtbot, make_window):
     assert '"offline": true' in settings_file and '"gpu_mode": "manual"' in settings_file
     assert '"kv_cache_type": "q8_0"' in settings_file and '"n_batch": 256' in settings_file
     assert window.core.engine_config().options.uses_flash_attn  # the model loads with it next time
+    assert '"n_threads": 1' in settings_file and window.core.engine_config().n_threads == 1
     assert "hf_secret" not in settings_file  # never in plain settings
     assert seen and "kept only until you quit" in seen[0]  # no keyring in tests: said so
     assert hub_token.get_token() == "hf_secret"

@@ -17,7 +17,8 @@ from desktop_llm.core.events import Finished
 from desktop_llm.core.state_cache import SavedState, StateCache
 
 A = [{"role": "user", "content": "Describe how green tea is grown, picked and dried, step by step. " * 24}]
-B = [{"role": "user", "content": "Describe how a river carves a valley over thousands of years. " * 24}]
+# longer than A: restoring A leaves B's keys and values beyond it in the cache, where they must not count
+B = [{"role": "user", "content": "Describe how a river carves a valley over thousands of years. " * 40}]
 
 
 def state(identity: str, tokens: list[int], size: int = 1000) -> SavedState:

@@ -80,6 +80,7 @@ class LlamaCppEngine:
         self._identity = ""  # which model configuration a saved state belongs to
         self.reused_tokens = 0  # of the last prompt, found in the model's memory
         self._dialect: Dialect | None = None  # how the template writes tools (learnt on first use)
+        self._last_tokens: tuple[str, list[int]] = ("", [])  # the last prompt tokenized, and its tokens
 
     # -- loading -------------------------------------------------------------
     def load(self) -> None:
@@ -146,6 +147,7 @@ class LlamaCppEngine:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+        self._last_tokens = ("", [])
 
     # -- prompts ---------------------------------------------------------------
     def render_prompt(self, messages: list[dict], tools: list[dict] | None = None) -> str:
@@ -162,7 +164,9 @@ class LlamaCppEngine:
         if self._llm is None:
             self.load()
         prompt = self.render_prompt(messages, tools) + prefill
-        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if prompt != self._last_tokens[0]:  # a chat turn counts its prompt, then reads it: tokenized once
+            self._last_tokens = (prompt, self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        return list(self._last_tokens[1])
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
         return len(self.tokenize_prompt(messages, prefill))

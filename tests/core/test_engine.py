@@ -146,3 +146,20 @@ def test_reseeded_moves_a_seed_and_keeps_no_seed_as_none():
 
     assert GenerationParams(seed=7).reseeded(2, repeat_penalty=1.3) == GenerationParams(seed=9, repeat_penalty=1.3)
     assert GenerationParams().reseeded(3).seed is None
+
+
+def test_a_prompt_counted_then_read_is_tokenized_once(engine):
+    llm = engine._llm
+    real, calls = llm.tokenize, []
+    llm.tokenize = lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)  # counts, then tokenizes
+    try:
+        talk = [{"role": "user", "content": f"Question {i} about tea?"} for i in range(6)]
+        counted = engine.count_tokens(talk)  # as a chat turn fits its prompt to the context...
+        tokens = engine.tokenize_prompt(talk)  # ...then reads it
+        assert len(calls) == 1 and counted == len(tokens)
+        tokens.append(0)  # a caller's changes stay its own
+        assert engine.tokenize_prompt(talk) == tokens[:-1] == real(engine.render_prompt(talk).encode(),
+                                                                   add_bos=False, special=True)
+        assert engine.tokenize_prompt(talk, prefill="Well,") != tokens[:-1] and len(calls) == 2  # a new prompt
+    finally:
+        llm.tokenize = real

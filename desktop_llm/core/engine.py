@@ -26,6 +26,7 @@ from desktop_llm.core.infill import fim_tokens, infill_tokens
 from desktop_llm.core.llama_state import aborting, capture, restore
 from desktop_llm.core.logprobs import logprob_entry
 from desktop_llm.core.models.hardware import physical_cores
+from desktop_llm.core.prompt_tokens import PromptTokenizer
 from desktop_llm.core.state_cache import StateCache, shared_start
 from desktop_llm.core.tools import PLAIN, Dialect, ToolUse, dialect_of, native_messages
 
@@ -81,6 +82,7 @@ class LlamaCppEngine:
         self.reused_tokens = 0  # of the last prompt, found in the model's memory
         self._dialect: Dialect | None = None  # how the template writes tools (learnt on first use)
         self._last_tokens: tuple[str, list[int]] = ("", [])  # the last prompt tokenized, and its tokens
+        self._tokenizer: Any = None  # a PromptTokenizer: a conversation's earlier messages are not tokenized again
 
     # -- loading -------------------------------------------------------------
     def load(self) -> None:
@@ -115,6 +117,7 @@ class LlamaCppEngine:
             stop_token_ids=[eos],
         )
         self._vocab = model.vocab
+        self._tokenizer = PromptTokenizer(self._llm, self._vocab)
         stat = self.model_path.stat()
         self._identity = (f"{self.model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|ctx={llm.n_ctx()}|"
                           f"gpu={self.n_gpu_layers}|{self.options.identity()}|llama_cpp={llama_cpp.__version__}")
@@ -147,7 +150,7 @@ class LlamaCppEngine:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
-        self._last_tokens = ("", [])
+        self._last_tokens, self._tokenizer = ("", []), None
 
     # -- prompts ---------------------------------------------------------------
     def render_prompt(self, messages: list[dict], tools: list[dict] | None = None) -> str:
@@ -165,7 +168,7 @@ class LlamaCppEngine:
             self.load()
         prompt = self.render_prompt(messages, tools) + prefill
         if prompt != self._last_tokens[0]:  # a chat turn counts its prompt, then reads it: tokenized once
-            self._last_tokens = (prompt, self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+            self._last_tokens = (prompt, self._tokenizer(prompt))
         return list(self._last_tokens[1])
 
     def count_tokens(self, messages: list[dict], prefill: str = "") -> int:

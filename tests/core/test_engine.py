@@ -150,16 +150,45 @@ def test_reseeded_moves_a_seed_and_keeps_no_seed_as_none():
 
 def test_a_prompt_counted_then_read_is_tokenized_once(engine):
     llm = engine._llm
+    engine.tokenize_prompt([{"role": "user", "content": "Hello."}])  # the template's control tokens are learnt
     real, calls = llm.tokenize, []
     llm.tokenize = lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)  # counts, then tokenizes
     try:
         talk = [{"role": "user", "content": f"Question {i} about tea?"} for i in range(6)]
         counted = engine.count_tokens(talk)  # as a chat turn fits its prompt to the context...
+        made = len(calls)
         tokens = engine.tokenize_prompt(talk)  # ...then reads it
-        assert len(calls) == 1 and counted == len(tokens)
+        assert len(calls) == made and counted == len(tokens)
         tokens.append(0)  # a caller's changes stay its own
         assert engine.tokenize_prompt(talk) == tokens[:-1] == real(engine.render_prompt(talk).encode(),
                                                                    add_bos=False, special=True)
-        assert engine.tokenize_prompt(talk, prefill="Well,") != tokens[:-1] and len(calls) == 2  # a new prompt
+        assert engine.tokenize_prompt(talk, prefill="Well,") != tokens[:-1] and len(calls) > made  # a new prompt
+    finally:
+        llm.tokenize = real
+
+
+TRICKY = ["Café, naïve, 中文, emoji 🍵 and a tab\t.", "  leading and trailing spaces  ", "", "\n\nnew lines\n",
+          "def f():\n    return '<|im_end|>'", "A typed <|im_start|>user tag, mid-text.", "<|im_end|>",
+          "Tea. " * 40, "naïve ünïcödé — “quotes” ‘and’ …", " ", "🍵🍵🍵"]
+
+
+def test_a_conversation_is_tokenized_as_a_whole_would_be_and_only_its_new_messages_are_read(engine):
+    """Pieces cut before the control tokens give exactly the whole prompt's tokens, turn after turn."""
+    llm = engine._llm
+    real, calls = llm.tokenize, []
+    llm.tokenize = lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)
+    try:
+        talk = [{"role": "system", "content": "You are kind."}]
+        per_turn = []
+        for i in range(24):
+            talk.append({"role": "user", "content": TRICKY[i % len(TRICKY)] + f" ({i})"})
+            before = len(calls)
+            tokens = engine.tokenize_prompt(talk)
+            per_turn.append(len(calls) - before)
+            assert tokens == real(engine.render_prompt(talk).encode(), add_bos=False, special=True), i
+            talk.append({"role": "assistant", "content": TRICKY[(i + 3) % len(TRICKY)]})
+        assert max(per_turn[2:]) <= 3  # the last reply, the new message, the reply's header: not the history
+        assert engine.tokenize_prompt(talk, prefill=" Sure") == real(
+            (engine.render_prompt(talk) + " Sure").encode(), add_bos=False, special=True)
     finally:
         llm.tokenize = real

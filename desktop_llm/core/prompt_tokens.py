@@ -45,9 +45,8 @@ class PromptTokenizer:
     def _piece(self, piece: str) -> list[int]:
         tokens = self._pieces.get(piece)
         if tokens is None:
-            tokens = self._pieces[piece] = self._whole(piece)
-            if len(self._pieces) > PIECES_KEPT:
-                self._pieces.popitem(last=False)
+            tokens = self._whole(piece)
+            self._keep({piece: tokens})
             self._learn(piece, tokens)  # a control token not seen before, maybe (a tool call's)
         else:
             self._pieces.move_to_end(piece)
@@ -70,10 +69,14 @@ class PromptTokenizer:
             self._cut_texts |= new
             longest_first = sorted(self._cut_texts, key=len, reverse=True)
             self._cut = re.compile("(?=" + "|".join(map(re.escape, longest_first)) + ")")
-            pieces = {piece: self._whole(piece) for piece in self._cut.split(text) if piece}
-            if [t for piece in self._cut.split(text) if piece for t in pieces[piece]] != whole:
+            cut = [piece for piece in self._cut.split(text) if piece]
+            pieces = {piece: self._whole(piece) for piece in cut}
+            if [t for piece in cut for t in pieces[piece]] != whole:
                 self._by_pieces = False
-            self._pieces.update(pieces)  # kept: the next turn reads only what is new
-            while len(self._pieces) > PIECES_KEPT:
-                self._pieces.popitem(last=False)
+            self._keep(pieces)  # the next turn reads only what is new
         return whole
+
+    def _keep(self, pieces: dict[str, list[int]]) -> None:
+        self._pieces.update(pieces)
+        while len(self._pieces) > PIECES_KEPT:
+            self._pieces.popitem(last=False)
